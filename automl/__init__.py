@@ -1,0 +1,32 @@
+"""Cheapest-model search, cost measurement and automated data cleaning.
+
+Public names are imported lazily (see :mod:`halfcost._lazy`), so importing this package
+is instant and scikit-learn or Great Expectations load only when used.
+"""
+
+from halfcost._lazy import lazy_exports
+
+_EXPORTS = {
+    # the search (issue: foundation and cheapest-model search)
+    "CheapestModelSearch": "_search",
+    "ModelFamily": "_families",
+    "default_families": "_families",
+    "measure_cost": "_cost",
+    "CostMeasurement": "_cost",
+    "METRICS": "_metrics",
+    "score": "_metrics",
+    "HalfcostModel": "_model_io",
+    "load_model": "_model_io",
+    "save_model": "_model_io",
+    "evaluate_model": "_evaluate",
+    # data cleaning with Great Expectations
+    "learn_suite": "_clean_profile",
+    "save_suite": "_clean_profile",
+    "load_suite": "_clean_profile",
+    "CleaningPolicy": "_clean_policy",
+    "clean_frame": "_clean",
+    "CleanResult": "_clean",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

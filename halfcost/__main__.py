@@ -1,0 +1,5 @@
+"""`python -m halfcost` runs the console script."""
+
+from halfcost.cli import main
+
+main()
