@@ -1,0 +1,203 @@
+"""`halfcost demo`: every capability, end to end, on the embedded demo data.
+
+The demo works only inside its own folder (never inside the installed package or the
+halfcost repository): it cleans a dirty batch, searches for the cheapest model that meets
+a target, runs the DVC pipeline in a fresh git + DVC project and answers a drifted batch
+with a retrain and a promotion, then fills a registry a manager can open with
+`halfcost app`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from halfcost.demo_data import TARGET, make_customers
+from halfcost.errors import BadInputError
+from halfcost.jsonio import write_json
+from halfcost.tables import write_table
+
+DEMO_TEAM = "growth"
+DEMO_PROJECT = "churn-demo"
+
+
+@dataclass
+class DemoResult:
+    """Where the demo left its outputs, and the headline figures."""
+
+    root: Path
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"root": str(self.root), "seconds": round(self.seconds, 1), "steps": self.steps}
+
+
+def default_demo_dir(cwd: Path | None = None) -> Path:
+    """A fresh folder under ``cwd`` named after the current UTC time."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return (cwd or Path.cwd()) / f"halfcost-demo-{stamp}"
+
+
+def _prepare_dir(root: Path) -> Path:
+    package_dir = Path(__file__).resolve().parents[1]
+    root = root.resolve()
+    if root == package_dir or package_dir in root.parents:
+        raise BadInputError(
+            f"{root} is inside the halfcost package; give --dir a folder of your own."
+        )
+    if root.exists() and any(root.iterdir()):
+        raise BadInputError(f"{root} is not empty; give --dir a new or empty folder.")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def step_data(root: Path, seed: int) -> dict[str, Any]:
+    """Write the reference (trusted) sample and a fresh batch with injected errors."""
+    from halfcost.automl._clean_inject import inject_errors
+
+    data_dir = root / "data"
+    reference = make_customers(8_000, seed=seed)
+    batch = make_customers(12_000, seed=seed + 1, id_start=len(reference))
+    dirty, truth = inject_errors(batch, share=0.05, seed=seed)
+    write_table(reference, data_dir / "reference.csv")
+    write_table(dirty, data_dir / "batch_dirty.csv")
+    return {
+        "reference": str(data_dir / "reference.csv"),
+        "dirty_batch": str(data_dir / "batch_dirty.csv"),
+        "rows_with_injected_errors": len(truth),
+    }
+
+
+def step_clean(root: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """Clean the dirty batch against a suite learned from the reference."""
+    from halfcost.cli import main as cli_main
+
+    out = root / "clean"
+    code = cli_main(
+        ["clean", data["dirty_batch"], "--reference", data["reference"], "--out", str(out)]
+    )
+    if code != 0:
+        raise RuntimeError(f"halfcost clean exited with {code}")
+    report = json.loads((out / "report.json").read_text())
+    return {
+        "out": str(out),
+        "report": str(out / "report.json"),
+        "rows_in": report["rows_in"],
+        "rows_clean": report["rows_clean"],
+        "rows_repaired": report["rows_repaired"],
+        "rows_quarantined": report["rows_quarantined"],
+    }
+
+
+def step_search(
+    root: Path, data: dict[str, Any], clean: dict[str, Any], budget_s: int, seed: int
+) -> dict[str, Any]:
+    """Search for the cheapest model that meets a target on reference + cleaned batch."""
+    import pandas as pd
+
+    from halfcost.cli import main as cli_main
+    from halfcost.tables import read_table
+
+    clean_rows = read_table(Path(clean["out"]) / "clean.csv")
+    clean_rows = clean_rows[[c for c in clean_rows.columns if not c.startswith("halfcost_")]]
+    train = pd.concat([read_table(data["reference"]), clean_rows], ignore_index=True)
+    train_path = write_table(train, root / "data" / "train.csv")
+    out = root / "search"
+    argv = [
+        "search",
+        str(train_path),
+        "--target",
+        TARGET,
+        "--min-score",
+        "0.80",
+        "--metric",
+        "roc_auc",
+        "--budget-s",
+        str(budget_s),
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        "--price-per-hour",
+        "0.10",
+    ]
+    code = cli_main(argv)
+    if code not in (0, 3):
+        raise RuntimeError(f"halfcost search exited with {code}")
+    report = json.loads((out / "report.json").read_text())
+    chosen, baseline = report["chosen"], report["baseline"]
+    return {
+        "out": str(out),
+        "report": str(out / "report.json"),
+        "html": str(out / "report.html"),
+        "met": report["met"],
+        "chosen_family": chosen["family"],
+        "chosen_cv_score": chosen["cv_score"],
+        "baseline_cv_score": baseline["cv_score"],
+        "latency_ratio_vs_lightgbm_defaults": (
+            chosen["latency_ms_per_1k"] / baseline["latency_ms_per_1k"]
+            if baseline["latency_ms_per_1k"]
+            else None
+        ),
+    }
+
+
+def step_drift(root: Path, budget_s: int) -> dict[str, Any]:
+    """A fresh git + DVC project: `dvc repro`, then a drifted batch that retrains and promotes."""
+    from halfcost.drift._demo import run_drift_demo
+
+    return run_drift_demo(root / "project", budget_s=budget_s)
+
+
+def step_registry(root: Path, runs: list[tuple[Path, str, str]], seed: int) -> dict[str, Any]:
+    """Fill a demo registry with the runs above plus a seeded multi-team history."""
+    from halfcost.governance import fill_demo_registry
+
+    db_url = f"sqlite:///{(root / 'registry.db').as_posix()}"
+    summary = fill_demo_registry(db_url, runs=runs, seed=seed)
+    return {"db": db_url, **summary, "open_app": f"halfcost app --db {db_url}"}
+
+
+def run_demo(root: Path | None = None, *, budget_s: int = 40, seed: int = 0) -> DemoResult:
+    """Run every capability on the embedded demo data in ``root`` (a new folder).
+
+    Args:
+        root: the demo folder; default: a fresh ``halfcost-demo-<UTC time>`` under the
+            current directory.
+        budget_s: search budget in seconds for the search and for each retrain.
+        seed: seed for the demo data and the search.
+    """
+    start = time.perf_counter()
+    result = DemoResult(root=_prepare_dir(root or default_demo_dir()))
+    r = result.root
+    _say(f"halfcost demo in {r}")
+    _say("1/5 data: a trusted reference sample and a new batch with injected errors")
+    result.steps["data"] = step_data(r, seed)
+    _say("2/5 clean: learn a Great Expectations suite, repair or quarantine the batch")
+    result.steps["clean"] = step_clean(r, result.steps["data"])
+    _say("3/5 search: the cheapest model that meets the target, against LightGBM defaults")
+    result.steps["search"] = step_search(
+        r, result.steps["data"], result.steps["clean"], budget_s, seed
+    )
+    _say("4/5 drift: DVC pipeline, then a drifted batch that triggers a retrain")
+    result.steps["drift"] = step_drift(r, max(10, budget_s // 2))
+    _say("5/5 registry: ingest the runs above and a seeded multi-team history")
+    runs = [
+        (Path(result.steps["clean"]["report"]), DEMO_PROJECT, DEMO_TEAM),
+        (Path(result.steps["search"]["report"]), DEMO_PROJECT, DEMO_TEAM),
+        (Path(result.steps["drift"]["project"]), DEMO_PROJECT, DEMO_TEAM),
+    ]
+    result.steps["registry"] = step_registry(r, runs, seed)
+    result.seconds = time.perf_counter() - start
+    write_json(result.to_dict(), r / "demo.json")
+    return result
