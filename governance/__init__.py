@@ -1,0 +1,52 @@
+"""The registry of what ML costs and returns: teams, projects, datasets, models, costs, value.
+
+Public names are imported lazily (see :mod:`halfcost._lazy`), so importing this package
+does not load SQLAlchemy or pandas until a name is used.
+"""
+
+from halfcost._lazy import lazy_exports
+
+_EXPORTS = {
+    # connecting and migrating
+    "connect": "_db",
+    "migrate": "_db",
+    "resolve_url": "_db",
+    # writing: ingestion, cost import, manual records, seeded history
+    "ingest": "_ingest",
+    "IngestResult": "_ingest",
+    "import_costs": "_costs",
+    "add_team": "_add",
+    "add_project": "_add",
+    "add_dataset": "_add",
+    "add_value": "_add",
+    "seed_history": "_seed",
+    "fill_demo_registry": "_demo",
+    # reading: what the app and `registry report` show
+    "Filters": "_queries",
+    "Overview": "_queries",
+    "registry_is_empty": "_queries",
+    "list_teams": "_queries",
+    "list_projects": "_queries",
+    "date_bounds": "_queries",
+    "overview": "_queries",
+    "savings_by_month": "_queries",
+    "projects_table": "_queries",
+    "teams_table": "_queries",
+    "project_detail": "_queries",
+    "datasets_reuse": "_queries",
+    "dataset_usage": "_queries",
+    "models_inventory": "_queries",
+    "pareto_points": "_queries",
+    "drift_timeline": "_queries",
+    # the arithmetic
+    "roi": "_roi",
+    "payback_months": "_roi",
+    "cost_per_1k_predictions": "_roi",
+    "cheaper_model_saving": "_roi",
+    "reuse_avoided_cost": "_roi",
+    "labeling_saved": "_roi",
+    "cleaning_saved": "_roi",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,93 @@
+"""The append-only audit log: every row written to the registry writes an audit row too.
+
+Rows added through a :class:`~sqlalchemy.orm.Session` are logged by a flush hook in the
+same transaction; bulk writes go through :func:`bulk_insert`, which logs them itself.
+The audit table refuses updates and deletes (database triggers, see the migration).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from halfcost.governance._models import AuditEntry, Base, utc_now
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session
+
+_SUMMARY_KEYS = ("name", "version", "project_id", "category", "amount", "kind", "lever", "sha256")
+
+
+def _summary(values: dict[str, Any]) -> dict[str, Any]:
+    """A small JSON-safe picture of a row for the audit log."""
+    return {k: str(values[k]) for k in _SUMMARY_KEYS if values.get(k) is not None}
+
+
+def _actor(session: Session) -> str:
+    return str(session.info.get("actor", "halfcost"))
+
+
+def _row(action: str, table: str, row_id: Any, actor: str, details: dict[str, Any]) -> dict:
+    return {
+        "at": utc_now(),
+        "action": action,
+        "table_name": table,
+        "row_id": str(row_id),
+        "actor": actor,
+        "details": details or None,
+    }
+
+
+def _identity(obj: Base) -> str:
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join(str(part) for part in key)
+
+
+class RegistrySession(Session):
+    """A session on the registry: every flush writes audit rows in the same transaction.
+
+    ``session.info["actor"]`` names who writes (the command, the seeder, ...).
+    """
+
+
+@event.listens_for(RegistrySession, "after_flush")
+def _log_flush(session: Session, flush_context: Any) -> None:
+    """Write one audit row per inserted, updated or deleted object of this flush."""
+    actor = _actor(session)
+    rows: list[dict] = []
+    for obj in session.new:
+        if isinstance(obj, Base) and not isinstance(obj, AuditEntry):
+            values = {c.key: getattr(obj, c.key, None) for c in inspect(obj).mapper.column_attrs}
+            rows.append(_row("insert", obj.__tablename__, _identity(obj), actor, _summary(values)))
+    for obj in session.dirty:
+        if isinstance(obj, Base) and session.is_modified(obj, include_collections=False):
+            state = inspect(obj)
+            changed = {
+                attr.key: str(attr.value)
+                for attr in state.attrs
+                if attr.history.has_changes() and attr.key in state.mapper.column_attrs
+            }
+            rows.append(_row("update", obj.__tablename__, _identity(obj), actor, changed))
+    for obj in session.deleted:
+        if isinstance(obj, Base):
+            rows.append(_row("delete", obj.__tablename__, _identity(obj), actor, {}))
+    if rows:
+        session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+def bulk_insert(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` into ``model``'s table in one statement and log each; return their ids.
+
+    Used by the seeder and big ingests, where one ORM object per row would be slow.
+    """
+    if not rows:
+        return []
+    ids = list(
+        session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), list(rows))
+    )
+    actor = _actor(session)
+    audit = [
+        _row("insert", model.__tablename__, row_id, actor, _summary(values))
+        for row_id, values in zip(ids, rows, strict=True)
+    ]
+    session.execute(insert(AuditEntry.__table__), audit)
+    return ids

@@ -1,0 +1,187 @@
+"""Connecting to the registry (SQLite file or PostgreSQL), migrating it, and write sessions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from halfcost.governance._audit import RegistrySession
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from halfcost.errors import BadInputError
+
+DEFAULT_URL = "sqlite:///halfcost-registry.db"
+ENV_VAR = "HALFCOST_DB"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The registry URL: ``url``, else ``$HALFCOST_DB``, else ``sqlite:///halfcost-registry.db``."""
+    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
+
+
+def describe_url(url: str | URL) -> str:
+    """The URL as shown to users: the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return str(url)
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError as exc:
+        raise BadInputError(
+            f"cannot read database URL {url!r}; use sqlite:///path/to/file.db or "
+            "postgresql+psycopg://user@host:5432/dbname"
+        ) from exc
+
+
+def _sqlite_url(parsed: URL, read_only: bool) -> URL:
+    database = parsed.database or ""
+    if database in ("", ":memory:"):
+        if read_only:
+            raise BadInputError(
+                "an in-memory SQLite registry cannot be opened read-only; "
+                "use sqlite:///path/to/file.db"
+            )
+        return parsed
+    path = Path(database).expanduser().resolve()
+    if read_only:
+        if not path.is_file():
+            raise BadInputError(
+                f"no registry at {path}; create it with `halfcost registry init --db "
+                f"sqlite:///{path}` or `halfcost demo`"
+            )
+        return parsed.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"})
+    if not path.parent.is_dir():
+        raise BadInputError(
+            f"cannot create the registry {path}: folder {path.parent} does not exist; "
+            "create it or choose another path"
+        )
+    return parsed.set(database=str(path))
+
+
+def _on_sqlite_connect(read_only: bool):
+    def hook(dbapi_connection: Any, record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return hook
+
+
+def _on_postgres_connect(dbapi_connection: Any, record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_connection.commit()
+
+
+def connect(url: str | None = None, *, read_only: bool = False, **engine_kwargs: Any) -> Engine:
+    """Open the registry and check it answers.
+
+    Args:
+        url: SQLAlchemy URL; default ``$HALFCOST_DB``, else ``sqlite:///halfcost-registry.db``.
+        read_only: refuse every write. SQLite opens the file with ``mode=ro`` (and
+            ``query_only``); PostgreSQL sessions are ``READ ONLY`` transactions (connect as a
+            role with SELECT grants only for a hard guarantee, see ``registry init --reader-role``).
+        **engine_kwargs: passed to :func:`sqlalchemy.create_engine` (e.g. ``connect_args``).
+
+    Raises:
+        BadInputError: the URL is unreadable or the database cannot be reached.
+    """
+    text = resolve_url(url)
+    parsed = _parse(text)
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            engine = create_engine(_sqlite_url(parsed, read_only), **engine_kwargs)
+            event.listen(engine, "connect", _on_sqlite_connect(read_only))
+        elif backend == "postgresql":
+            connect_args = dict(engine_kwargs.pop("connect_args", {}))
+            connect_args.setdefault("connect_timeout", 5)
+            engine = create_engine(
+                parsed, connect_args=connect_args, pool_pre_ping=True, **engine_kwargs
+            )
+            if read_only:
+                event.listen(engine, "connect", _on_postgres_connect)
+        else:
+            raise BadInputError(
+                f"unsupported database {describe_url(parsed)!r}; use sqlite:///file.db or "
+                "postgresql+psycopg://user@host:5432/dbname"
+            )
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise BadInputError(
+            f"no driver for {describe_url(parsed)!r} ({exc}); use sqlite:/// or postgresql+psycopg://"
+        ) from exc
+    try:
+        with engine.connect():
+            pass
+    except (DBAPIError, SQLAlchemyError) as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise BadInputError(
+            f"cannot reach database {describe_url(parsed)} ({reason}); "
+            "check the URL or start the server"
+        ) from exc
+    return engine
+
+
+def _alembic_config(engine: Engine, connection: Any) -> Any:
+    from alembic.config import Config
+
+    folder = resources.files("halfcost.governance") / "migrations"
+    config = Config()
+    config.set_main_option("script_location", str(folder))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> str | None:
+    """Upgrade the registry's schema to ``revision`` with Alembic; return the new revision."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(engine, connection), revision)
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The registry's Alembic revision, or None when it was never initialised."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def has_schema(engine: Engine) -> bool:
+    """True when the registry's tables exist."""
+    return inspect(engine).has_table("teams")
+
+
+def require_schema(engine: Engine) -> None:
+    """Raise a one-line error when the registry was never initialised."""
+    if not has_schema(engine):
+        raise BadInputError(
+            f"the registry at {describe_url(engine.url)} has no tables; run "
+            "`halfcost registry init` (or `halfcost demo`) first"
+        )
+
+
+@contextmanager
+def write_session(engine: Engine, actor: str) -> Iterator[RegistrySession]:
+    """One all-or-nothing transaction: committed on success, rolled back on any error."""
+    session = RegistrySession(engine, info={"actor": actor}, expire_on_commit=False)
+    with session, session.begin():
+        yield session

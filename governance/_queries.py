@@ -1,0 +1,804 @@
+"""The registry's read API: the figures the app and ``registry report`` show.
+
+Every function takes an engine and (most) a :class:`Filters`; filtering and summing happen
+in SQL, the arithmetic (ROI, payback, savings) in :mod:`halfcost.governance._roi`.
+Money columns hold :class:`~decimal.Decimal` values (exact, not rounded); a figure that is
+undefined (ROI without spend, payback not reached yet) is ``None``.
+
+Filters mean:
+- ``teams``: costs booked to those teams (unallocated costs are left out), value and
+  savings of their projects, datasets they own or use, uses and reuses by them.
+- ``start``/``end`` (inclusive dates): costs by day, value by month (a month counts when
+  its first day is in the range's months), events and uses by time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from halfcost.governance import _roi
+from halfcost.governance._db import has_schema
+from halfcost.governance._models import (
+    CostEntry,
+    Dataset,
+    DatasetUse,
+    DriftEvent,
+    Model,
+    Money,
+    ParetoPoint,
+    Project,
+    Saving,
+    Team,
+    ValueEntry,
+)
+from sqlalchemy import Engine, String, func, literal, select, type_coerce
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from halfcost.errors import BadInputError
+
+LEVERS = ("cheaper_models", "dataset_reuse", "fewer_labels", "less_cleaning")
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the app's sidebar selects: some teams (None = all) and a date range (inclusive)."""
+
+    teams: tuple[str, ...] | None = None
+    start: date | None = None
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            raise BadInputError(
+                f"the date range starts after it ends ({self.start} > {self.end}); swap them"
+            )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Totals for the Overview page.
+
+    Attributes:
+        spend: all costs in the filters (unallocated ones included when no team is selected).
+        value: all value entries in the filters.
+        roi: ``(value − spend) / spend``; None without spend.
+        savings_by_lever: money saved by each lever (``cheaper_models``, ``dataset_reuse``,
+            ``fewer_labels``, ``less_cleaning``).
+        monthly: one row per month: ``month`` (``YYYY-MM``), ``spend``, ``value``, ``roi``,
+            ``savings``.
+        unallocated_spend: the part of ``spend`` booked to no project.
+    """
+
+    spend: Decimal
+    value: Decimal
+    roi: Decimal | None
+    savings_by_lever: dict[str, Decimal]
+    monthly: pd.DataFrame
+    unallocated_spend: Decimal = ZERO
+    currency: str = "USD"
+    projects: int = 0
+    teams: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def savings(self) -> Decimal:
+        """All levers' savings together."""
+        return sum(self.savings_by_lever.values(), ZERO)
+
+
+class _Month(FunctionElement):
+    """``YYYY-MM`` of a date or timestamp column, in each dialect's spelling."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_Month, "sqlite")
+def _month_sqlite(element: _Month, compiler: Any, **kw: Any) -> str:
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Month, "postgresql")
+def _month_postgres(element: _Month, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
+def _money_sum(column: Any) -> Any:
+    return type_coerce(func.coalesce(func.sum(column), 0), Money())
+
+
+def _day_bounds(filters: Filters) -> tuple[datetime | None, datetime | None]:
+    start = datetime.combine(filters.start, time(), UTC) if filters.start else None
+    end = datetime.combine(filters.end + timedelta(days=1), time(), UTC) if filters.end else None
+    return start, end
+
+
+def _team_ids(filters: Filters) -> Any:
+    return select(Team.id).where(Team.name.in_(filters.teams or ()))
+
+
+def _filter_dates(stmt: Any, column: Any, filters: Filters) -> Any:
+    if filters.start:
+        stmt = stmt.where(column >= filters.start)
+    if filters.end:
+        stmt = stmt.where(column <= filters.end)
+    return stmt
+
+
+def _filter_times(stmt: Any, column: Any, filters: Filters) -> Any:
+    start, end = _day_bounds(filters)
+    if start:
+        stmt = stmt.where(column >= start)
+    if end:
+        stmt = stmt.where(column < end)
+    return stmt
+
+
+def _filter_months(stmt: Any, column: Any, filters: Filters) -> Any:
+    if filters.start:
+        stmt = stmt.where(column >= _roi.month_start(filters.start))
+    if filters.end:
+        stmt = stmt.where(column <= filters.end)
+    return stmt
+
+
+def _filter_project_team(stmt: Any, project_column: Any, filters: Filters) -> Any:
+    if filters.teams is None:
+        return stmt
+    owned = select(Project.id).where(Project.team_id.in_(_team_ids(filters)))
+    return stmt.where(project_column.in_(owned))
+
+
+def _rows(engine: Engine, stmt: Any) -> list[Any]:
+    with engine.connect() as connection:
+        return list(connection.execute(stmt))
+
+
+# --- small lookups -------------------------------------------------------------------------
+
+
+def registry_is_empty(engine: Engine) -> bool:
+    """True when the registry has no tables yet or holds no project and no cost."""
+    if not has_schema(engine):
+        return True
+    with engine.connect() as connection:
+        projects = connection.scalar(select(func.count()).select_from(Project))
+        costs = connection.scalar(select(func.count()).select_from(CostEntry))
+    return not projects and not costs
+
+
+def list_teams(engine: Engine) -> list[str]:
+    """Every team's name, sorted."""
+    return [row[0] for row in _rows(engine, select(Team.name).order_by(Team.name))]
+
+
+def list_projects(engine: Engine, filters: Filters | None = None) -> list[str]:
+    """Every project's name (of the filtered teams), sorted."""
+    stmt = select(Project.name).order_by(Project.name)
+    if filters and filters.teams is not None:
+        stmt = stmt.where(Project.team_id.in_(_team_ids(filters)))
+    return [row[0] for row in _rows(engine, stmt)]
+
+
+def date_bounds(engine: Engine) -> tuple[date, date] | None:
+    """The first and last day the registry has costs, value or events for; None when empty."""
+    with engine.connect() as connection:
+        cost = connection.execute(
+            select(func.min(CostEntry.incurred_on), func.max(CostEntry.incurred_on))
+        ).one()
+        value = connection.execute(
+            select(func.min(ValueEntry.month), func.max(ValueEntry.month))
+        ).one()
+        events = connection.execute(select(func.min(DriftEvent.time), func.max(DriftEvent.time)))
+        event_bounds = events.one()
+    days: list[date] = []
+    for low, high in (cost, value, event_bounds):
+        for item in (low, high):
+            if item is not None:
+                days.append(_as_date(item))
+    if not days:
+        return None
+    return min(days), max(days)
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# --- the Overview ----------------------------------------------------------------------------
+
+
+def _monthly_spend(engine: Engine, filters: Filters) -> dict[str, Decimal]:
+    month = _Month(CostEntry.incurred_on)
+    stmt = select(month, _money_sum(CostEntry.amount)).group_by(month)
+    stmt = _filter_dates(stmt, CostEntry.incurred_on, filters)
+    if filters.teams is not None:
+        stmt = stmt.where(CostEntry.team_id.in_(_team_ids(filters)))
+    return {key: amount for key, amount in _rows(engine, stmt)}
+
+
+def _monthly_value(engine: Engine, filters: Filters) -> dict[str, Decimal]:
+    month = _Month(ValueEntry.month)
+    stmt = select(month, _money_sum(ValueEntry.amount)).group_by(month)
+    stmt = _filter_months(stmt, ValueEntry.month, filters)
+    stmt = _filter_project_team(stmt, ValueEntry.project_id, filters)
+    return {key: amount for key, amount in _rows(engine, stmt)}
+
+
+def _unallocated_spend(engine: Engine, filters: Filters) -> Decimal:
+    if filters.teams is not None:
+        return ZERO
+    stmt = select(_money_sum(CostEntry.amount)).where(CostEntry.project_id.is_(None))
+    stmt = _filter_dates(stmt, CostEntry.incurred_on, filters)
+    return _rows(engine, stmt)[0][0]
+
+
+def _add(target: dict[str, Decimal], key: str, amount: Decimal) -> None:
+    target[key] = target.get(key, ZERO) + amount
+
+
+def _cheaper_model_savings(engine: Engine, filters: Filters) -> dict[str, Decimal]:
+    """Monthly savings of each project's champion against its baseline, from served volume."""
+    month = _Month(ValueEntry.month)
+    usage = select(ValueEntry.project_id, month, func.sum(ValueEntry.predictions)).group_by(
+        ValueEntry.project_id, month
+    )
+    usage = _filter_months(usage, ValueEntry.month, filters)
+    usage = _filter_project_team(usage, ValueEntry.project_id, filters)
+    champions = select(
+        Model.project_id,
+        Model.promoted_at,
+        Model.retired_at,
+        Model.baseline_cost_per_1m,
+        Model.cost_per_1m,
+    ).where(Model.promoted_at.is_not(None))
+    by_project: dict[int, list[Any]] = defaultdict(list)
+    for row in _rows(engine, champions):
+        by_project[row.project_id].append(row)
+    savings: dict[str, Decimal] = {}
+    for project_id, key, predictions in _rows(engine, usage):
+        model = _champion_in(by_project.get(project_id, []), key)
+        if model is not None and predictions:
+            saving = _roi.cheaper_model_saving(
+                model.baseline_cost_per_1m, model.cost_per_1m, int(predictions)
+            )
+            _add(savings, key, saving)
+    return savings
+
+
+def _champion_in(models: list[Any], key: str) -> Any:
+    """The model that served month ``key``: the last promoted by its end and not retired before."""
+    first = _roi._parse_month(key)
+    next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    live = [
+        m
+        for m in models
+        if m.promoted_at.date() < next_month
+        and (m.retired_at is None or m.retired_at.date() >= first)
+    ]
+    return max(live, key=lambda m: m.promoted_at) if live else None
+
+
+def _first_reuses(engine: Engine, filters: Filters) -> list[Any]:
+    """(dataset, team, first use, collect cost, label cost) of every use by a non-owner team."""
+    first_use = (
+        select(
+            DatasetUse.dataset_id,
+            DatasetUse.team_id,
+            func.min(DatasetUse.used_at).label("first_used"),
+        )
+        .join(Dataset, Dataset.id == DatasetUse.dataset_id)
+        .where((Dataset.owner_team_id.is_(None)) | (Dataset.owner_team_id != DatasetUse.team_id))
+        .group_by(DatasetUse.dataset_id, DatasetUse.team_id)
+        .subquery()
+    )
+    stmt = select(
+        first_use.c.dataset_id,
+        first_use.c.team_id,
+        type_coerce(first_use.c.first_used, DatasetUse.used_at.type),
+        Dataset.collect_cost,
+        Dataset.label_cost,
+    ).join(Dataset, Dataset.id == first_use.c.dataset_id)
+    stmt = _filter_times(stmt, first_use.c.first_used, filters)
+    if filters.teams is not None:
+        stmt = stmt.where(first_use.c.team_id.in_(_team_ids(filters)))
+    return _rows(engine, stmt)
+
+
+def _reuse_savings(engine: Engine, filters: Filters) -> dict[str, Decimal]:
+    savings: dict[str, Decimal] = {}
+    for _dataset, _team, first_used, collect, label in _first_reuses(engine, filters):
+        _add(savings, _roi.month_key(first_used), _roi.reuse_avoided_cost(collect, label, 1))
+    return savings
+
+
+def _lever_savings(engine: Engine, filters: Filters, lever: str) -> dict[str, Decimal]:
+    month = _Month(Saving.saved_on)
+    stmt = select(month, _money_sum(Saving.amount)).where(Saving.lever == lever).group_by(month)
+    stmt = _filter_dates(stmt, Saving.saved_on, filters)
+    stmt = _filter_project_team(stmt, Saving.project_id, filters)
+    return {key: amount for key, amount in _rows(engine, stmt)}
+
+
+def savings_by_month(engine: Engine, filters: Filters) -> dict[str, dict[str, Decimal]]:
+    """Savings per lever per month: ``{lever: {"YYYY-MM": amount}}``."""
+    return {
+        "cheaper_models": _cheaper_model_savings(engine, filters),
+        "dataset_reuse": _reuse_savings(engine, filters),
+        "fewer_labels": _lever_savings(engine, filters, "fewer_labels"),
+        "less_cleaning": _lever_savings(engine, filters, "less_cleaning"),
+    }
+
+
+def overview(engine: Engine, filters: Filters | None = None) -> Overview:
+    """Spend, value, ROI, savings by lever and the monthly trend, within ``filters``."""
+    filters = filters or Filters()
+    spend = _monthly_spend(engine, filters)
+    value = _monthly_value(engine, filters)
+    levers = savings_by_month(engine, filters)
+    months = sorted(set(spend) | set(value) | {m for lever in levers.values() for m in lever})
+    monthly = pd.DataFrame(
+        {
+            "month": months,
+            "spend": [spend.get(m, ZERO) for m in months],
+            "value": [value.get(m, ZERO) for m in months],
+            "roi": [_roi.roi(value.get(m, ZERO), spend.get(m, ZERO)) for m in months],
+            "savings": [sum((lv.get(m, ZERO) for lv in levers.values()), ZERO) for m in months],
+        },
+        columns=["month", "spend", "value", "roi", "savings"],
+    )
+    total_spend = sum(spend.values(), ZERO)
+    total_value = sum(value.values(), ZERO)
+    with engine.connect() as connection:
+        project_stmt = select(func.count()).select_from(Project)
+        team_count = len(filters.teams) if filters.teams is not None else None
+        if filters.teams is not None:
+            project_stmt = project_stmt.where(Project.team_id.in_(_team_ids(filters)))
+        else:
+            team_count = connection.scalar(select(func.count()).select_from(Team))
+        projects = connection.scalar(project_stmt)
+    return Overview(
+        spend=total_spend,
+        value=total_value,
+        roi=_roi.roi(total_value, total_spend),
+        savings_by_lever={lever: sum(levers[lever].values(), ZERO) for lever in LEVERS},
+        monthly=monthly,
+        unallocated_spend=_unallocated_spend(engine, filters),
+        projects=int(projects or 0),
+        teams=int(team_count or 0),
+    )
+
+
+# --- Projects ------------------------------------------------------------------------------
+
+
+def _project_figures(engine: Engine, filters: Filters) -> dict[int, _roi.Figures]:
+    spend_stmt = (
+        select(CostEntry.project_id, _money_sum(CostEntry.amount))
+        .where(CostEntry.project_id.is_not(None))
+        .group_by(CostEntry.project_id)
+    )
+    spend_stmt = _filter_dates(spend_stmt, CostEntry.incurred_on, filters)
+    value_stmt = select(
+        ValueEntry.project_id,
+        _money_sum(ValueEntry.amount),
+        func.coalesce(func.sum(ValueEntry.predictions), 0),
+    ).group_by(ValueEntry.project_id)
+    value_stmt = _filter_months(value_stmt, ValueEntry.month, filters)
+    figures: dict[int, _roi.Figures] = defaultdict(_roi.Figures)
+    for project_id, amount in _rows(engine, spend_stmt):
+        figures[project_id] = figures[project_id] + _roi.Figures(spend=amount)
+    for project_id, amount, predictions in _rows(engine, value_stmt):
+        figures[project_id] = figures[project_id] + _roi.Figures(
+            value=amount, predictions=int(predictions)
+        )
+    return figures
+
+
+def _project_paybacks(engine: Engine, filters: Filters) -> dict[int, int | None]:
+    """Payback of each project over its whole history up to the filter's end."""
+    until = Filters(end=filters.end)
+    cost_month = _Month(CostEntry.incurred_on)
+    costs = (
+        select(CostEntry.project_id, cost_month, _money_sum(CostEntry.amount))
+        .where(CostEntry.project_id.is_not(None))
+        .group_by(CostEntry.project_id, cost_month)
+    )
+    value_month = _Month(ValueEntry.month)
+    values = select(ValueEntry.project_id, value_month, _money_sum(ValueEntry.amount)).group_by(
+        ValueEntry.project_id, value_month
+    )
+    monthly_cost: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    monthly_value: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for project_id, key, amount in _rows(
+        engine, _filter_dates(costs, CostEntry.incurred_on, until)
+    ):
+        monthly_cost[project_id][key] = amount
+    for project_id, key, amount in _rows(engine, _filter_months(values, ValueEntry.month, until)):
+        monthly_value[project_id][key] = amount
+    return {
+        project_id: _roi.payback_months(monthly_cost[project_id], monthly_value.get(project_id, {}))
+        for project_id in monthly_cost
+    }
+
+
+PROJECT_COLUMNS = [
+    "project",
+    "team",
+    "spend",
+    "value",
+    "roi",
+    "payback_months",
+    "cost_per_1k_predictions",
+    "predictions",
+]
+
+
+def projects_table(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
+    """One row per project: spend, value, ROI, payback months and cost per 1k predictions.
+
+    Spend and value are within the filters' dates; payback looks at the project's whole
+    history up to the filters' end (it counts from the first cost).
+    """
+    filters = filters or Filters()
+    stmt = select(Project.id, Project.name, Team.name).join(Team, Team.id == Project.team_id)
+    if filters.teams is not None:
+        stmt = stmt.where(Team.name.in_(filters.teams))
+    figures = _project_figures(engine, filters)
+    paybacks = _project_paybacks(engine, filters)
+    rows = []
+    for project_id, project, team in _rows(engine, stmt.order_by(Project.name)):
+        fig = figures.get(project_id, _roi.Figures())
+        rows.append(
+            [
+                project,
+                team,
+                fig.spend,
+                fig.value,
+                fig.roi,
+                paybacks.get(project_id),
+                fig.cost_per_1k_predictions,
+                fig.predictions,
+            ]
+        )
+    frame = pd.DataFrame(rows, columns=PROJECT_COLUMNS)
+    frame["payback_months"] = frame["payback_months"].astype("Int64")
+    frame["predictions"] = frame["predictions"].astype("int64")
+    return frame
+
+
+def teams_table(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
+    """One row per team: projects, spend, value, ROI (costs booked to the team)."""
+    filters = filters or Filters()
+    projects = projects_table(engine, filters)
+    rows = []
+    for team, group in projects.groupby("team", sort=True):
+        fig = _roi.Figures(
+            spend=sum(group["spend"], ZERO),
+            value=sum(group["value"], ZERO),
+            predictions=int(group["predictions"].sum()),
+        )
+        rows.append([team, len(group), fig.spend, fig.value, fig.roi])
+    return pd.DataFrame(rows, columns=["team", "projects", "spend", "value", "roi"])
+
+
+def _project_id(engine: Engine, project: str) -> int:
+    found = _rows(engine, select(Project.id).where(Project.name == project))
+    if not found:
+        raise BadInputError(
+            f"no project {project!r} in the registry; add it with "
+            f"`halfcost registry add project {project} --team TEAM`"
+        )
+    return found[0][0]
+
+
+MODEL_COLUMNS = [
+    "project",
+    "team",
+    "version",
+    "family",
+    "status",
+    "cv_score",
+    "holdout_score",
+    "latency_ms_per_1k",
+    "size_bytes",
+    "train_seconds",
+    "cost_per_1m",
+    "baseline_family",
+    "baseline_cost_per_1m",
+    "saving_per_1m",
+    "created_at",
+    "promoted_at",
+    "retired_at",
+]
+
+
+def _models_frame(engine: Engine, stmt: Any) -> pd.DataFrame:
+    rows = []
+    with Session(engine) as session:
+        found = list(session.execute(stmt))
+    for m, project, team in found:
+        saving = None
+        if m.baseline_cost_per_1m is not None and m.cost_per_1m is not None:
+            saving = _roi.saving_per_1m(m.baseline_cost_per_1m, m.cost_per_1m)
+        rows.append(
+            [
+                project,
+                team,
+                m.version,
+                m.family,
+                m.status,
+                m.cv_score,
+                m.holdout_score,
+                m.latency_ms_per_1k,
+                m.size_bytes,
+                m.train_seconds,
+                m.cost_per_1m,
+                m.baseline_family,
+                m.baseline_cost_per_1m,
+                saving,
+                m.created_at,
+                m.promoted_at,
+                m.retired_at,
+            ]
+        )
+    frame = pd.DataFrame(rows, columns=MODEL_COLUMNS)
+    frame["size_bytes"] = frame["size_bytes"].astype("Int64")
+    return frame
+
+
+def _models_stmt() -> Any:
+    return (
+        select(Model, Project.name, Team.name)
+        .join(Project, Project.id == Model.project_id)
+        .join(Team, Team.id == Project.team_id)
+    )
+
+
+def models_inventory(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
+    """Every model live in the date range (created by its end, not retired before its start).
+
+    Columns: project, team, version, family, status (candidate/champion/retired), cv_score,
+    holdout_score, latency_ms_per_1k, size_bytes, train_seconds, cost_per_1m,
+    baseline_family, baseline_cost_per_1m, saving_per_1m, created_at, promoted_at, retired_at.
+    """
+    filters = filters or Filters()
+    stmt = _models_stmt()
+    start, end = _day_bounds(filters)
+    if end:
+        stmt = stmt.where(Model.created_at < end)
+    if start:
+        stmt = stmt.where(Model.retired_at.is_(None) | (Model.retired_at >= start))
+    if filters.teams is not None:
+        stmt = stmt.where(Team.name.in_(filters.teams))
+    return _models_frame(engine, stmt.order_by(Project.name, Model.version))
+
+
+def project_detail(
+    engine: Engine, project: str, filters: Filters | None = None
+) -> dict[str, pd.DataFrame]:
+    """One project's ``models``, ``costs``, ``values`` and ``alerts`` (drift events) tables."""
+    filters = Filters(start=(filters or Filters()).start, end=(filters or Filters()).end)
+    project_id = _project_id(engine, project)
+    models_stmt = _models_stmt().where(Model.project_id == project_id)
+    costs = select(
+        CostEntry.incurred_on.label("date"),
+        CostEntry.category,
+        CostEntry.amount,
+        CostEntry.currency,
+        CostEntry.source,
+    ).where(CostEntry.project_id == project_id)
+    costs = _filter_dates(costs, CostEntry.incurred_on, filters).order_by(CostEntry.incurred_on)
+    values = select(
+        ValueEntry.month,
+        ValueEntry.amount,
+        ValueEntry.predictions,
+        ValueEntry.currency,
+        ValueEntry.source,
+    ).where(ValueEntry.project_id == project_id)
+    values = _filter_months(values, ValueEntry.month, filters).order_by(ValueEntry.month)
+    timeline = drift_timeline(engine, filters, project=project)
+    return {
+        "models": _models_frame(engine, models_stmt.order_by(Model.version)),
+        "costs": _frame(engine, costs),
+        "values": _frame(engine, values),
+        "alerts": timeline,
+    }
+
+
+def _frame(engine: Engine, stmt: Any) -> pd.DataFrame:
+    with engine.connect() as connection:
+        result = connection.execute(stmt)
+        return pd.DataFrame(list(result), columns=list(result.keys()))
+
+
+# --- Datasets & reuse ------------------------------------------------------------------------
+
+
+def dataset_usage(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
+    """Every use of a dataset version: dataset, version, team, project, used_at, owner_team."""
+    filters = filters or Filters()
+    owner = select(Team.id, Team.name).subquery()
+    stmt = (
+        select(
+            Dataset.name.label("dataset"),
+            Dataset.version,
+            Team.name.label("team"),
+            Project.name.label("project"),
+            DatasetUse.used_at,
+            owner.c.name.label("owner_team"),
+        )
+        .join(Dataset, Dataset.id == DatasetUse.dataset_id)
+        .join(Team, Team.id == DatasetUse.team_id)
+        .join(Project, Project.id == DatasetUse.project_id)
+        .outerjoin(owner, owner.c.id == Dataset.owner_team_id)
+    )
+    stmt = _filter_times(stmt, DatasetUse.used_at, filters)
+    if filters.teams is not None:
+        stmt = stmt.where(Team.name.in_(filters.teams))
+    return _frame(engine, stmt.order_by(DatasetUse.used_at))
+
+
+REUSE_COLUMNS = [
+    "dataset",
+    "version",
+    "owner_team",
+    "teams_using",
+    "uses",
+    "reuse_count",
+    "avoided_cost",
+    "collect_cost",
+    "label_cost",
+    "rows",
+]
+
+
+def datasets_reuse(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
+    """One row per dataset version: who uses it, how often, how often it was reused, cost avoided.
+
+    ``teams_using`` lists the teams (comma-separated) that used it in the filters;
+    ``reuse_count`` counts the teams other than its owner that used it for the first time in
+    the filters, and ``avoided_cost`` = reuse_count × (collect_cost + label_cost): each
+    reusing team did not buy and label the data again. Datasets nobody reuses have 0.
+    """
+    filters = filters or Filters()
+    owner = select(Team.id, Team.name).subquery()
+    datasets = select(
+        Dataset.id,
+        Dataset.name,
+        Dataset.version,
+        owner.c.name,
+        Dataset.collect_cost,
+        Dataset.label_cost,
+        Dataset.rows,
+    ).outerjoin(owner, owner.c.id == Dataset.owner_team_id)
+    uses = select(DatasetUse.dataset_id, Team.name, func.count()).join(
+        Team, Team.id == DatasetUse.team_id
+    )
+    uses = _filter_times(uses, DatasetUse.used_at, filters)
+    if filters.teams is not None:
+        uses = uses.where(Team.name.in_(filters.teams))
+    uses = uses.group_by(DatasetUse.dataset_id, Team.name)
+    teams_using: dict[int, list[str]] = defaultdict(list)
+    use_counts: dict[int, int] = defaultdict(int)
+    for dataset_id, team, count in _rows(engine, uses):
+        teams_using[dataset_id].append(team)
+        use_counts[dataset_id] += int(count)
+    reuses: dict[int, int] = defaultdict(int)
+    for dataset_id, *_ in _first_reuses(engine, filters):
+        reuses[dataset_id] += 1
+    selected = set(filters.teams) if filters.teams is not None else None
+    rows = []
+    for dataset_id, name, version, owner_team, collect, label, n_rows in _rows(
+        engine, datasets.order_by(Dataset.name, Dataset.version)
+    ):
+        if selected is not None and owner_team not in selected and dataset_id not in use_counts:
+            continue
+        reuse_count = reuses.get(dataset_id, 0)
+        rows.append(
+            [
+                name,
+                version,
+                owner_team,
+                ", ".join(sorted(teams_using.get(dataset_id, []))),
+                use_counts.get(dataset_id, 0),
+                reuse_count,
+                _roi.reuse_avoided_cost(collect, label, reuse_count),
+                collect,
+                label,
+                n_rows,
+            ]
+        )
+    frame = pd.DataFrame(rows, columns=REUSE_COLUMNS)
+    frame["rows"] = frame["rows"].astype("Int64")
+    return frame
+
+
+# --- Models ----------------------------------------------------------------------------------
+
+
+def pareto_points(engine: Engine, project: str) -> pd.DataFrame:
+    """The Pareto fronts (score against latency) of a project's searches, one row per point."""
+    project_id = _project_id(engine, project)
+    stmt = (
+        select(
+            literal(project).label("project"),
+            Model.version,
+            ParetoPoint.family,
+            ParetoPoint.score,
+            ParetoPoint.latency_ms_per_1k,
+            ParetoPoint.chosen,
+            ParetoPoint.size_bytes,
+        )
+        .join(Model, Model.id == ParetoPoint.model_id)
+        .where(Model.project_id == project_id)
+        .order_by(Model.version, ParetoPoint.latency_ms_per_1k)
+    )
+    frame = _frame(engine, stmt)
+    frame["chosen"] = frame["chosen"].astype(bool)
+    return frame
+
+
+# --- Drift & retraining ------------------------------------------------------------------------
+
+TIMELINE_COLUMNS = [
+    "time",
+    "project",
+    "team",
+    "kind",
+    "decision",
+    "reason",
+    "batch",
+    "champion",
+    "challenger",
+]
+
+
+def drift_timeline(
+    engine: Engine,
+    filters: Filters | None = None,
+    *,
+    include_checks: bool = False,
+    project: str | None = None,
+) -> pd.DataFrame:
+    """Alerts, retrains, promotions and refusals in time order, with decision and reason.
+
+    Routine ``check`` events are left out unless ``include_checks``.
+    """
+    filters = filters or Filters()
+    stmt = (
+        select(
+            DriftEvent.time,
+            Project.name.label("project"),
+            Team.name.label("team"),
+            DriftEvent.kind,
+            DriftEvent.decision,
+            DriftEvent.reason,
+            DriftEvent.batch,
+            DriftEvent.champion,
+            DriftEvent.challenger,
+        )
+        .join(Project, Project.id == DriftEvent.project_id)
+        .join(Team, Team.id == Project.team_id)
+    )
+    if not include_checks:
+        stmt = stmt.where(DriftEvent.kind != "check")
+    if project is not None:
+        stmt = stmt.where(Project.name == project)
+    stmt = _filter_times(stmt, DriftEvent.time, filters)
+    if filters.teams is not None:
+        stmt = stmt.where(Team.name.in_(filters.teams))
+    frame = _frame(engine, stmt.order_by(DriftEvent.time))
+    return frame.reindex(columns=TIMELINE_COLUMNS)
