@@ -13,12 +13,16 @@ _EXPORTS = {
     "resolve_url": "_db",
     # writing: ingestion, cost import, manual records, seeded history
     "ingest": "_ingest",
+    "ingest_into": "_ingest",
     "IngestResult": "_ingest",
     "import_costs": "_costs",
+    "import_costs_into": "_costs",
     "add_team": "_add",
     "add_project": "_add",
     "add_dataset": "_add",
     "add_value": "_add",
+    "add_use": "_add",
+    "add_cost": "_add",
     "seed_history": "_seed",
     "fill_demo_registry": "_demo",
     # reading: what the app and `registry report` show

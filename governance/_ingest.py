@@ -1,0 +1,687 @@
+"""Feeding the registry from what the other commands write, idempotently and all-or-nothing.
+
+Known files (a folder is walked for them):
+
+- ``report.json`` of kind ``search`` → a model (+ its Pareto front, training cost, the
+  dataset it was trained on); kind ``clean`` → a "less cleaning" saving and a dataset use;
+  kind ``labeling`` → the labels bought (a labeling cost) and the labels saved;
+- ``events.jsonl`` (the drift event log) → drift events; promotions update model statuses;
+- ``.halfcost/champion.json`` (the champion pointer) → which model is the champion;
+- ``dvc.lock`` and ``*.dvc`` → dataset versions (the DVC md5) used by the project.
+
+A file's identity is the SHA-256 of its bytes: ingesting it again adds nothing. A drift
+event's identity is its ``event_id``, so a grown event log adds only its new lines. One
+call is one transaction: an error in any file leaves the registry as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from halfcost.governance._db import connect, describe_url, migrate, write_session
+from halfcost.governance._models import (
+    CostEntry,
+    Dataset,
+    DatasetUse,
+    DriftEvent,
+    IngestedFile,
+    Model,
+    ModelDataset,
+    ParetoPoint,
+    Project,
+    Saving,
+    Team,
+    utc_now,
+)
+from sqlalchemy import Engine, select
+
+from halfcost.errors import BadInputError
+
+REVIEW_COST_PER_ROW_USD = Decimal("0.10")
+"""Default cost of reviewing one bad row by hand (the "less cleaning" lever); see docs."""
+
+EVENT_KINDS = (
+    "check",
+    "alert",
+    "retrain_started",
+    "retrain",
+    "retrain_failed",
+    "promotion",
+    "refusal",
+)
+_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "cache", "tmp"}
+_DATA_SUFFIXES = {".csv", ".parquet", ".tsv", ".jsonl", ".feather", ".pq", ".zip", ".gz"}
+_VERSION_DIR = re.compile(r"^v\d+$")
+
+
+@dataclass
+class IngestResult:
+    """What one ingest call did: per file, its kind, hash, status and records added."""
+
+    project: str
+    db: str
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def added(self) -> int:
+        """Records added over all files."""
+        return sum(f["records"] for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready data (what ``registry ingest --json`` prints)."""
+        return {
+            "project": self.project,
+            "db": self.db,
+            "added": self.added,
+            "files_added": sum(f["status"] == "added" for f in self.files),
+            "files_skipped": sum(f["status"] != "added" for f in self.files),
+            "files": self.files,
+        }
+
+
+# --- finding and reading files -----------------------------------------------------------------
+
+
+def _known(path: Path) -> bool:
+    return (
+        path.name in ("report.json", "events.jsonl", "dvc.lock")
+        or path.suffix == ".dvc"
+        or (path.name == "champion.json" and path.parent.name == ".halfcost")
+    )
+
+
+def find_files(path: Path) -> list[Path]:
+    """The known files at ``path`` (a file, or a folder walked recursively), in ingest order."""
+    if not path.exists():
+        raise BadInputError(
+            f"{path}: no such file or folder; pass a report.json, events.jsonl, "
+            "dvc.lock, *.dvc file or a folder holding them"
+        )
+    if path.is_file():
+        if not _known(path) and path.suffix != ".json":
+            raise BadInputError(
+                f"{path}: not a file the registry knows; pass a report.json, events.jsonl, "
+                "dvc.lock or *.dvc file (or a folder holding them)"
+            )
+        return [path]
+    found = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".incoming"))
+        found.extend(Path(root) / name for name in sorted(files) if _known(Path(root) / name))
+    return sorted(found, key=_order)
+
+
+def _order(path: Path) -> tuple[int, str]:
+    """Datasets first, then reports (models), then events and the champion pointer."""
+    if path.name == "dvc.lock" or path.suffix == ".dvc":
+        rank = 0
+    elif path.name == "report.json" or (path.suffix == ".json" and path.name != "champion.json"):
+        rank = 1
+    elif path.name == "events.jsonl":
+        rank = 2
+    else:
+        rank = 3
+    return rank, str(path)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read it ({exc.strerror}); check the path") from exc
+
+
+def _load_json(path: Path, raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInputError(
+            f"{path}: not valid JSON ({exc}); re-run the command that wrote it"
+        ) from exc
+    if not isinstance(data, dict):
+        raise BadInputError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _load_yaml(path: Path, raw: bytes) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0]
+        raise BadInputError(f"{path}: not valid YAML ({first}); restore it with DVC") from exc
+    if not isinstance(data, dict):
+        raise BadInputError(f"{path}: expected a YAML mapping as DVC writes it")
+    return data
+
+
+def _time(value: Any, where: str) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise BadInputError(
+                f"{where}: time {value!r} is not ISO-8601; write it like 2026-01-31T12:00:00+00:00"
+            ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _number(value: Any, where: str, key: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise BadInputError(f"{where}: {key} must be a number, but got {value!r}") from exc
+
+
+def _key(*parts: str) -> str:
+    """A 64-character identity for a record derived from a file (its hash plus a label)."""
+    return hashlib.sha256(":".join(parts).encode()).hexdigest()
+
+
+def _count(data: dict[str, Any], key: str, where: str) -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise BadInputError(f"{where}: {key} must be a whole number ≥ 0, but got {value!r}")
+    return value
+
+
+# --- the ingest context -------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    session: Any
+    project: Project
+    review_cost_per_row: Decimal
+
+    @property
+    def team_id(self) -> int:
+        return self.project.team_id
+
+
+def _ensure_team(session: Any, name: str) -> Team:
+    team = session.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        team = Team(name=name)
+        session.add(team)
+        session.flush()
+    return team
+
+
+def ensure_project(session: Any, project: str, team: str | None) -> Project:
+    """The registry's project ``project``, created under ``team`` when new."""
+    if not project or not project.strip():
+        raise BadInputError("--project must name the project; got an empty name")
+    found = session.scalar(select(Project).where(Project.name == project))
+    if found is not None:
+        if team is not None:
+            owner = session.get(Team, found.team_id)
+            if owner.name != team:
+                raise BadInputError(
+                    f"project {project!r} belongs to team {owner.name!r}, not {team!r}; "
+                    f"pass --team {owner.name!r} or another project name"
+                )
+        return found
+    if team is None:
+        raise BadInputError(
+            f"project {project!r} is not in the registry yet; pass --team TEAM to create it"
+        )
+    created = Project(name=project, team_id=_ensure_team(session, team).id)
+    session.add(created)
+    session.flush()
+    return created
+
+
+def _dataset(
+    ctx: _Context, name: str, version: str, rows: int | None = None, path: str | None = None
+) -> Dataset:
+    """The dataset with this content hash (under any name), or a new one owned by this team."""
+    found = ctx.session.scalar(
+        select(Dataset).where(Dataset.version == version).order_by(Dataset.id).limit(1)
+    )
+    if found is not None:
+        if found.rows is None and rows is not None:
+            found.rows = rows
+        return found
+    dataset = Dataset(name=name, version=version, rows=rows, owner_team_id=ctx.team_id, path=path)
+    ctx.session.add(dataset)
+    ctx.session.flush()
+    return dataset
+
+
+def _use(ctx: _Context, dataset: Dataset, used_at: datetime, identity: str) -> int:
+    if ctx.session.scalar(select(DatasetUse.id).where(DatasetUse.identity == identity)):
+        return 0
+    ctx.session.add(
+        DatasetUse(
+            dataset_id=dataset.id,
+            project_id=ctx.project.id,
+            team_id=ctx.team_id,
+            used_at=used_at,
+            identity=identity,
+        )
+    )
+    return 1
+
+
+def _md5_of(path: Path) -> str | None:
+    """The DVC version (md5 of the bytes) of a data file, when it is readable."""
+    if not path.is_file():
+        return None
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _input_dataset(ctx: _Context, report: dict[str, Any], where: Path) -> Dataset | None:
+    """The dataset a report's ``data`` section names (md5 when the file is here, else sha256)."""
+    data = report.get("data")
+    if not isinstance(data, dict):
+        return None
+    raw_path = data.get("path")
+    version = None
+    if raw_path:
+        candidate = Path(raw_path)
+        if not candidate.is_absolute():
+            candidate = where.parent / candidate
+        version = _md5_of(candidate)
+    if version is None and data.get("sha256"):
+        version = f"sha256:{data['sha256']}"
+    if version is None:
+        return None
+    name = Path(raw_path).name if raw_path else f"data-{version[-8:]}"
+    rows = data.get("rows") if isinstance(data.get("rows"), int) else None
+    return _dataset(ctx, name, version, rows=rows, path=raw_path)
+
+
+# --- one reader per kind -----------------------------------------------------------------------
+
+
+def _model_version(path: Path, sha: str) -> str:
+    for folder in (path.parent, path.parent.parent):
+        if _VERSION_DIR.match(folder.name):
+            return folder.name
+    return f"s-{sha[:10]}"
+
+
+def _chosen_point(point: dict[str, Any], chosen: dict[str, Any]) -> bool:
+    return point.get("family") == chosen.get("family") and point.get("params") == chosen.get(
+        "params"
+    )
+
+
+def _ingest_search(ctx: _Context, path: Path, report: dict[str, Any], sha: str) -> int:
+    where = str(path)
+    chosen = report.get("chosen")
+    if not isinstance(chosen, dict) or "family" not in chosen:
+        raise BadInputError(f"{where}: a search report needs a 'chosen' model with its 'family'")
+    baseline = report.get("baseline") if isinstance(report.get("baseline"), dict) else {}
+    created = _time(report.get("created_at") or utc_now(), where)
+    version = _model_version(path, sha)
+    clash = ctx.session.scalar(
+        select(Model).where(Model.project_id == ctx.project.id, Model.version == version)
+    )
+    if clash is not None:
+        raise BadInputError(
+            f"{where}: project {ctx.project.name!r} already has a different model {version}; "
+            "ingest it under its own project"
+        )
+    model = Model(
+        project_id=ctx.project.id,
+        version=version,
+        family=str(chosen["family"]),
+        metric=report.get("metric"),
+        cv_score=chosen.get("cv_score"),
+        holdout_score=chosen.get("holdout_score"),
+        latency_ms_per_1k=chosen.get("latency_ms_per_1k"),
+        size_bytes=chosen.get("size_bytes"),
+        train_seconds=chosen.get("train_seconds"),
+        cost_per_1m=_number(chosen.get("cost_per_1m_predictions_usd"), where, "cost"),
+        train_cost=_number(chosen.get("train_cost_usd"), where, "train_cost_usd"),
+        baseline_family=baseline.get("family"),
+        baseline_score=baseline.get("cv_score"),
+        baseline_latency_ms_per_1k=baseline.get("latency_ms_per_1k"),
+        baseline_cost_per_1m=_number(baseline.get("cost_per_1m_predictions_usd"), where, "cost"),
+        status="candidate",
+        created_at=created,
+        identity=sha,
+    )
+    ctx.session.add(model)
+    ctx.session.flush()
+    records = 1
+    for point in report.get("pareto") or []:
+        if isinstance(point, dict):
+            ctx.session.add(
+                ParetoPoint(
+                    model_id=model.id,
+                    family=str(point.get("family")),
+                    score=point.get("cv_score"),
+                    latency_ms_per_1k=point.get("latency_ms_per_1k"),
+                    size_bytes=point.get("size_bytes"),
+                    chosen=_chosen_point(point, chosen),
+                )
+            )
+            records += 1
+    if model.train_cost is not None:
+        ctx.session.add(_cost(ctx, created.date(), "compute", model.train_cost, path, sha))
+        records += 1
+    dataset = _input_dataset(ctx, report, path)
+    if dataset is not None:
+        ctx.session.add(ModelDataset(model_id=model.id, dataset_id=dataset.id))
+        records += _use(ctx, dataset, created, _key(sha, "use"))
+    return records
+
+
+def _cost(ctx: _Context, day: date, category: str, amount: Decimal, path: Path, sha: str):
+    return CostEntry(
+        incurred_on=day,
+        project_id=ctx.project.id,
+        team_id=ctx.team_id,
+        category=category,
+        amount=amount,
+        currency="USD",
+        source=f"{path.name} {sha[:12]}",
+        identity=_key(sha, category),
+    )
+
+
+def _ingest_clean(ctx: _Context, path: Path, report: dict[str, Any], sha: str) -> int:
+    where = str(path)
+    handled = _count(report, "rows_repaired", where) + _count(report, "rows_quarantined", where)
+    rate = _number(report.get("review_cost_per_row_usd"), where, "review_cost_per_row_usd")
+    rate = ctx.review_cost_per_row if rate is None else rate
+    created = _time(report.get("created_at") or utc_now(), where)
+    from halfcost.governance._roi import cleaning_saved
+
+    ctx.session.add(
+        Saving(
+            saved_on=created.date(),
+            project_id=ctx.project.id,
+            lever="less_cleaning",
+            amount=cleaning_saved(handled, rate),
+            source=f"{path.name} {sha[:12]}",
+            details={
+                "rows_in": report.get("rows_in"),
+                "rows_repaired": report.get("rows_repaired"),
+                "rows_quarantined": report.get("rows_quarantined"),
+                "review_cost_per_row_usd": str(rate),
+            },
+            identity=sha,
+        )
+    )
+    records = 1
+    dataset = _input_dataset(ctx, report, path)
+    if dataset is not None:
+        records += _use(ctx, dataset, created, _key(sha, "use"))
+    return records
+
+
+def _ingest_labeling(ctx: _Context, path: Path, report: dict[str, Any], sha: str) -> int:
+    where = str(path)
+    bought = _count(report, "labels_bought", where)
+    saved = _count(report, "labels_saved_vs_random", where)
+    key = "cost_per_label_usd" if "cost_per_label_usd" in report else "cost_per_label"
+    price = _number(report.get(key), where, key)
+    if price is None or price < 0:
+        raise BadInputError(f"{where}: a labeling report needs cost_per_label_usd ≥ 0")
+    created = _time(report.get("created_at") or utc_now(), where)
+    from halfcost.governance._roi import labeling_saved
+
+    ctx.session.add(_cost(ctx, created.date(), "labeling", Decimal(bought) * price, path, sha))
+    ctx.session.add(
+        Saving(
+            saved_on=created.date(),
+            project_id=ctx.project.id,
+            lever="fewer_labels",
+            amount=labeling_saved(saved, price),
+            source=f"{path.name} {sha[:12]}",
+            details={"labels_bought": bought, "labels_saved_vs_random": saved},
+            identity=sha,
+        )
+    )
+    records = 2
+    dataset = _input_dataset(ctx, report, path)
+    if dataset is not None:
+        records += _use(ctx, dataset, created, _key(sha, "use"))
+    return records
+
+
+_REPORT_READERS = {
+    "search": _ingest_search,
+    "clean": _ingest_clean,
+    "labeling": _ingest_labeling,
+}
+
+
+def _ingest_report(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
+    report = _load_json(path, raw)
+    kind = report.get("kind")
+    reader = _REPORT_READERS.get(kind)
+    if reader is None:
+        raise BadInputError(
+            f"{path}: unknown report kind {kind!r}; choose one of {', '.join(_REPORT_READERS)}"
+        )
+    return kind, reader(ctx, path, report, sha)
+
+
+def _event_lines(path: Path, raw: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"{path}: not UTF-8 text; restore the event log") from exc
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadInputError(
+                f"{path}:{number}: not a JSON object ({exc.msg}); fix or remove that line"
+            ) from exc
+        if not isinstance(record, dict):
+            raise BadInputError(f"{path}:{number}: not a JSON object; fix or remove that line")
+        yield number, record
+
+
+def _ingest_events(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
+    records = 0
+    for number, event in _event_lines(path, raw):
+        where = f"{path}:{number}"
+        event_id, kind = event.get("event_id"), event.get("kind")
+        if not event_id or kind not in EVENT_KINDS:
+            raise BadInputError(
+                f"{where}: an event needs an event_id and a kind among {', '.join(EVENT_KINDS)}"
+            )
+        if ctx.session.scalar(select(DriftEvent.id).where(DriftEvent.event_id == str(event_id))):
+            continue
+        moment = _time(event.get("time"), where)
+        ctx.session.add(_event_row(ctx, event, moment))
+        records += 1
+        if kind == "promotion":
+            _promote(ctx, event.get("challenger") or event.get("champion"), moment)
+    return "events", records
+
+
+def _event_row(ctx: _Context, event: dict[str, Any], moment: datetime) -> DriftEvent:
+    def text(key: str) -> str | None:
+        value = event.get(key)
+        return None if value is None else str(value)
+
+    scores = event.get("scores") if isinstance(event.get("scores"), dict) else None
+    details = event.get("details") if isinstance(event.get("details"), dict) else None
+    rows = event.get("batch_rows")
+    return DriftEvent(
+        event_id=str(event["event_id"]),
+        time=moment,
+        project_id=ctx.project.id,
+        kind=str(event["kind"]),
+        decision=text("decision"),
+        reason=text("reason"),
+        batch=text("batch"),
+        batch_rows=rows if isinstance(rows, int) else None,
+        data_version=text("data_version"),
+        champion=text("champion"),
+        challenger=text("challenger"),
+        scores=scores,
+        details=details,
+    )
+
+
+def _promote(ctx: _Context, version: Any, moment: datetime) -> None:
+    """Make ``version`` the project's champion (the previous one is retired), if it is known."""
+    if not version:
+        return
+    ctx.session.flush()
+    model = ctx.session.scalar(
+        select(Model).where(Model.project_id == ctx.project.id, Model.version == str(version))
+    )
+    if model is None or model.status == "champion":
+        return
+    for old in ctx.session.scalars(
+        select(Model).where(Model.project_id == ctx.project.id, Model.status == "champion")
+    ):
+        old.status, old.retired_at = "retired", moment
+    model.status, model.promoted_at, model.retired_at = "champion", moment, None
+
+
+def _ingest_pointer(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
+    data = _load_json(path, raw)
+    version = data.get("version")
+    if not version:
+        raise BadInputError(f"{path}: the champion pointer names no version")
+    moment = _time(data.get("promoted_at") or utc_now(), str(path))
+    _promote(ctx, version, moment)
+    return "champion", 1
+
+
+def _dvc_outs(data: dict[str, Any], where: Path) -> Iterator[tuple[str, str, int | None]]:
+    """(path, md5, size) of the data a dvc.lock's stages read or write, or a .dvc file tracks."""
+    entries: list[dict[str, Any]] = []
+    if where.name == "dvc.lock":
+        stages = data.get("stages")
+        if not isinstance(stages, dict):
+            raise BadInputError(f"{where}: no 'stages' mapping; is this a DVC 3 dvc.lock?")
+        for stage in stages.values():
+            if isinstance(stage, dict):
+                entries.extend(e for e in stage.get("deps") or [] if isinstance(e, dict))
+                entries.extend(
+                    e
+                    for e in stage.get("outs") or []
+                    if isinstance(e, dict) and Path(str(e.get("path"))).suffix in _DATA_SUFFIXES
+                )
+    else:
+        entries.extend(e for e in data.get("outs") or [] if isinstance(e, dict))
+        if not entries:
+            raise BadInputError(f"{where}: no 'outs' with an md5; is this a DVC .dvc file?")
+    seen = set()
+    for entry in entries:
+        name, md5 = str(entry.get("path") or ""), entry.get("md5")
+        is_data = Path(name).suffix in _DATA_SUFFIXES or str(md5 or "").endswith(".dir")
+        if name and md5 and is_data and (name, md5) not in seen:
+            seen.add((name, md5))
+            size = entry.get("size")
+            yield name, str(md5).removesuffix(".dir"), size if isinstance(size, int) else None
+
+
+def _ingest_dvc(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
+    data = _load_yaml(path, raw)
+    moment = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    records = 0
+    for name, md5, _size in _dvc_outs(data, path):
+        dataset = _dataset(ctx, name, md5, path=name)
+        records += _use(ctx, dataset, moment, _key(sha, name, md5))
+    return "dvc", records
+
+
+def _ingest_file(ctx: _Context, path: Path) -> dict[str, Any]:
+    raw = _read_bytes(path)
+    sha = hashlib.sha256(raw).hexdigest()
+    entry = {"path": str(path), "sha256": sha}
+    if ctx.session.scalar(select(IngestedFile.id).where(IngestedFile.sha256 == sha)):
+        return {**entry, "kind": None, "status": "already ingested", "records": 0}
+    if path.name == "events.jsonl":
+        kind, records = _ingest_events(ctx, path, raw, sha)
+    elif path.name == "dvc.lock" or path.suffix == ".dvc":
+        kind, records = _ingest_dvc(ctx, path, raw, sha)
+    elif path.name == "champion.json" and path.parent.name == ".halfcost":
+        kind, records = _ingest_pointer(ctx, path, raw, sha)
+    else:
+        kind, records = _ingest_report(ctx, path, raw, sha)
+    ctx.session.add(
+        IngestedFile(
+            sha256=sha, kind=kind, path=str(path)[:1000], project_id=ctx.project.id, records=records
+        )
+    )
+    ctx.session.flush()
+    return {**entry, "kind": kind, "status": "added", "records": records}
+
+
+def ingest_into(
+    engine: Engine,
+    path: str | os.PathLike[str],
+    *,
+    project: str,
+    team: str | None = None,
+    review_cost_per_row_usd: Decimal = REVIEW_COST_PER_ROW_USD,
+) -> IngestResult:
+    """Ingest ``path`` (a file or a folder) into the registry behind ``engine``, atomically."""
+    files = find_files(Path(path))
+    migrate(engine)
+    result = IngestResult(project=project, db=describe_url(engine.url))
+    with write_session(engine, actor=f"ingest {project}") as session:
+        ctx = _Context(session, ensure_project(session, project, team), review_cost_per_row_usd)
+        for file in files:
+            result.files.append(_ingest_file(ctx, file))
+    return result
+
+
+def ingest(
+    path: str | os.PathLike[str],
+    *,
+    project: str,
+    team: str | None = None,
+    db: str | None = None,
+    review_cost_per_row_usd: Decimal = REVIEW_COST_PER_ROW_USD,
+) -> dict[str, Any]:
+    """Ingest what a halfcost command wrote into the registry; return what was added.
+
+    Idempotent (a file's identity is the SHA-256 of its bytes) and all-or-nothing (one
+    transaction). Other commands call this when ``--db`` or ``$HALFCOST_DB`` is set.
+
+    Args:
+        path: a ``report.json``, ``events.jsonl``, ``dvc.lock``, ``*.dvc`` file, or a folder.
+        project: the registry project the records belong to.
+        team: the project's team (needed when the project is new).
+        db: registry URL (default ``$HALFCOST_DB``, else ``sqlite:///halfcost-registry.db``).
+        review_cost_per_row_usd: what reviewing one bad row by hand costs (less-cleaning lever).
+
+    Returns:
+        ``{"project", "db", "added", "files_added", "files_skipped", "files": [...]}``.
+    """
+    engine = connect(db)
+    try:
+        return ingest_into(
+            engine,
+            path,
+            project=project,
+            team=team,
+            review_cost_per_row_usd=review_cost_per_row_usd,
+        ).to_dict()
+    finally:
+        engine.dispose()
