@@ -1,0 +1,708 @@
+"""`halfcost drift watch`: check a batch, and when the policy says so, retrain and promote.
+
+One watch, under the project's lock:
+
+1. reads the batch (and its labels), checks it against the champion's reference
+   profile and records a ``check`` event;
+2. asks the :class:`~halfcost.drift.AlertPolicy` from params.yaml whether this is an
+   alert and whether to retrain (an ``alert`` event, sent to the sinks);
+3. to retrain, adds the labelled batch to ``data/batches/`` as a new file tracked with
+   ``dvc add``, runs ``dvc repro`` (``retrain_started``, then ``retrain`` or
+   ``retrain_failed``), and compares the challenger with the champion on the same
+   held-out data and on the batch's held-out rows;
+4. promotes the challenger (``promotion``) or keeps the champion (``refusal``).
+
+The training data only grows by whole files, written to a temporary name and renamed,
+so it is never half-appended. When the retrain fails (``dvc repro`` exits non-zero or is
+killed) or the challenger is refused, the batch file and its ``.dvc`` file are moved to
+``.halfcost/set_aside/`` — the training data returns to its previous version and the
+batch is kept, not lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from halfcost.drift._champions import ChampionStore, Verdict, compare
+from halfcost.drift._prepare import batch_files, split_holdout
+from halfcost.drift._project import Project, find_tool, tool_env
+
+from halfcost.errors import BadInputError, ConcurrentRunError, HalfcostError
+from halfcost.tables import read_table, write_table
+
+# Lines of `dvc repro` output kept in a retrain_failed event.
+_TAIL_LINES = 15
+
+
+@dataclass
+class WatchResult:
+    """What one watch did, and why.
+
+    Attributes:
+        outcome: ``no_alert``, ``alert_only``, ``promoted``, ``refused``,
+            ``retrain_failed`` or ``retrain_skipped``.
+        reason: one sentence explaining the outcome.
+        champion: the champion's version after the watch (None if there is none).
+        events: every event this watch appended to the event log, in order.
+        drift: the drift check's ``drift.json`` content.
+        decision: the alert policy's decision (``AlertDecision.to_dict()``).
+        scores: the scores compared (champion's on the batch, challenger vs champion).
+        repro_seconds: wall time of ``dvc repro`` (None when it did not run).
+    """
+
+    outcome: str
+    reason: str
+    champion: str | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    drift: dict[str, Any] = field(default_factory=dict)
+    decision: dict[str, Any] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+    repro_seconds: float | None = None
+
+    @property
+    def retrained(self) -> bool:
+        return self.repro_seconds is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "champion": self.champion,
+            "retrained": self.retrained,
+            "repro_seconds": self.repro_seconds,
+            "scores": self.scores,
+            "decision": self.decision,
+            "drift": self.drift,
+            "events": self.events,
+        }
+
+
+class RetrainFailedError(HalfcostError):
+    """``dvc repro`` failed; the champion is unchanged (exit status 1)."""
+
+    exit_code = 1
+
+
+# -- the lock -------------------------------------------------------------------------
+@contextlib.contextmanager
+def project_lock(project: Project, *, wait_s: float = 0.0) -> Iterator[None]:
+    """Hold ``.halfcost/watch.lock`` (an exclusive ``flock``) for the block.
+
+    Args:
+        project: the project to lock.
+        wait_s: how long to wait for another holder to finish before giving up.
+
+    Raises:
+        ConcurrentRunError: another watch still holds the lock after ``wait_s``.
+    """
+    import fcntl
+
+    project.state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(project.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(0.0, wait_s)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "?"
+                    raise ConcurrentRunError(
+                        f"another `halfcost drift watch` ({holder}) is running on "
+                        f"{project.root}; wait for it to finish or pass --wait SECONDS."
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, since {datetime.now(UTC).isoformat()}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+# -- the batch and its labels ------------------------------------------------------------
+def attach_labels(
+    batch: pd.DataFrame, labels: pd.DataFrame, *, target: str, id_column: str | None = None
+) -> pd.DataFrame:
+    """Return ``batch`` with the target column taken from ``labels``.
+
+    Labels are aligned by an id column when one is shared (``data.id_column`` in
+    params.yaml, else every column of ``labels`` other than the target that the batch
+    also has); otherwise by row order, and then the row counts must match.
+
+    Raises:
+        BadInputError: no target column in ``labels``, duplicate or missing ids, or
+            different row counts.
+    """
+    if target not in labels.columns:
+        raise BadInputError(
+            f"the labels have no target column {target!r}; give a table with a "
+            f"{target!r} column (and the id column, or rows in the batch's order)."
+        )
+    if id_column and id_column in labels.columns and id_column in batch.columns:
+        keys = [id_column]
+    else:
+        keys = [c for c in labels.columns if c != target and c in batch.columns]
+    out = batch.drop(columns=[target], errors="ignore")
+    if not keys:
+        if len(labels) != len(batch):
+            raise BadInputError(
+                f"the labels have {len(labels)} rows but the batch has {len(batch)}; without "
+                "a shared id column, labels are matched by row order: give one label per row."
+            )
+        out[target] = labels[target].to_numpy()
+        return out
+    if labels.duplicated(keys).any():
+        raise BadInputError(
+            f"the labels repeat some {', '.join(keys)} values; give one label per row."
+        )
+    merged = out.merge(labels[[*keys, target]], on=keys, how="left", validate="many_to_one")
+    unlabelled = int(merged[target].isna().sum())
+    if unlabelled == len(merged):
+        raise BadInputError(
+            f"the labels match none of the batch's {', '.join(keys)} values; "
+            "give labels for the batch's rows."
+        )
+    if unlabelled:
+        raise BadInputError(
+            f"{unlabelled} batch row(s) have no label in the labels table (matched by "
+            f"{', '.join(keys)}); give a label for every row."
+        )
+    return merged
+
+
+def _features(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    drop = [c for c in frame.columns if c == target or str(c).startswith("halfcost_")]
+    return frame.drop(columns=drop)
+
+
+# -- dvc -----------------------------------------------------------------------------------
+def _run_dvc(project: Project, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [find_tool("dvc"), *args],
+        cwd=project.root,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@dataclass(frozen=True)
+class ReproOutcome:
+    """How a ``dvc repro`` run ended."""
+
+    returncode: int
+    seconds: float
+    log_path: Path
+    tail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def describe(self) -> str:
+        if self.returncode < 0:
+            how = f"was killed by signal {-self.returncode}"
+        else:
+            how = f"exited with status {self.returncode}"
+        last = next((ln for ln in reversed(self.tail.splitlines()) if "ERROR" in ln), "")
+        last = last or next((ln for ln in reversed(self.tail.splitlines()) if ln.strip()), "")
+        return f"`dvc repro` {how} after {self.seconds:.1f} s" + (
+            f": {last.strip()}" if last else ""
+        )
+
+
+def run_repro(project: Project, *, extra_args: Sequence[str] = ()) -> ReproOutcome:
+    """Run ``dvc repro`` in the project, logging to ``.halfcost/logs/``.
+
+    ``dvc repro`` runs in its own process group; if this process is interrupted
+    (Ctrl-C, or SIGTERM during a watch), the whole group is stopped before the
+    interruption propagates.
+    """
+    project.logs_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    log_path = project.logs_dir / f"repro-{stamp}.log"
+    start = time.perf_counter()
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [find_tool("dvc"), "repro", *extra_args],
+            cwd=project.root,
+            env=tool_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            returncode = proc.wait()
+        except BaseException:
+            _stop_group(proc)
+            raise
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return ReproOutcome(
+        returncode, time.perf_counter() - start, log_path, "\n".join(lines[-_TAIL_LINES:])
+    )
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt for the block, so cleanup code runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# -- adding and setting aside a batch ----------------------------------------------------
+def _batch_name(project: Project, source: Path) -> str:
+    number = len(batch_files(project)) + 1
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in source.stem)[:40]
+    name = f"b{number:04d}-{stem}.csv"
+    while (project.batches_dir / name).exists() or (project.set_aside_dir / name).exists():
+        number += 1
+        name = f"b{number:04d}-{stem}.csv"
+    return name
+
+
+def add_batch(project: Project, frame: pd.DataFrame, name: str) -> Path:
+    """Write the labelled batch as a new file in ``data/batches/`` and ``dvc add`` it.
+
+    Raises:
+        BadInputError: ``dvc add`` failed (the file is removed again).
+    """
+    path = project.batches_dir / name
+    write_table(frame, path)  # temporary name, then one rename
+    done = _run_dvc(project, "add", "--quiet", str(path.relative_to(project.root)))
+    if done.returncode != 0:
+        set_aside_batch(project, name)
+        error = (done.stderr or done.stdout).strip().splitlines()
+        raise BadInputError(
+            f"`dvc add {path}` failed ({error[-1] if error else done.returncode}); "
+            "is the project a git + DVC repository? Run `halfcost init` on it."
+        )
+    return path
+
+
+def set_aside_batch(project: Project, name: str) -> Path:
+    """Take batch ``name`` back out of the training data into ``.halfcost/set_aside/``.
+
+    Moves the data file and its ``.dvc`` file and drops its line from the folder's
+    ``.gitignore`` (what ``dvc add`` wrote), so the training data is as before the batch.
+    """
+    target_dir = project.set_aside_dir
+    target_dir.mkdir(parents=True, exist_ok=True)
+    for file_name in (name, f"{name}.dvc"):
+        src = project.batches_dir / file_name
+        if src.exists():
+            os.replace(src, target_dir / file_name)
+    ignore = project.batches_dir / ".gitignore"
+    if ignore.is_file():
+        lines = ignore.read_text(encoding="utf-8").splitlines()
+        kept = [ln for ln in lines if ln.strip() != f"/{name}"]
+        if kept != lines:
+            ignore.write_text("".join(f"{ln}\n" for ln in kept), encoding="utf-8")
+    return target_dir / name
+
+
+# -- scoring ----------------------------------------------------------------------------
+def _score(model_dir: Path, frame: pd.DataFrame | None, target: str, metric: str) -> float | None:
+    from halfcost.automl import evaluate_model, load_model
+
+    if frame is None or frame.empty or target not in frame.columns:
+        return None
+    model = load_model(model_dir)
+    return float(evaluate_model(model, frame, target=target, metric=metric)["score"])
+
+
+def challenge(
+    project: Project, *, batch_holdout: pd.DataFrame | None = None
+) -> tuple[Verdict, str | None]:
+    """Score the challenger and the champion on the same held-out data and decide.
+
+    Returns:
+        The verdict and the champion's version (None before the first champion).
+    """
+    params = project.params()
+    search, margin = params["search"], float(params["promotion"]["margin"])
+    target, metric = str(search["target"]), str(search["metric"])
+    holdout = read_table(project.holdout_path)
+    store = ChampionStore(project)
+    champion = store.current_version()
+    challenger_model = project.challenger_dir / "model"
+    if not challenger_model.exists():
+        raise BadInputError(f"{challenger_model} is missing; the search stage wrote no challenger.")
+    scores = {
+        "challenger_holdout": _score(challenger_model, holdout, target, metric),
+        "challenger_batch": _score(challenger_model, batch_holdout, target, metric),
+    }
+    if champion is not None:
+        champion_model = store.model_dir(champion)
+        scores["champion_holdout"] = _score(champion_model, holdout, target, metric)
+        scores["champion_batch"] = _score(champion_model, batch_holdout, target, metric)
+    verdict = compare(scores, metric=metric, min_score=float(search["min_score"]), margin=margin)
+    return verdict, champion
+
+
+# -- the watch ---------------------------------------------------------------------------
+class _Recorder:
+    """Appends events with the project's common fields and keeps them for the result."""
+
+    def __init__(self, project: Project, batch: str | None, batch_rows: int | None, sinks):
+        from halfcost.drift import EventLog
+
+        self.log = EventLog(project.events_path)
+        self.common = {"project": project.name, "batch": batch, "batch_rows": batch_rows}
+        self.project = project
+        self.sinks = list(sinks or [])
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, kind: str, *, notify: bool = False, **fields: Any) -> dict[str, Any]:
+        fields.setdefault("data_version", self.project.data_version())
+        fields.setdefault("champion", ChampionStore(self.project).current_version())
+        event = self.log.append(kind, **self.common, **fields)
+        self.events.append(event)
+        if notify:
+            for sink in self.sinks:
+                sink.send(event)
+        return event
+
+
+def _retrain_and_promote(
+    project: Project,
+    record: _Recorder,
+    *,
+    reason: str,
+    batch_frame: pd.DataFrame | None,
+    batch_source: Path | None,
+) -> tuple[str, str, dict[str, float], float]:
+    """Add the batch (if any), run ``dvc repro``, compare, promote or refuse.
+
+    Returns:
+        (outcome, reason, scores, repro_seconds).
+    """
+    params = project.params()
+    name = None
+    batch_holdout = None
+    if batch_frame is not None and batch_source is not None:
+        name = _batch_name(project, batch_source)
+        add_batch(project, batch_frame, name)
+        data = params["data"]
+        _, batch_holdout = split_holdout(
+            batch_frame,
+            fraction=float(data["holdout_fraction"]),
+            seed=int(data["split_seed"]),
+            key=name,
+        )
+    record(
+        "retrain_started",
+        decision="retrain",
+        reason=reason,
+        details={"added_batch_file": None if name is None else f"data/batches/{name}"},
+    )
+    try:
+        with _sigterm_as_interrupt():
+            outcome = run_repro(project)
+    except KeyboardInterrupt:
+        if name is not None:
+            set_aside_batch(project, name)
+        record(
+            "retrain_failed",
+            decision="champion_kept",
+            reason="the retrain was interrupted; the champion is unchanged and the batch "
+            "was set aside.",
+            details=_aside_details(project, name),
+        )
+        raise
+    if not outcome.ok:
+        if name is not None:
+            set_aside_batch(project, name)
+        why = f"{outcome.describe()}; the champion is unchanged"
+        why += " and the batch was set aside." if name else "."
+        record(
+            "retrain_failed",
+            decision="champion_kept",
+            reason=why,
+            details={
+                **_aside_details(project, name),
+                "log": str(outcome.log_path),
+                "log_tail": outcome.tail,
+                "returncode": outcome.returncode,
+                "repro_seconds": round(outcome.seconds, 2),
+            },
+        )
+        return "retrain_failed", why, {}, outcome.seconds
+    verdict, champion = challenge(project, batch_holdout=batch_holdout)
+    record(
+        "retrain",
+        decision="challenger_ready",
+        reason=f"`dvc repro` finished in {outcome.seconds:.1f} s.",
+        challenger="challenger",
+        scores=verdict.scores,
+        details={"log": str(outcome.log_path), "repro_seconds": round(outcome.seconds, 2)},
+    )
+    if verdict.promote:
+        promoted = ChampionStore(project).promote(
+            data_version=project.data_version(),
+            scores=verdict.scores,
+            reason=verdict.reason,
+            batch=name,
+        )
+        record(
+            "promotion",
+            notify=True,
+            decision="promoted",
+            reason=verdict.reason,
+            champion=promoted["version"],
+            challenger=promoted["version"],
+            scores=verdict.scores,
+            details={
+                "previous_champion": champion,
+                "path": str(project.champions_dir / promoted["version"]),
+            },
+        )
+        return "promoted", verdict.reason, verdict.scores, outcome.seconds
+    if name is not None:
+        set_aside_batch(project, name)
+    why = f"{verdict.reason} The champion {champion or '(none)'} is kept."
+    record(
+        "refusal",
+        notify=True,
+        decision="champion_kept",
+        reason=why,
+        challenger="challenger",
+        scores=verdict.scores,
+        details=_aside_details(project, name),
+    )
+    return "refused", why, verdict.scores, outcome.seconds
+
+
+def _aside_details(project: Project, name: str | None) -> dict[str, Any]:
+    if name is None:
+        return {}
+    return {"set_aside": str((project.set_aside_dir / name).relative_to(project.root))}
+
+
+def ensure_champion(project: Project, record: _Recorder) -> str:
+    """Make sure the project has a champion, training and promoting the first if needed.
+
+    Runs ``dvc repro`` (a no-op when the pipeline is up to date) and promotes the
+    challenger as ``v0001`` if it meets the target.
+
+    Raises:
+        RetrainFailedError: the pipeline failed or the first challenger missed the target.
+    """
+    store = ChampionStore(project)
+    current = store.current_version()
+    if current is not None:
+        return current
+    outcome, reason, _, _ = _retrain_and_promote(
+        project,
+        record,
+        reason="no champion yet: train the first one.",
+        batch_frame=None,
+        batch_source=None,
+    )
+    if outcome != "promoted":
+        raise RetrainFailedError(f"no champion could be trained: {reason}")
+    return str(store.current_version())
+
+
+def _load_batch(
+    batch_path: Path, labels_path: Path | None, target: str, id_column: str | None
+) -> pd.DataFrame:
+    batch = read_table(batch_path)
+    if labels_path is not None:
+        batch = attach_labels(batch, read_table(labels_path), target=target, id_column=id_column)
+    return batch
+
+
+def watch_batch(
+    batch: str | os.PathLike[str],
+    *,
+    labels: str | os.PathLike[str] | None = None,
+    project: str | os.PathLike[str] | Project = ".",
+    force: bool = False,
+    wait_s: float = 0.0,
+    sinks: Sequence[Any] | None = None,
+    now: datetime | None = None,
+) -> WatchResult:
+    """Check ``batch`` for drift and, when the alert policy says so, retrain and promote.
+
+    Args:
+        batch: the new batch (.csv or .parquet), with the target column when labelled.
+        labels: a table with the target column for the batch's rows, aligned by a shared
+            id column or by row order (see :func:`attach_labels`).
+        project: the project folder (holding dvc.yaml and params.yaml).
+        force: the manual trigger: retrain whatever the drift check says.
+        wait_s: wait this long for another watch on the project to finish.
+        sinks: alert sinks (``PrintSink()``, ``WebhookSink(url)``) that receive alerts,
+            promotions and refusals. Default: none here (the CLI adds a PrintSink and
+            the params' webhook).
+        now: the time the policy uses for cooldowns (default: now, UTC).
+
+    Raises:
+        BadInputError: unreadable batch or labels, or a project without a pipeline.
+        ConcurrentRunError: another watch holds the project's lock.
+        RetrainFailedError: there is no champion and the first retrain failed.
+    """
+    proj = project if isinstance(project, Project) else Project.open(project)
+    params = proj.params()
+    target = str(params["search"]["target"])
+    batch_path = Path(batch)
+    frame = _load_batch(
+        batch_path,
+        None if labels is None else Path(labels),
+        target,
+        params["data"].get("id_column"),
+    )
+    with project_lock(proj, wait_s=wait_s):
+        record = _Recorder(proj, str(batch_path), len(frame), sinks)
+        champion = ensure_champion(proj, record)
+        return _watch_locked(proj, record, frame, batch_path, champion, force=force, now=now)
+
+
+def _watch_locked(
+    project: Project,
+    record: _Recorder,
+    frame: pd.DataFrame,
+    batch_path: Path,
+    champion: str,
+    *,
+    force: bool,
+    now: datetime | None,
+) -> WatchResult:
+    from halfcost.drift import AlertPolicy, check_drift, load_profile
+    from halfcost.drift._champions import ChampionStore
+
+    params = project.params()
+    search, monitor = params["search"], params["monitor"]
+    target, metric = str(search["target"]), str(search["metric"])
+    store = ChampionStore(project)
+    profile = load_profile(store.profile_path(champion))
+    drift = check_drift(
+        profile,
+        _features(frame, target),
+        drift_share=float(monitor["drift_share"]),
+        sample_rows=monitor.get("sample_rows"),
+    )
+    labelled = target in frame.columns and frame[target].notna().all()
+    champion_score = _score(store.model_dir(champion), frame, target, metric) if labelled else None
+    from halfcost.automl import load_model
+
+    importances = getattr(load_model(store.model_dir(champion)), "feature_importances_", None)
+    drift_dict = drift.to_dict()
+    record(
+        "check",
+        decision="drift" if drift.drifted_columns else "no_drift",
+        reason=_check_reason(drift),
+        scores={
+            "share_drifted": float(drift_dict["share_drifted"]),
+            **({"champion_batch": champion_score} if champion_score is not None else {}),
+        },
+        details={"drifted_columns": list(drift.drifted_columns), "drift": drift_dict},
+    )
+    policy = AlertPolicy.from_params(monitor)
+    decision = policy.decide(
+        drift,
+        events=record.log.read(),
+        batch_rows=len(frame),
+        importances=importances if monitor.get("importance_weighted", True) else None,
+        labelled_score=champion_score,
+        target_score=float(search["min_score"]),
+        manual=force,
+        now=now,
+    )
+    decision_dict = decision.to_dict()
+    reasons = "; ".join(decision.reasons) or "no policy rule fired."
+    scores = {} if champion_score is None else {"champion_batch": champion_score}
+    result = WatchResult(
+        outcome="no_alert",
+        reason=reasons,
+        champion=champion,
+        drift=drift_dict,
+        decision=decision_dict,
+        scores=scores,
+    )
+    if decision.alert or decision.retrain:
+        record(
+            "alert",
+            notify=True,
+            decision="retrain" if decision.retrain else "alert_only",
+            reason=reasons,
+            scores={"weighted_share": float(decision.weighted_share), **scores},
+            details={"decision": decision_dict, "drifted_columns": list(drift.drifted_columns)},
+        )
+        result.outcome = "alert_only"
+    if decision.retrain:
+        if not labelled:
+            why = (
+                f"the policy asks for a retrain ({reasons}), but the batch has no "
+                f"{target!r} labels; rerun with --labels LABELS to retrain on it."
+            )
+            record("refusal", decision="retrain_skipped", reason=why)
+            result.outcome, result.reason = "retrain_skipped", why
+        else:
+            outcome, why, compared, seconds = _retrain_and_promote(
+                project, record, reason=reasons, batch_frame=frame, batch_source=batch_path
+            )
+            result.outcome, result.reason = outcome, why
+            result.scores.update(compared)
+            result.repro_seconds = round(seconds, 2)
+    result.champion = store.current_version()
+    result.events = record.events
+    return result
+
+
+def _check_reason(drift: Any) -> str:
+    columns = list(drift.drifted_columns)
+    if not columns:
+        return "no column drifted."
+    shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
+    return f"{len(columns)} column(s) drifted: {shown}."
+
+
+__all__ = [
+    "RetrainFailedError",
+    "WatchResult",
+    "add_batch",
+    "attach_labels",
+    "challenge",
+    "ensure_champion",
+    "project_lock",
+    "run_repro",
+    "set_aside_batch",
+    "watch_batch",
+]
