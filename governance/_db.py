@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from halfcost.governance._audit import RegistrySession
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -26,11 +27,15 @@ def resolve_url(url: str | None = None) -> str:
 
 
 def describe_url(url: str | URL) -> str:
-    """The URL as shown to users: the password hidden."""
+    """The URL as shown to users: the password hidden, a read-only SQLite file as its path."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
         return str(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database.startswith("file:"):
+        return f"sqlite:///{database.removeprefix('file:')}"
+    return parsed.render_as_string(hide_password=True)
 
 
 def _parse(url: str) -> URL:
@@ -185,3 +190,43 @@ def write_session(engine: Engine, actor: str) -> Iterator[RegistrySession]:
     session = RegistrySession(engine, info={"actor": actor}, expire_on_commit=False)
     with session, session.begin():
         yield session
+
+
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def create_reader_role(engine: Engine, role: str, *, password: str | None = None) -> str:
+    """Create (or refresh) a PostgreSQL login role that can only read the registry.
+
+    The role gets CONNECT on the database, USAGE on the registry's schema and SELECT on its
+    tables (also on tables added later by migrations). Returns the URL to give the app.
+
+    Raises:
+        BadInputError: the registry is not PostgreSQL, or the role name is unusable.
+    """
+    if engine.dialect.name != "postgresql":
+        raise BadInputError(
+            "--reader-role needs PostgreSQL; a SQLite registry is opened read-only by the app"
+        )
+    if not _ROLE_NAME.match(role):
+        raise BadInputError(
+            f"role name {role!r} must be lower-case letters, digits and _ (e.g. halfcost_reader)"
+        )
+    with engine.begin() as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
+        if not exists:
+            connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+        if password is not None:
+            quoted = password.replace("'", "''")
+            connection.execute(text(f"ALTER ROLE {role} PASSWORD '{quoted}'"))
+        database = connection.scalar(text("SELECT current_database()"))
+        schema = connection.scalar(text("SELECT current_schema()"))
+        connection.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO {role}'))
+        connection.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}'))
+        connection.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {role}'))
+        connection.execute(
+            text(f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" GRANT SELECT ON TABLES TO {role}')
+        )
+        connection.execute(text(f"ALTER ROLE {role} SET default_transaction_read_only = on"))
+    url = engine.url.set(username=role, password=password)
+    return url.render_as_string(hide_password=True)
