@@ -18,6 +18,7 @@ _EXPORTS = {
     "AlertSink": "_sinks",
     "PrintSink": "_sinks",
     "WebhookSink": "_sinks",
+    "notify": "_sinks",
     # the pipeline: project layout, champions, watch, history, init
     "Project": "_project",
     "ChampionStore": "_champions",

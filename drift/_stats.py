@@ -1,0 +1,233 @@
+"""Column statistics that reproduce Evidently 0.7's default drift decisions without its data.
+
+Evidently's ``DataDriftPreset`` picks a test per column from the column's type (inferred on
+the *current* batch) and the size of the reference column (after dropping missing values):
+
+* reference of at most 1,000 values: Kolmogorov–Smirnov (numbers with more than 5 distinct
+  values), chi-square (more than 2 distinct values) or a Z-test of proportions (2 values);
+  p-values, drift when below 0.05;
+* a larger reference: the Wasserstein distance divided by the reference's standard
+  deviation (numbers with more than 5 distinct values) or the Jensen–Shannon distance of
+  the value frequencies (categories, and numbers with at most 5 distinct values); drift
+  when the distance is at least 0.1.
+
+The distances only need compact reference statistics — value counts, or a sorted summary
+of the distribution and its standard deviation — so a profile saved at training time
+replaces the reference table. A small reference is kept whole and handed to Evidently's own
+p-value tests. This module holds the arithmetic; :mod:`._profile` stores it and
+:mod:`._check` applies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+NUMERICAL = "numerical"
+CATEGORICAL = "categorical"
+TEXT = "text"
+DATETIME = "datetime"
+UNKNOWN = "unknown"
+CHECKED_KINDS = (NUMERICAL, CATEGORICAL, TEXT)  # the column types DataDriftPreset checks
+
+SMALL_REFERENCE_VALUES = 1000  # Evidently switches from p-value tests to distances above this
+INTEGER_CARDINALITY_LIMIT = 10  # Evidently: integer columns with few values are categories
+FEW_VALUES = 5  # Evidently: numbers with at most this many distinct values are compared as counts
+EXACT_VALUES_LIMIT = 8192  # up to this many distinct values a profile keeps exact counts
+QUANTILE_ATOMS = 8192  # otherwise: this many equal-mass bins, each summarised by its mean
+
+
+@dataclass(frozen=True)
+class Method:
+    """One of Evidently's default drift tests: registry name, display name, threshold, rule.
+
+    ``rule`` says how Evidently compares the score with the threshold: ``"p<="`` and
+    ``"p<"`` for p-values (drift when small), ``">="`` and ``">"`` for distances.
+    """
+
+    name: str
+    display_name: str
+    threshold: float
+    rule: str
+
+    @property
+    def is_p_value(self) -> bool:
+        """True when a small score means drift."""
+        return self.rule.startswith("p")
+
+    def drifted(self, score: float, threshold: float | None = None) -> bool:
+        """Evidently's decision for ``score`` against ``threshold`` (default: its own)."""
+        limit = self.threshold if threshold is None else threshold
+        if self.rule == "p<=":
+            return bool(score <= limit)
+        if self.rule == "p<":
+            return bool(score < limit)
+        if self.rule == ">=":
+            return bool(score >= limit)
+        return bool(score > limit)
+
+
+WASSERSTEIN = Method("wasserstein", "Wasserstein distance (normed)", 0.1, ">=")
+JENSEN_SHANNON = Method("jensenshannon", "Jensen-Shannon distance", 0.1, ">=")
+KS = Method("ks", "K-S p_value", 0.05, "p<=")
+CHI_SQUARE = Method("chisquare", "chi-square p_value", 0.05, "p<")
+Z_TEST = Method("z", "Z-test p_value", 0.05, "p<")
+TEXT_ABS = Method("abs_text_content_drift", "Absolute text content drift", 0.55, ">")
+TEXT_PERC = Method("perc_text_content_drift", "Percentile text content drift", 0.95, ">")
+METHODS = (WASSERSTEIN, JENSEN_SHANNON, KS, CHI_SQUARE, Z_TEST, TEXT_ABS, TEXT_PERC)
+
+
+def method_named(name: str) -> Method:
+    """The default test with registry name or display name ``name``."""
+    for method in METHODS:
+        if name in (method.name, method.display_name):
+            return method
+    known = ", ".join(m.name for m in METHODS)
+    raise ValueError(f"unknown drift method {name!r}; choose one of {known}")
+
+
+def infer_kind(series: pd.Series, *, n_unique: int | None = None) -> str:
+    """Return the column type Evidently 0.7 infers for ``series``.
+
+    Mirrors ``evidently.core.datasets.infer_column_type`` (floats are numerical; integers
+    with at most 10 distinct values are categories; strings whose distinct values exceed
+    half of the non-missing values are text), so the same test is chosen.
+
+    Args:
+        series: the column.
+        n_unique: its number of distinct non-missing values, when already known.
+    """
+    dtype = series.dtype.name
+    if dtype.startswith("float"):
+        return NUMERICAL
+    if dtype.startswith("int") or dtype.startswith("uint"):
+        unique = series.nunique() if n_unique is None else n_unique
+        return CATEGORICAL if unique <= INTEGER_CARDINALITY_LIMIT else NUMERICAL
+    if dtype in ("string", "str"):
+        return _string_kind(series, n_unique)
+    if dtype == "object":
+        present = series.dropna()
+        if present.empty:
+            return UNKNOWN
+        if isinstance(present.iloc[0], str) and isinstance(present.iloc[-1], str):
+            return _string_kind(series, n_unique)
+        return UNKNOWN
+    if dtype in ("bool", "boolean", "category"):
+        return CATEGORICAL
+    if dtype.startswith("datetime"):
+        return DATETIME
+    return UNKNOWN
+
+
+def _string_kind(series: pd.Series, n_unique: int | None) -> str:
+    unique = series.nunique() if n_unique is None else n_unique
+    return TEXT if unique > series.count() * 0.5 else CATEGORICAL
+
+
+def clean_values(series: pd.Series) -> pd.Series:
+    """Drop missing and infinite values, as Evidently does before testing a column."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        return pd.Series(values[np.isfinite(values)])
+    return series.dropna().reset_index(drop=True)
+
+
+def choose_method(kind: str, reference_values: int, n_values: int) -> Method:
+    """Evidently's default test for a column (``_get_default_stattest`` in its registry).
+
+    Args:
+        kind: the column type inferred on the current batch.
+        reference_values: non-missing values in the reference column.
+        n_values: distinct values in reference and current together.
+    """
+    if kind == TEXT:
+        return TEXT_ABS if reference_values > SMALL_REFERENCE_VALUES else TEXT_PERC
+    if reference_values <= SMALL_REFERENCE_VALUES:
+        if kind == NUMERICAL and n_values > FEW_VALUES:
+            return KS
+        return CHI_SQUARE if n_values > 2 else Z_TEST
+    if kind == NUMERICAL and n_values > FEW_VALUES:
+        return WASSERSTEIN
+    return JENSEN_SHANNON
+
+
+def summarize_numbers(values: np.ndarray) -> dict[str, Any]:
+    """Compact, exact-enough summary of a numeric reference column for the Wasserstein distance.
+
+    Up to :data:`EXACT_VALUES_LIMIT` distinct values are kept with their counts (exact).
+    Beyond that the sorted values are cut into :data:`QUANTILE_ATOMS` equal-mass bins, each
+    replaced by its mean: the Wasserstein distance moves by at most the mean absolute
+    deviation inside a bin (about 1e-4 standard deviations for a normal column), far below
+    Evidently's 0.1 threshold.
+    """
+    values = np.asarray(values, dtype=float)
+    distinct, counts = np.unique(values, return_counts=True)
+    summary: dict[str, Any] = {"std": float(np.std(values)), "n_unique": int(distinct.size)}
+    if distinct.size <= EXACT_VALUES_LIMIT:
+        summary.update(values=distinct, weights=counts.astype(float), exact=True)
+        return summary
+    ordered = np.sort(values)
+    starts = np.linspace(0, ordered.size, QUANTILE_ATOMS + 1).astype(np.int64)[:-1]
+    starts = np.unique(starts)
+    sums = np.add.reduceat(ordered, starts)
+    sizes = np.diff(np.append(starts, ordered.size)).astype(float)
+    summary.update(values=sums / sizes, weights=sizes, exact=False)
+    return summary
+
+
+def wasserstein_distance(
+    u_values: np.ndarray, u_weights: np.ndarray, v_values: np.ndarray, v_weights: np.ndarray
+) -> float:
+    """First Wasserstein distance between two weighted samples (``scipy.stats`` semantics).
+
+    ``u_values`` and ``v_values`` must be sorted ascending. This is the integral of the
+    absolute difference of the two CDFs, computed as scipy does, without re-sorting.
+    """
+    merged = np.sort(np.concatenate([u_values, v_values]), kind="mergesort")
+    deltas = np.diff(merged)
+    u_cdf = _cdf_at(u_values, u_weights, merged[:-1])
+    v_cdf = _cdf_at(v_values, v_weights, merged[:-1])
+    return float(np.sum(np.abs(u_cdf - v_cdf) * deltas))
+
+
+def _cdf_at(values: np.ndarray, weights: np.ndarray, points: np.ndarray) -> np.ndarray:
+    cumulative = np.concatenate([[0.0], np.cumsum(weights)])
+    cumulative /= cumulative[-1]
+    return cumulative[np.searchsorted(values, points, side="right")]
+
+
+def normed_wasserstein(
+    summary: dict[str, Any], current_values: np.ndarray, current_counts: np.ndarray
+) -> float:
+    """Evidently's score: Wasserstein distance divided by max(reference std, 0.001).
+
+    Args:
+        summary: the reference column's summary (:func:`summarize_numbers`).
+        current_values: the current batch's distinct values, sorted.
+        current_counts: how often each occurs.
+    """
+    distance = wasserstein_distance(
+        np.asarray(summary["values"], dtype=float),
+        np.asarray(summary["weights"], dtype=float),
+        current_values,
+        np.asarray(current_counts, dtype=float),
+    )
+    return distance / max(float(summary["std"]), 0.001)
+
+
+def jensen_shannon(reference_counts: pd.Series, current_counts: pd.Series) -> float:
+    """Jensen–Shannon distance (natural log) of two value-count tables, as Evidently computes it.
+
+    Both tables are aligned on the union of their values; each is divided by its total.
+    """
+    from scipy.spatial import distance
+
+    joined = pd.concat(
+        [reference_counts.rename("reference"), current_counts.rename("current")], axis=1, sort=False
+    ).fillna(0.0)
+    reference = joined["reference"].to_numpy(dtype=float)
+    current = joined["current"].to_numpy(dtype=float)
+    return float(distance.jensenshannon(reference / reference.sum(), current / current.sum()))
