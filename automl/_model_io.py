@@ -1,0 +1,173 @@
+"""The saved model: a folder that cannot run code when loaded.
+
+``DIR/model/`` holds ``meta.json`` (target, task, metric, feature columns, classes,
+family, parameters, feature importances, library versions) and ``pipeline.skops``: the
+fitted encoder + estimator in skops' format, loaded with an explicit list of trusted
+types (scikit-learn, LightGBM, NumPy and halfcost's own encoder) — never a bare pickle.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from halfcost import __version__
+from halfcost.errors import BadInputError
+from halfcost.jsonio import write_json
+
+FORMAT_VERSION = 1
+META_FILE = "meta.json"
+PIPELINE_FILE = "pipeline.skops"
+
+# Types a saved model may contain. skops refuses anything else, so a tampered file
+# cannot make load_model() build an arbitrary object.
+TRUSTED_PREFIXES = ("sklearn.", "lightgbm.sklearn.", "lightgbm.basic.Booster", "numpy.")
+TRUSTED_TYPES = frozenset(
+    {
+        "collections.OrderedDict",
+        "builtins.slice",
+        "halfcost.automl._prep.TableEncoder",
+    }
+)
+
+
+class HalfcostModel:
+    """A fitted model taking raw feature columns, as returned by :func:`load_model`.
+
+    Attributes:
+        pipeline: the fitted scikit-learn pipeline (encoder + estimator).
+        metadata: target, task, metric, min_score, feature_columns, classes, family,
+            params and version information.
+        feature_importances_: raw input column -> importance (≥ 0, summing to 1).
+    """
+
+    def __init__(
+        self, pipeline: Any, metadata: dict[str, Any], feature_importances: dict[str, float]
+    ):
+        self.pipeline = pipeline
+        self.metadata = metadata
+        self.feature_importances_ = feature_importances
+
+    @property
+    def feature_columns(self) -> list[str]:
+        """The raw columns the model needs, in the order it was trained on."""
+        return list(self.metadata["feature_columns"])
+
+    @property
+    def classes_(self) -> list:
+        """The classes (classification) in the order of ``predict_proba``'s columns."""
+        return list(self.metadata.get("classes") or [])
+
+    @property
+    def is_classifier(self) -> bool:
+        """True for a classification model."""
+        return self.metadata["task"] == "classification"
+
+    def _features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if not isinstance(frame, pd.DataFrame):
+            raise BadInputError("predict takes a pandas DataFrame with the raw feature columns.")
+        missing = [c for c in self.feature_columns if c not in frame.columns]
+        if missing:
+            raise BadInputError(
+                f"the data is missing feature column(s) {', '.join(map(repr, missing))} that "
+                "the model was trained on; add them (values may be empty)."
+            )
+        return frame[self.feature_columns]
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Predict classes (as in the training data) or values for each row of ``frame``."""
+        raw = self.pipeline.predict(self._features(frame))
+        if not self.is_classifier:
+            return np.asarray(raw, dtype=float)
+        return np.asarray(self.classes_, dtype=object)[np.asarray(raw, dtype=np.int64)]
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Class probabilities, one column per class in ``classes_`` order."""
+        if not self.is_classifier:
+            raise BadInputError("predict_proba is for classifiers; this model is a regressor.")
+        proba = np.asarray(self.pipeline.predict_proba(self._features(frame)), dtype=float)
+        full = np.zeros((proba.shape[0], len(self.classes_)))
+        seen = getattr(self.pipeline, "classes_", np.arange(proba.shape[1]))
+        full[:, np.asarray(seen, dtype=np.int64)] = proba
+        return full
+
+    def __repr__(self) -> str:
+        meta = self.metadata
+        return f"HalfcostModel(family={meta.get('family')!r}, target={meta.get('target')!r})"
+
+
+def version_info() -> dict[str, str]:
+    """Versions of the libraries a saved model depends on."""
+    import lightgbm
+    import sklearn
+    import skops
+
+    return {
+        "halfcost": __version__,
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "lightgbm": lightgbm.__version__,
+        "skops": skops.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def save_model(model: HalfcostModel, path: str | os.PathLike[str]) -> Path:
+    """Save ``model`` into the folder ``path`` (created; files replaced atomically)."""
+    import skops.io
+
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{PIPELINE_FILE}.tmp"
+    skops.io.dump(model.pipeline, tmp)
+    os.replace(tmp, folder / PIPELINE_FILE)
+    meta = {
+        **model.metadata,
+        "format_version": FORMAT_VERSION,
+        "feature_importances": model.feature_importances_,
+    }
+    write_json(meta, folder / META_FILE)
+    return folder
+
+
+def _is_trusted(type_name: str) -> bool:
+    return type_name in TRUSTED_TYPES or type_name.startswith(TRUSTED_PREFIXES)
+
+
+def load_model(path: str | os.PathLike[str]) -> HalfcostModel:
+    """Load a model saved by ``halfcost search`` (the ``DIR/model`` folder).
+
+    Raises:
+        BadInputError: the folder or its files are missing, or the file holds a type
+            outside the trusted list (a tampered or foreign file).
+    """
+    import json
+
+    import skops.io
+
+    folder = Path(path)
+    meta_path, pipeline_path = folder / META_FILE, folder / PIPELINE_FILE
+    if not folder.is_dir() or not meta_path.exists() or not pipeline_path.exists():
+        raise BadInputError(
+            f"{folder}: not a halfcost model folder (needs {META_FILE} and {PIPELINE_FILE}); "
+            "give the DIR/model folder written by `halfcost search`."
+        )
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        found = skops.io.get_untrusted_types(file=pipeline_path)
+    except Exception as exc:  # corrupt JSON or zip: many exception types
+        raise BadInputError(f"{folder}: the model files are unreadable ({exc}).") from exc
+    untrusted = [name for name in found if not _is_trusted(name)]
+    if untrusted:
+        raise BadInputError(
+            f"{folder}: the model file contains untrusted type(s) {', '.join(untrusted)}; "
+            "refusing to load it. Re-create the model with `halfcost search`."
+        )
+    pipeline = skops.io.load(pipeline_path, trusted=found)
+    importances = meta.pop("feature_importances", {})
+    return HalfcostModel(pipeline, meta, importances)

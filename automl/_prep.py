@@ -1,0 +1,342 @@
+"""Raw table in, model-ready numbers out: column typing, id detection and the encoder.
+
+Users hand halfcost raw tables (strings, dates, numbers stored as text, missing
+values). :class:`TableEncoder` turns the chosen raw columns into a float matrix inside
+the model itself, so the saved model takes the same raw columns at prediction time and
+treats an unseen category or a missing value exactly as in training.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from halfcost.automl._metrics import CLASSIFICATION, REGRESSION, TASKS
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from halfcost.errors import BadInputError
+
+RESERVED_PREFIX = "halfcost_"
+NUMERIC = "numeric"
+CATEGORICAL = "categorical"
+DATE = "date"
+
+_DATE_PATTERN = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|Z)?$"
+)
+_ID_NAME_PATTERN = re.compile(r"(^|_)(id|uuid|guid|key|index|idx|no|number|num)($|_)|id$", re.I)
+_NS_PER_DAY = 86_400_000_000_000
+
+
+@dataclass
+class ColumnPlan:
+    """Which raw columns are features, of what kind, and which were dropped and why."""
+
+    kinds: dict[str, str] = field(default_factory=dict)
+    dropped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def features(self) -> list[str]:
+        """The feature columns, in table order."""
+        return list(self.kinds)
+
+
+def infer_task(y: pd.Series) -> str:
+    """Guess classification or regression from the target's values.
+
+    Strings, booleans and categories are classes; integers with at most 20 distinct
+    values are classes too; other numbers are a regression target.
+    """
+    values = y.dropna()
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return CLASSIFICATION
+    distinct = values.nunique()
+    is_integral = bool(np.all(np.mod(values.to_numpy(dtype=float), 1) == 0))
+    return CLASSIFICATION if is_integral and distinct <= 20 else REGRESSION
+
+
+def check_task(task: str | None, y: pd.Series) -> str:
+    """Return ``task`` validated, or inferred from ``y`` when None."""
+    if task is None:
+        return infer_task(y)
+    if task not in TASKS:
+        raise BadInputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}.")
+    return task
+
+
+def encode_target(y: pd.Series, task: str, target: str) -> tuple[np.ndarray, list]:
+    """Return the target as model numbers and the class list (empty for regression).
+
+    Classes become indices 0..K-1 in sorted order, so for a binary target the second
+    class (``yes`` of no/yes, ``1`` of 0/1, ``True``) is the positive class for f1/AUC.
+
+    Raises:
+        BadInputError: a one-class target, or a non-numeric regression target.
+    """
+    if task == REGRESSION:
+        numbers = pd.to_numeric(y, errors="coerce")
+        if numbers.isna().any():
+            raise BadInputError(
+                f"target column {target!r} has values that are not numbers; "
+                "use --task classification or clean the column."
+            )
+        return numbers.to_numpy(dtype=float), []
+    values = y.to_numpy()
+    if y.dtype == object:
+        values = y.map(lambda v: v if isinstance(v, str) else str(v)).to_numpy()
+    classes, codes = np.unique(values, return_inverse=True)
+    if len(classes) < 2:
+        only = classes[0] if len(classes) else "nothing"
+        raise BadInputError(
+            f"target column {target!r} has one class only ({only!r}); "
+            "a classifier needs at least two classes in the data."
+        )
+    return codes.astype(np.int64), [_plain(c) for c in classes]
+
+
+def _plain(value):
+    """A numpy scalar as the plain Python value (for JSON metadata)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def find_id_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns that look like row identifiers: unique per row, strings or id-like integers.
+
+    An integer column counts only if its name reads like an id (``customer_id``, ``key``)
+    or its values are a near-consecutive range: a numeric measurement that happens to be
+    unique is kept.
+    """
+    n = len(frame)
+    if n < 20:
+        return []
+    found = []
+    for name in frame.columns:
+        column = frame[name]
+        if column.isna().any() or column.nunique() < n:
+            continue
+        if pd.api.types.is_integer_dtype(column):
+            span = int(column.max()) - int(column.min()) + 1
+            if _ID_NAME_PATTERN.search(str(name)) or span <= 2 * n:
+                found.append(name)
+        elif (column.dtype == object or isinstance(column.dtype, pd.StringDtype)) and not (
+            _looks_numeric(column) or _looks_date(column)
+        ):
+            found.append(name)
+    return found
+
+
+def _sample(column: pd.Series, n: int = 500) -> pd.Series:
+    values = column.dropna()
+    return values.iloc[:: max(1, len(values) // n)]
+
+
+def _looks_numeric(column: pd.Series) -> bool:
+    sample = _sample(column)
+    if sample.empty:
+        return False
+    parsed = pd.to_numeric(sample.astype(str), errors="coerce")
+    return bool(parsed.notna().mean() >= 0.95)
+
+
+def _looks_date(column: pd.Series) -> bool:
+    sample = _sample(column)
+    if sample.empty:
+        return False
+    matches = sample.astype(str).str.strip().str.match(_DATE_PATTERN)
+    return bool(matches.mean() >= 0.95)
+
+
+def plan_columns(
+    frame: pd.DataFrame, target: str | None = None, drop: list[str] | tuple[str, ...] = ()
+) -> ColumnPlan:
+    """Decide which columns are features and how each is encoded.
+
+    Dropped: the target, columns named in ``drop``, columns prefixed ``halfcost_``,
+    id-like columns, and columns with no values at all. Each drop carries its reason.
+
+    Raises:
+        BadInputError: a ``drop`` column that does not exist, or no feature left.
+    """
+    missing = [c for c in drop if c not in frame.columns]
+    if missing:
+        raise BadInputError(
+            f"--drop names column(s) not in the data: {', '.join(missing)}; "
+            f"the columns are: {', '.join(map(str, frame.columns))}."
+        )
+    plan = ColumnPlan()
+    candidates = frame.drop(columns=[*([target] if target is not None else []), *drop])
+    for name in drop:
+        plan.dropped[name] = "asked (--drop)"
+    for name in list(candidates.columns):
+        if str(name).startswith(RESERVED_PREFIX):
+            plan.dropped[name] = "reserved halfcost_ column"
+        elif candidates[name].isna().all():
+            plan.dropped[name] = "no values"
+    ids = find_id_columns(candidates.drop(columns=list(plan.dropped), errors="ignore"))
+    for name in ids:
+        plan.dropped[name] = "looks like a row id (unique per row)"
+    for name in candidates.columns:
+        if name not in plan.dropped:
+            plan.kinds[name] = column_kind(candidates[name])
+    if not plan.kinds:
+        raise BadInputError(
+            "no feature column is left after dropping the target, ids and --drop columns; "
+            "give a table with at least one feature column."
+        )
+    return plan
+
+
+def column_kind(column: pd.Series) -> str:
+    """numeric, date or categorical for one raw column."""
+    if pd.api.types.is_bool_dtype(column):
+        return CATEGORICAL
+    if pd.api.types.is_numeric_dtype(column):
+        return NUMERIC
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return DATE
+    if _looks_numeric(column):
+        return NUMERIC
+    if _looks_date(column):
+        return DATE
+    return CATEGORICAL
+
+
+def _dates_as_days(column: pd.Series) -> np.ndarray:
+    values = column.to_numpy()
+    if values.dtype == object:
+        try:  # fast path: clean ISO dates without missing values
+            return values.astype("datetime64[s]").astype(np.int64) / 86_400.0
+        except (ValueError, TypeError):
+            pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            stamps = pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
+        except (ValueError, TypeError):
+            stamps = pd.to_datetime(column, errors="coerce", utc=True)
+    days = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64) / _NS_PER_DAY
+    return np.where(stamps.isna().to_numpy(), np.nan, days)
+
+
+def _as_numbers(column: pd.Series, kind: str) -> np.ndarray:
+    """One raw column as float64 numbers (dates as days since 1970), NaN where missing."""
+    if kind == DATE:
+        if pd.api.types.is_datetime64_any_dtype(column):
+            return _dates_as_days(column.astype("datetime64[ns, UTC]").astype(str))
+        return _dates_as_days(column)
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+class TableEncoder(TransformerMixin, BaseEstimator):
+    """Encode raw table columns as a float matrix, inside the model pipeline.
+
+    Two modes:
+        ``native`` (trees): numbers and dates as numbers, missing values left as NaN
+        for the model's own handling; categories as integer codes ordered by training
+        frequency, the rarest and unseen values sharing one "other" code.
+        ``onehot`` (linear models, neural nets): numbers standardized, missing values
+        imputed by the training median plus a missing-indicator; categories one-hot
+        encoded (the most frequent ``max_categories``, plus "other").
+
+    Args:
+        columns: the raw feature columns to use, in order.
+        kinds: raw column -> numeric, date or categorical.
+        mode: native or onehot.
+        max_categories: categories kept per column; the rest become "other".
+    """
+
+    def __init__(
+        self,
+        columns: list[str] | None = None,
+        kinds: dict[str, str] | None = None,
+        mode: str = "native",
+        max_categories: int = 64,
+    ):
+        self.columns = columns
+        self.kinds = kinds
+        self.mode = mode
+        self.max_categories = max_categories
+
+    def fit(self, X: pd.DataFrame, y=None) -> TableEncoder:
+        """Learn categories (and medians/scales in onehot mode) from the training rows."""
+        self.columns_ = [str(c) for c in (self.columns if self.columns is not None else X.columns)]
+        kinds = self.kinds or {}
+        self.kinds_ = [kinds.get(c) or column_kind(X[c]) for c in self.columns_]
+        self.categories_ = {}
+        self.center_ = {}
+        self.scale_ = {}
+        self.with_missing_ = []
+        sources = []
+        for name, kind in zip(self.columns_, self.kinds_, strict=True):
+            if kind == CATEGORICAL:
+                self.categories_[name] = self._learn_categories(X[name])
+                width = len(self.categories_[name]) + 1 if self.mode == "onehot" else 1
+                sources += [name] * width
+                continue
+            values = _as_numbers(X[name], kind)
+            if self.mode == "onehot":
+                finite = values[np.isfinite(values)]
+                center = float(np.median(finite)) if finite.size else 0.0
+                scale = float(np.std(finite)) if finite.size else 1.0
+                self.center_[name] = center
+                self.scale_[name] = scale if scale > 0 else 1.0
+                if np.isnan(values).any():
+                    self.with_missing_.append(name)
+                    sources.append(name)
+            sources.append(name)
+        self.output_sources_ = sources
+        self.n_features_in_ = len(self.columns_)
+        return self
+
+    def _learn_categories(self, column: pd.Series) -> list:
+        counts = column.dropna().value_counts()
+        frequent = counts[counts >= 2]
+        kept = (frequent if len(frequent) else counts).index[: self.max_categories]
+        return [_plain(value) for value in kept]
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """Encode ``X`` (a DataFrame holding at least the fitted columns)."""
+        dtype = np.float32 if self.mode == "native" else np.float64
+        out = np.empty((len(X), len(self.output_sources_)), dtype=dtype)
+        at = 0
+        for name, kind in zip(self.columns_, self.kinds_, strict=True):
+            column = X[name]
+            if kind == CATEGORICAL:
+                at = self._encode_category(column, name, out, at)
+                continue
+            values = _as_numbers(column, kind)
+            if self.mode == "onehot":
+                missing = np.isnan(values)
+                if name in self.with_missing_:
+                    out[:, at] = missing
+                    at += 1
+                center = self.center_[name]
+                values = (np.where(missing, center, values) - center) / self.scale_[name]
+            out[:, at] = values
+            at += 1
+        return out
+
+    def _encode_category(self, column: pd.Series, name: str, out: np.ndarray, at: int) -> int:
+        """Write one categorical column's codes (or one-hot block) into ``out`` at ``at``."""
+        categories = self.categories_[name]
+        n = len(categories)
+        # Codes: 0..n-1 known, n missing, n+1 unseen (get_indexer gives -1 -> last slot).
+        values = column.to_numpy(dtype=object)
+        codes = pd.Index([*categories, np.nan], dtype=object).get_indexer(values)
+        unknown = np.flatnonzero(codes < 0)
+        if unknown.size:  # None / pd.NA are missing too, not unseen categories
+            codes[unknown[pd.isna(values[unknown])]] = n
+        if self.mode == "onehot":
+            block = out[:, at : at + n + 1]
+            block[:] = 0.0
+            rows = np.flatnonzero(codes != n)
+            block[rows, np.minimum(codes[rows], n)] = 1.0
+            return at + n + 1
+        lookup = np.append(np.arange(n, dtype=np.float32), [np.nan, n]).astype(np.float32)
+        out[:, at] = lookup[codes]
+        return at + 1

@@ -1,0 +1,191 @@
+"""Writing a search's results: report.json (the contract) and report.html (for people).
+
+The page is standalone (plotly.js inline, works offline): the cost-vs-score plot with
+every trial, the Pareto front, the target line and the baseline, then the chosen
+model's card next to the baseline's and, with a price, the money figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+from halfcost.jsonio import write_json
+
+REPORT_JSON = "report.json"
+REPORT_HTML = "report.html"
+
+
+def data_info(path: str | os.PathLike[str], rows: int) -> dict[str, Any]:
+    """The report's ``data`` block: path, rows and the sha256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": str(Path(path).resolve()), "rows": int(rows), "sha256": digest.hexdigest()}
+
+
+def write_report(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write ``report.json`` and ``report.html`` into ``out_dir``; return their paths."""
+    folder = Path(out_dir)
+    json_path = write_json(report, folder / REPORT_JSON)
+    html_path = folder / REPORT_HTML
+    tmp = folder / f".{REPORT_HTML}.tmp"
+    tmp.write_text(render_html(report), encoding="utf-8")
+    os.replace(tmp, html_path)
+    return json_path, html_path
+
+
+def _plot(report: dict[str, Any]) -> str:
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    trials = [
+        t
+        for t in report.get("trials", [])
+        if t.get("cv_score") is not None
+        and (t.get("latency_ms_per_1k") or t.get("rough_ms_per_1k"))
+    ]
+    if trials:
+        figure.add_trace(
+            go.Scatter(
+                x=[t.get("latency_ms_per_1k") or t["rough_ms_per_1k"] for t in trials],
+                y=[t["cv_score"] for t in trials],
+                mode="markers",
+                name="trials (search-time cost)",
+                marker={"color": "rgba(120,120,120,0.35)", "size": 6},
+                text=[f"#{t['trial']} {t['family']} ({t['state']})" for t in trials],
+                hoverinfo="text+x+y",
+            )
+        )
+    pareto = report["pareto"]
+    figure.add_trace(
+        go.Scatter(
+            x=[p["latency_ms_per_1k"] for p in pareto],
+            y=[p["cv_score"] for p in pareto],
+            mode="lines+markers",
+            name="Pareto front (re-measured)",
+            line={"shape": "hv", "color": "#1f77b4"},
+            text=[p["family"] for p in pareto],
+        )
+    )
+    for key, symbol, color in (("baseline", "star", "#d62728"), ("chosen", "diamond", "#2ca02c")):
+        entry = report[key]
+        figure.add_trace(
+            go.Scatter(
+                x=[entry["latency_ms_per_1k"]],
+                y=[entry["cv_score"]],
+                mode="markers",
+                name=f"{key}: {entry['family']}",
+                marker={"symbol": symbol, "size": 16, "color": color},
+            )
+        )
+    figure.add_hline(
+        y=report["min_score"],
+        line_dash="dash",
+        line_color="#ff7f0e",
+        annotation_text=f"target {report['metric']} ≥ {report['min_score']:g}",
+    )
+    figure.update_layout(
+        xaxis_title="inference latency, ms per 1k rows (log scale)",
+        yaxis_title=f"cross-validated {report['metric']}",
+        xaxis_type="log",
+        height=520,
+        margin={"l": 60, "r": 20, "t": 30, "b": 60},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return figure.to_html(full_html=False, include_plotlyjs=True)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return html.escape(str(value))
+
+
+_CARD_ROWS = (
+    ("cv_score", "CV score"),
+    ("holdout_score", "held-out score"),
+    ("latency_ms_per_1k", "latency, ms per 1k rows"),
+    ("single_row_latency_ms", "single-row latency, ms"),
+    ("size_bytes", "size, bytes"),
+    ("train_seconds", "training time, s"),
+    ("cost_per_1m_predictions_usd", "cost per 1M predictions, USD"),
+    ("train_cost_usd", "cost of one training run, USD"),
+)
+
+
+def _card(title: str, entry: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><th>{label}</th><td>{_fmt(entry.get(key))}</td></tr>"
+        for key, label in _CARD_ROWS
+        if key in entry
+    )
+    params = ", ".join(f"{k}={_fmt(v)}" for k, v in entry.get("params", {}).items())
+    return (
+        f"<div class='card'><h2>{html.escape(title)}: {html.escape(entry['family'])}</h2>"
+        f"<p class='params'>{params or 'default settings'}; "
+        f"{entry.get('n_features', '?')} feature column(s)</p><table>{rows}</table></div>"
+    )
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The standalone HTML page for a search report."""
+    chosen, baseline, savings = report["chosen"], report["baseline"], report["savings"]
+    verdict = (
+        f"meets the target ({report['metric']} ≥ {report['min_score']:g})"
+        if report["met"]
+        else f"no model met the target ({report['metric']} ≥ {report['min_score']:g}); "
+        f"best CV score reached: {report.get('best_cv_score', 0):.4g}"
+    )
+    money = ""
+    if report.get("price_per_hour") is not None:
+        money = (
+            f"<p>At {report['price_per_hour']:g} USD per core-hour: "
+            f"{_fmt(chosen.get('cost_per_1m_predictions_usd'))} USD per 1M predictions vs "
+            f"{_fmt(baseline.get('cost_per_1m_predictions_usd'))} USD for the baseline "
+            f"(saves {_fmt(savings.get('cost_per_1m_saved_usd'))} USD per 1M). Formula: "
+            "latency_ms_per_1k × 1000 / 3,600,000 core-hours × price; a training run: "
+            "train_seconds / 3600 × price.</p>"
+        )
+    dropped = "".join(
+        f"<li>{html.escape(str(c))}: {html.escape(r)}</li>"
+        for c, r in report.get("dropped_columns", {}).items()
+    )
+    data = report.get("data", {})
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>halfcost search report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }}
+.cards {{ display: flex; gap: 1.5rem; flex-wrap: wrap; }}
+.card {{ border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.5rem; flex: 1;
+         min-width: 320px; }}
+.card th {{ text-align: left; font-weight: normal; color: #555; padding-right: 1rem; }}
+.params {{ color: #555; font-size: 0.9rem; }}
+.big {{ font-size: 1.4rem; }}
+</style></head><body>
+<h1>Cheapest model for {html.escape(str(report.get("target")))}</h1>
+<p class="big">{html.escape(chosen["family"])} {verdict}, at
+<b>{savings["latency_ratio"]:.2f}×</b> the inference latency and
+<b>{savings["size_ratio"]:.2f}×</b> the size of LightGBM with default settings.</p>
+{money}
+{_plot(report)}
+<div class="cards">{_card("Chosen", chosen)}{_card("Baseline", baseline)}</div>
+<h2>The run</h2>
+<p>{report["n_trials"]} trials ({report.get("n_trials_this_run", "?")} in this run) in
+{report["search_seconds"]:.0f} s of a {report["budget_s"]:g} s budget; baseline
+{report.get("baseline_seconds", 0):.0f} s, re-measuring finalists
+{report.get("finalize_seconds", 0):.0f} s, final refit on all rows
+{report.get("refit_seconds", 0):.1f} s. {report.get("cv_folds")}-fold cross-validation on
+{report.get("rows", {}).get("dev", "?")} rows; {report.get("rows", {}).get("holdout", "?")} rows
+held out. Data: {html.escape(str(data.get("path", "")))} ({data.get("rows", "?")} rows).</p>
+<p>Latency is the median time to predict a batch of up to 10,000 rows on one thread,
+per 1,000 rows; finalists and the baseline were re-measured one after another, alone.</p>
+{f"<h3>Columns not used</h3><ul>{dropped}</ul>" if dropped else ""}
+</body></html>
+"""

@@ -1,0 +1,158 @@
+"""`halfcost search`: the cheapest model that meets a target score, with its bill."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "find the cheapest model that meets a target score"
+DESCRIPTION = """\
+Search for the cheapest model (inference latency per 1k rows) whose cross-validated
+score on DATA meets --min-score, compare it with LightGBM defaults, and write
+DIR/report.json, DIR/report.html and DIR/model/ (load it with halfcost.automl.load_model).
+
+exit status: 0 a model met the target; 3 none did (report and the best model are
+still written, with "met": false); 2 bad input.
+
+example:
+  halfcost search customers.csv --target churned --min-score 0.80 --budget-s 60 --out run1
+"""
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the search flags."""
+    parser.add_argument("data", metavar="DATA", help="a .csv or .parquet table")
+    parser.add_argument("--target", required=True, metavar="COL", help="the column to predict")
+    parser.add_argument(
+        "--min-score", required=True, type=float, metavar="S", help="the score to meet (in CV)"
+    )
+    parser.add_argument(
+        "--metric",
+        metavar="M",
+        help="accuracy|balanced_accuracy|roc_auc|f1 (classification), r2|neg_rmse "
+        "(regression); default accuracy or r2",
+    )
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        default=120.0,
+        metavar="N",
+        help="seconds for the search itself (default 120)",
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="K", help="random seed (default 0)")
+    parser.add_argument(
+        "--out",
+        default="halfcost-search",
+        metavar="DIR",
+        help="output folder (default ./halfcost-search)",
+    )
+    parser.add_argument(
+        "--storage", metavar="URL", help="Optuna storage URL (default sqlite:///DIR/study.db)"
+    )
+    parser.add_argument("--study", metavar="NAME", help="study name (default: from the data)")
+    parser.add_argument(
+        "--task",
+        choices=("classification", "regression"),
+        help="override the task inferred from the target",
+    )
+    parser.add_argument(
+        "--drop", default="", metavar="COL[,COL...]", help="columns never to use as features"
+    )
+    parser.add_argument(
+        "--price-per-hour",
+        type=float,
+        metavar="P",
+        help="price of one core-hour of the serving machine, for money figures",
+    )
+    parser.add_argument(
+        "--cv", type=int, metavar="K", help="CV folds (default 5; 3 above 20k rows)"
+    )
+    parser.add_argument(
+        "--holdout",
+        type=float,
+        default=0.2,
+        metavar="F",
+        help="share of rows held out (default 0.2)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print the report JSON on stdout")
+
+
+def _show_warnings(command: str) -> None:
+    import warnings
+
+    from halfcost.automl._search import SearchWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, SearchWarning):
+            print(f"halfcost {command}: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show
+    warnings.simplefilter("always", SearchWarning)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the search and write its results; exit 0 met, 3 not met."""
+    from pathlib import Path
+
+    import optuna
+
+    from halfcost.automl._metrics import get_metric
+    from halfcost.automl._model_io import save_model
+    from halfcost.automl._report import data_info, write_report
+    from halfcost.automl._search import CheapestModelSearch
+    from halfcost.errors import BadInputError
+    from halfcost.jsonio import to_json
+    from halfcost.tables import read_table
+
+    if args.metric is not None:
+        get_metric(args.metric)
+    frame = read_table(args.data)
+    if args.target not in frame.columns:
+        raise BadInputError(
+            f"target column {args.target!r} is not in {args.data}; choose one of: "
+            f"{', '.join(map(str, frame.columns))}."
+        )
+    _show_warnings("search")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    out = Path(args.out)
+    search = CheapestModelSearch(
+        metric=args.metric,
+        min_score=args.min_score,
+        budget_s=args.budget_s,
+        seed=args.seed,
+        task=args.task,
+        holdout=args.holdout,
+        cv=args.cv,
+        storage=args.storage,
+        study_name=args.study,
+        price_per_hour=args.price_per_hour,
+        out_dir=str(out),
+        drop=[c.strip() for c in args.drop.split(",") if c.strip()],
+        progress=not args.no_progress,
+    )
+    search.fit(frame.drop(columns=[args.target]), frame[args.target])
+    report = {**search.report_, "data": data_info(args.data, len(frame))}
+    save_model(search.best_model_, out / "model")
+    _, html_path = write_report(report, out)
+    chosen, savings = report["chosen"], report["savings"]
+    summary = (
+        f"{'met' if report['met'] else 'NOT met'}: {chosen['family']} "
+        f"{report['metric']}={chosen['cv_score']:.4f} (CV), {chosen['holdout_score']:.4f} "
+        f"(held out); {chosen['latency_ms_per_1k']:.3g} ms per 1k rows = "
+        f"{savings['latency_ratio']:.2f}x LightGBM defaults; report: {html_path}"
+    )
+    if args.json:
+        print(to_json(report))
+        print(f"halfcost search: {summary}", file=sys.stderr)
+    else:
+        print(summary)
+    if not report["met"]:
+        print(
+            f"halfcost search: no model reached {report['metric']} >= {report['min_score']:g} "
+            f"(best CV score {report['best_cv_score']:.4f}); lower --min-score or raise "
+            "--budget-s. The best model found was still written.",
+            file=sys.stderr,
+        )
+        return 3
+    return 0

@@ -1,0 +1,165 @@
+"""The cheapest-model search through its Python API (CheapestModelSearch)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from halfcost.automl import CheapestModelSearch, HalfcostModel
+from halfcost.automl._search import SearchWarning
+
+from halfcost.errors import BadInputError
+
+ENTRY_KEYS = {
+    "family",
+    "params",
+    "cv_score",
+    "holdout_score",
+    "latency_ms_per_1k",
+    "single_row_latency_ms",
+    "size_bytes",
+    "train_seconds",
+}
+
+
+@pytest.fixture(scope="module")
+def churn_search(customers, tmp_path_factory):
+    out = tmp_path_factory.mktemp("churn")
+    search = CheapestModelSearch(
+        metric="roc_auc",
+        min_score=0.80,
+        budget_s=4,
+        seed=1,
+        out_dir=str(out),
+        price_per_hour=0.10,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(customers.drop(columns=["churned"]), customers["churned"])
+    search.caught_ = [str(w.message) for w in caught if issubclass(w.category, SearchWarning)]
+    return search
+
+
+def test_binary_search_meets_target_with_cheapest_feasible_on_front(churn_search):
+    report = churn_search.report_
+    assert churn_search.met_ is True and report["met"] is True
+    chosen = report["chosen"]
+    assert chosen["cv_score"] >= report["min_score"]
+    assert set(chosen) >= ENTRY_KEYS and set(report["baseline"]) >= ENTRY_KEYS
+    assert all(set(p) >= ENTRY_KEYS for p in report["pareto"])
+    # the chosen model is the cheapest re-measured finalist that meets the target,
+    # so nothing on the front meeting the target is cheaper by more than the tie margin
+    feasible = [f for f in report["finalists"] if f["cv_score"] >= report["min_score"]]
+    assert chosen["latency_ms_per_1k"] <= 1.05 * min(f["latency_ms_per_1k"] for f in feasible)
+    front_keys = {(p["family"], p["trial"]) for p in report["pareto"]}
+    cheapest_met = min(feasible, key=lambda f: f["latency_ms_per_1k"])
+    assert (cheapest_met["family"], cheapest_met["trial"]) in front_keys
+    assert report["n_trials"] >= 3
+    assert report["kind"] == "search" and report["task"] == "classification"
+
+
+def test_money_figures_follow_the_documented_formula(churn_search):
+    report = churn_search.report_
+    for entry in (report["chosen"], report["baseline"]):
+        expected = entry["latency_ms_per_1k"] * 1000 / 3.6e6 * 0.10
+        assert entry["cost_per_1m_predictions_usd"] == pytest.approx(expected)
+        assert entry["train_cost_usd"] == pytest.approx(entry["train_seconds"] / 3600 * 0.10)
+    saved = (
+        report["baseline"]["cost_per_1m_predictions_usd"]
+        - report["chosen"]["cost_per_1m_predictions_usd"]
+    )
+    assert report["savings"]["cost_per_1m_saved_usd"] == pytest.approx(saved)
+
+
+def test_id_column_is_dropped_with_a_warning(churn_search):
+    assert "customer_id" in churn_search.report_["dropped_columns"]
+    assert "customer_id" not in churn_search.best_model_.feature_columns
+    assert any("customer_id" in message for message in churn_search.caught_)
+
+
+def test_best_model_predicts_raw_rows_and_has_importances(churn_search, customers):
+    model = churn_search.best_model_
+    assert isinstance(model, HalfcostModel)
+    rows = customers.head(50)
+    assert set(model.predict(rows)) <= {"yes", "no"}
+    proba = model.predict_proba(rows)
+    assert proba.shape == (50, 2) and np.allclose(proba.sum(axis=1), 1.0)
+    importances = model.feature_importances_
+    assert set(importances) == set(model.feature_columns)
+    assert all(v >= 0 for v in importances.values())
+    assert sum(importances.values()) == pytest.approx(1.0)
+    # the useless noise column matters less than the strongest column
+    assert importances["noise"] < max(importances.values())
+
+
+def test_rerun_with_same_out_resumes_the_study(customers, tmp_path):
+    args = {"min_score": 0.6, "budget_s": 2, "seed": 0, "out_dir": str(tmp_path)}
+    x, y = customers.drop(columns=["churned"]), customers["churned"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SearchWarning)
+        first = CheapestModelSearch(**args).fit(x, y)
+        second = CheapestModelSearch(**args).fit(x, y)
+    assert second.report_["study"]["name"] == first.report_["study"]["name"]
+    assert second.report_["n_trials"] > first.report_["n_trials"]
+    assert (
+        second.report_["n_trials"] - second.report_["n_trials_this_run"]
+        == first.report_["n_trials"]
+    )
+
+
+def test_multiclass_macro_f1(wine):
+    search = CheapestModelSearch(metric="f1", min_score=0.85, budget_s=3, seed=0)
+    search.fit(wine.drop(columns=["cultivar"]), wine["cultivar"])
+    assert search.met_
+    assert search.report_["classes"] == ["a", "b", "c"]
+    assert search.best_model_.predict_proba(wine.head(5)).shape == (5, 3)
+
+
+def test_regression_with_string_column_and_gaps(diabetes):
+    search = CheapestModelSearch(min_score=0.30, budget_s=3, seed=0)
+    search.fit(diabetes.drop(columns=["target"]), diabetes["target"])
+    assert search.report_["task"] == "regression" and search.report_["metric"] == "r2"
+    assert search.met_ and search.report_["chosen"]["cv_score"] >= 0.30
+    prediction = search.best_model_.predict(diabetes.head(10))
+    assert prediction.dtype == float and np.isfinite(prediction).all()
+
+
+def test_unreachable_target_is_reported_not_met(wine):
+    search = CheapestModelSearch(metric="accuracy", min_score=1.0, budget_s=2, seed=0)
+    noisy = wine.copy()
+    noisy.loc[noisy.index[::7], "cultivar"] = "a"  # label noise: 100% is out of reach
+    search.fit(noisy.drop(columns=["cultivar"]), noisy["cultivar"])
+    assert search.met_ is False and search.report_["met"] is False
+    best = search.report_["best_cv_score"]
+    assert search.report_["chosen"]["cv_score"] == pytest.approx(
+        max(f["cv_score"] for f in search.report_["finalists"])
+    )
+    assert best < 1.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"metric": "acc", "min_score": 0.5}, "unknown metric 'acc'; choose one of accuracy"),
+        ({"metric": "accuracy", "min_score": 1.3}, "must be in [0, 1] for accuracy, but got 1.3"),
+        ({"metric": "r2", "min_score": 0.5}, "metric 'r2' is for regression"),
+        (
+            {"min_score": 0.5, "storage": "postgresql+psycopg://nobody@127.0.0.1:1/none"},
+            "cannot open the study storage",
+        ),
+    ],
+)
+def test_bad_settings_raise_clear_errors(customers, kwargs, fragment):
+    search = CheapestModelSearch(budget_s=1, **kwargs)
+    with pytest.raises(BadInputError) as info, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SearchWarning)
+        search.fit(customers.drop(columns=["churned"]), customers["churned"])
+    assert fragment in str(info.value)
+
+
+def test_one_class_target_is_refused(customers):
+    y = pd.Series("no", index=customers.index, name="churned")
+    with pytest.raises(BadInputError, match="one class only"):
+        CheapestModelSearch(min_score=0.5, budget_s=1).fit(customers.drop(columns=["churned"]), y)
