@@ -130,7 +130,11 @@ def _ensure_repos(root: Path) -> list[str]:
             args.append("--subdir")
         _run(args, root)
         actions.append("dvc init" + (" --subdir" if top != root else ""))
-    _run([find_tool("dvc"), "config", "core.analytics", "false"], root)
+    config = root / ".dvc" / "config"
+    if not config.read_text(encoding="utf-8").strip():  # fresh `dvc init`: skip a dvc call
+        config.write_text("[core]\n    analytics = false\n", encoding="utf-8")
+    else:
+        _run([find_tool("dvc"), "config", "core.analytics", "false"], root)
     return actions
 
 
@@ -252,8 +256,8 @@ def init_project(
     if settings["metric"] in ("r2", "neg_rmse") and task is None:
         settings["task"] = "regression"
     root.mkdir(parents=True, exist_ok=True)
-    actions = _ensure_repos(root)
     source = DEMO_SOURCE if demo else _resolve_source(root, data)
+    actions = _ensure_repos(root)
     files = render_pipeline(source=source, **settings)
     for name, text in files.items():
         (root / name).write_text(text, encoding="utf-8")

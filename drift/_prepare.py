@@ -62,8 +62,18 @@ def load_source(project: Project, data_params: dict[str, Any]) -> pd.DataFrame:
     if source == DEMO_SOURCE:
         from halfcost.demo_data import make_customers
 
-        return make_customers(int(data_params["demo_rows"]), seed=int(data_params["demo_seed"]))
+        rows = _whole_number(data_params, "demo_rows", minimum=10)
+        return make_customers(rows, seed=_whole_number(data_params, "demo_seed", minimum=0))
     return read_table(project.root / source)
+
+
+def _whole_number(section: dict[str, Any], key: str, *, minimum: int) -> int:
+    value = section.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise BadInputError(
+            f"params.yaml data.{key} must be a whole number >= {minimum}, but got {value!r}."
+        )
+    return value
 
 
 def prepare(project: Project) -> dict[str, Any]:
@@ -74,8 +84,12 @@ def prepare(project: Project) -> dict[str, Any]:
             from the source's.
     """
     data_params = project.params()["data"]
-    fraction = float(data_params["holdout_fraction"])
-    seed = int(data_params["split_seed"])
+    fraction = data_params["holdout_fraction"]
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float):
+        raise BadInputError(
+            f"params.yaml data.holdout_fraction must be a number, but got {fraction!r}."
+        )
+    seed = _whole_number(data_params, "split_seed", minimum=0)
     source = load_source(project, data_params)
     parts = [("source", source)]
     for path in batch_files(project):

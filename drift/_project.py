@@ -222,12 +222,12 @@ class Project:
         return str(self.params()["project"].get("name") or self.root.name)
 
     def data_version(self) -> str | None:
-        """The md5 DVC recorded in dvc.lock for the prepared training data, if any.
+        """The md5 DVC recorded in dvc.lock for the prepared data (``data/prepared``), if any.
 
         It changes whenever the training data changes (a new batch, a new source file),
         so every event and champion names the exact data it was trained on.
         """
-        return lock_out_md5(self.dvc_lock, "data/prepared/train.csv")
+        return lock_out_md5(self.dvc_lock, "data/prepared")
 
 
 def load_params(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -394,9 +394,13 @@ class _Recorder:
         fields.setdefault("champion", ChampionStore(self.project).current_version())
         event = self.log.append(kind, **self.common, **fields)
         self.events.append(event)
-        if notify:
-            for sink in self.sinks:
-                sink.send(event)
+        if notify and self.sinks:
+            from halfcost.drift._sinks import notify as send
+
+            failures = send(event, self.sinks)
+            if failures:
+                event = dict(event, details={**event["details"], "sink_failures": failures})
+                self.events[-1] = event
         return event
 
 
@@ -471,7 +475,11 @@ def _retrain_and_promote(
         reason=f"`dvc repro` finished in {outcome.seconds:.1f} s.",
         challenger="challenger",
         scores=verdict.scores,
-        details={"log": str(outcome.log_path), "repro_seconds": round(outcome.seconds, 2)},
+        details={
+            "log": str(outcome.log_path),
+            "repro_seconds": round(outcome.seconds, 2),
+            "challenger_model": _challenger_summary(project),
+        },
     )
     if verdict.promote:
         promoted = ChampionStore(project).promote(
@@ -509,6 +517,19 @@ def _retrain_and_promote(
     return "refused", why, verdict.scores, outcome.seconds
 
 
+def _challenger_summary(project: Project) -> dict[str, Any]:
+    """Family, scores and cost of the challenger, from the search stage's report.json."""
+    import json
+
+    try:
+        report = json.loads((project.challenger_dir / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    chosen = report.get("chosen") or {}
+    keys = ("family", "cv_score", "holdout_score", "latency_ms_per_1k", "size_bytes")
+    return {"met": report.get("met"), **{k: chosen.get(k) for k in keys}}
+
+
 def _aside_details(project: Project, name: str | None) -> dict[str, Any]:
     if name is None:
         return {}
@@ -538,6 +559,23 @@ def ensure_champion(project: Project, record: _Recorder) -> str:
     if outcome != "promoted":
         raise RetrainFailedError(f"no champion could be trained: {reason}")
     return str(store.current_version())
+
+
+def train_first_champion(
+    project: str | os.PathLike[str] | Project = ".", *, wait_s: float = 0.0
+) -> str:
+    """Run the pipeline and promote its challenger as the first champion, if there is none.
+
+    Returns:
+        The current champion's version (unchanged when the project already had one).
+
+    Raises:
+        ConcurrentRunError: another watch holds the project's lock.
+        RetrainFailedError: the pipeline failed or its challenger missed the target.
+    """
+    proj = project if isinstance(project, Project) else Project.open(project)
+    with project_lock(proj, wait_s=wait_s):
+        return ensure_champion(proj, _Recorder(proj, None, None, None))
 
 
 def _load_batch(
@@ -624,29 +662,24 @@ def _watch_locked(
 
     importances = getattr(load_model(store.model_dir(champion)), "feature_importances_", None)
     drift_dict = drift.to_dict()
-    record(
-        "check",
-        decision="drift" if drift.drifted_columns else "no_drift",
-        reason=_check_reason(drift),
-        scores={
-            "share_drifted": float(drift_dict["share_drifted"]),
-            **({"champion_batch": champion_score} if champion_score is not None else {}),
-        },
-        details={"drifted_columns": list(drift.drifted_columns), "drift": drift_dict},
-    )
     policy = AlertPolicy.from_params(monitor)
     decision = policy.decide(
         drift,
-        events=record.log.read(),
+        events=record.log.read(),  # the log so far, without this batch's check
         batch_rows=len(frame),
-        importances=importances if monitor.get("importance_weighted", True) else None,
+        importances=importances,
         labelled_score=champion_score,
         target_score=float(search["min_score"]),
         manual=force,
         now=now,
     )
+    check = decision.check_event_fields(drift)
+    if champion_score is not None:
+        check["scores"]["champion_batch"] = champion_score
+    check["details"]["columns"] = drift_dict.get("columns", {})
+    record("check", **check)
     decision_dict = decision.to_dict()
-    reasons = "; ".join(decision.reasons) or "no policy rule fired."
+    reasons = decision.reason or "no policy rule fired."
     scores = {} if champion_score is None else {"champion_batch": champion_score}
     result = WatchResult(
         outcome="no_alert",
@@ -656,14 +689,17 @@ def _watch_locked(
         decision=decision_dict,
         scores=scores,
     )
-    if decision.alert or decision.retrain:
+    if decision.alert:
         record(
             "alert",
             notify=True,
             decision="retrain" if decision.retrain else "alert_only",
             reason=reasons,
             scores={"weighted_share": float(decision.weighted_share), **scores},
-            details={"decision": decision_dict, "drifted_columns": list(drift.drifted_columns)},
+            details={
+                "triggers": list(decision.triggers),
+                "drifted_columns": list(drift.drifted_columns),
+            },
         )
         result.outcome = "alert_only"
     if decision.retrain:
@@ -686,14 +722,6 @@ def _watch_locked(
     return result
 
 
-def _check_reason(drift: Any) -> str:
-    columns = list(drift.drifted_columns)
-    if not columns:
-        return "no column drifted."
-    shown = ", ".join(columns[:8]) + (", ..." if len(columns) > 8 else "")
-    return f"{len(columns)} column(s) drifted: {shown}."
-
-
 __all__ = [
     "RetrainFailedError",
     "WatchResult",
@@ -704,5 +732,6 @@ __all__ = [
     "project_lock",
     "run_repro",
     "set_aside_batch",
+    "train_first_champion",
     "watch_batch",
 ]
