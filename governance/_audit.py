@@ -74,6 +74,25 @@ def _log_flush(session: Session, flush_context: Any) -> None:
         session.connection().execute(insert(AuditEntry.__table__), rows)
 
 
+def _insert_returning_ids(connection: Any, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` and return their new ids in the rows' order.
+
+    PostgreSQL returns them from one batched ``INSERT ... RETURNING``. SQLite would insert
+    row by row to keep that order, so there the first row is inserted alone (which takes
+    the database's write lock) and the others get the next ids explicitly.
+    """
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    if connection.dialect.name != "sqlite":
+        return list(connection.scalars(statement, rows))
+    first = connection.scalar(insert(table).returning(table.c.id), rows[0])
+    ids = list(range(first, first + len(rows)))
+    if len(rows) > 1:
+        connection.execute(
+            insert(table), [{**row, "id": i} for i, row in zip(ids[1:], rows[1:], strict=True)]
+        )
+    return ids
+
+
 def bulk_insert(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` into ``model``'s table in one statement and log each; return their ids.
 
@@ -81,13 +100,11 @@ def bulk_insert(session: Session, model: type[Base], rows: Sequence[dict[str, An
     """
     if not rows:
         return []
-    ids = list(
-        session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), list(rows))
-    )
+    ids = _insert_returning_ids(session.connection(), model.__table__, list(rows))
     actor = _actor(session)
     audit = [
         _row("insert", model.__tablename__, row_id, actor, _summary(values))
         for row_id, values in zip(ids, rows, strict=True)
     ]
-    session.execute(insert(AuditEntry.__table__), audit)
+    session.connection().execute(insert(AuditEntry.__table__), audit)
     return ids

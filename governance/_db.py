@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,7 @@ def connect(url: str | None = None, *, read_only: bool = False, **engine_kwargs:
     return engine
 
 
-def _alembic_config(engine: Engine, connection: Any) -> Any:
+def _alembic_config(engine: Engine | None, connection: Any) -> Any:
     from alembic.config import Config
 
     folder = resources.files("halfcost.governance") / "migrations"
@@ -152,12 +153,27 @@ def _alembic_config(engine: Engine, connection: Any) -> Any:
     return config
 
 
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The newest schema revision halfcost ships."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(None, None)).get_current_head()
+
+
 def migrate(engine: Engine, revision: str = "head") -> str | None:
-    """Upgrade the registry's schema to ``revision`` with Alembic; return the new revision."""
+    """Upgrade the registry's schema to ``revision`` with Alembic; return the new revision.
+
+    A registry already at the newest revision is left alone (a quick version check), so
+    every writing command may call this first.
+    """
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
     with engine.begin() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        if revision == "head" and current is not None and current == head_revision():
+            return current
         command.upgrade(_alembic_config(engine, connection), revision)
         return MigrationContext.configure(connection).get_current_revision()
 

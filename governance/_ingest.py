@@ -298,9 +298,11 @@ def _input_dataset(ctx: _Context, report: dict[str, Any], where: Path) -> Datase
     version = None
     if raw_path:
         candidate = Path(raw_path)
-        if not candidate.is_absolute():
-            candidate = where.parent / candidate
-        version = _md5_of(candidate)
+        bases = [] if candidate.is_absolute() else [*list(where.parents)[:4], Path.cwd()]
+        for found in [candidate] if not bases else [base / candidate for base in bases]:
+            version = _md5_of(found)
+            if version is not None:
+                break
     if version is None and data.get("sha256"):
         version = f"sha256:{data['sha256']}"
     if version is None:

@@ -1,0 +1,102 @@
+"""Connecting, migrating, read-only engines and the append-only audit log, on both backends."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from halfcost.governance import connect, migrate
+from halfcost.governance._db import current_revision, has_schema, write_session
+from halfcost.governance._models import AuditEntry, Base, CostEntry, Team
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import DBAPIError
+
+from halfcost.errors import BadInputError
+
+
+def test_migrations_create_every_table_on_an_empty_database(engine):
+    assert current_revision(engine) is None and not has_schema(engine)
+    assert migrate(engine) == "0001_initial"
+    assert migrate(engine) == "0001_initial"  # running again changes nothing
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == [], f"the models and the migration disagree: {diff}"
+
+
+def test_every_write_is_audited_in_the_same_transaction(engine):
+    migrate(engine)
+    with write_session(engine, actor="tester") as session:
+        session.add(Team(name="Risk"))
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(AuditEntry.action, AuditEntry.table_name, AuditEntry.actor)
+        )
+        assert list(rows) == [("insert", "teams", "tester")]
+    with pytest.raises(RuntimeError), write_session(engine, actor="tester") as session:
+        session.add(Team(name="Pricing"))
+        session.flush()
+        raise RuntimeError("boom")
+    with engine.connect() as connection:
+        assert connection.scalar(select(AuditEntry.id).where(AuditEntry.id > 1)) is None
+        assert [r[0] for r in connection.execute(select(Team.name))] == ["Risk"]
+
+
+def test_audit_log_refuses_updates_and_deletes(engine):
+    migrate(engine)
+    with write_session(engine, actor="tester") as session:
+        session.add(Team(name="Risk"))
+    for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+            connection.execute(text(statement))
+
+
+def test_read_only_engine_refuses_writes(db_url):
+    writer = connect(db_url)
+    migrate(writer)
+    writer.dispose()
+    reader = connect(db_url, read_only=True)
+    try:
+        with reader.connect() as connection:
+            assert connection.scalar(select(Team.id)) is None  # reading works
+        with pytest.raises(DBAPIError), reader.begin() as connection:
+            connection.execute(insert(Team).values(name="Intruder"))
+        with pytest.raises(DBAPIError), reader.begin() as connection:
+            connection.execute(
+                insert(CostEntry).values(
+                    incurred_on=date(2026, 1, 1), category="compute", amount=1, source="x"
+                )
+            )
+    finally:
+        reader.dispose()
+
+
+def test_dead_database_url_is_one_line_bad_input():
+    with pytest.raises(BadInputError) as caught:
+        connect("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    message = str(caught.value)
+    assert "cannot reach database" in message and "start the server" in message
+    assert "\n" not in message
+
+
+def test_unusable_urls_are_bad_input(tmp_path):
+    with pytest.raises(BadInputError, match="cannot read database URL"):
+        connect("not a url")
+    with pytest.raises(BadInputError, match="unsupported database"):
+        connect("mysql://x@localhost/db")
+    with pytest.raises(BadInputError, match="no registry at"):
+        connect(f"sqlite:///{tmp_path / 'missing.db'}", read_only=True)
+    with pytest.raises(BadInputError, match="does not exist"):
+        connect(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+
+
+def test_default_url_comes_from_the_environment(monkeypatch, tmp_path):
+    from halfcost.governance import resolve_url
+
+    monkeypatch.setenv("HALFCOST_DB", f"sqlite:///{tmp_path / 'env.db'}")
+    assert resolve_url() == f"sqlite:///{tmp_path / 'env.db'}"
+    assert resolve_url("sqlite:///x.db") == "sqlite:///x.db"
+    monkeypatch.delenv("HALFCOST_DB")
+    assert resolve_url() == "sqlite:///halfcost-registry.db"

@@ -1,0 +1,233 @@
+"""Ingesting each kind of file, idempotently and all-or-nothing, on both backends."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from halfcost.governance import ingest_into, migrate
+from halfcost.governance._models import (
+    AuditEntry,
+    CostEntry,
+    Dataset,
+    DatasetUse,
+    DriftEvent,
+    Model,
+    ParetoPoint,
+    Saving,
+)
+from sqlalchemy import func, select
+
+from halfcost.errors import BadInputError
+
+
+def _count(engine, model) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(model))
+
+
+def _search_report(data_path: Path, *, chosen_cost: float = 0.5, train_cost: float = 0.02):
+    digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
+    chosen = {
+        "family": "lightgbm",
+        "params": {"n_estimators": 20},
+        "cv_score": 0.881,
+        "holdout_score": 0.874,
+        "latency_ms_per_1k": 0.9,
+        "size_bytes": 41_000,
+        "train_seconds": 2.5,
+        "cost_per_1m_predictions_usd": chosen_cost,
+        "train_cost_usd": train_cost,
+    }
+    return {
+        "kind": "search",
+        "created_at": "2026-03-01T10:00:00+00:00",
+        "halfcost_version": "0.1.0",
+        "metric": "roc_auc",
+        "min_score": 0.85,
+        "met": True,
+        "chosen": chosen,
+        "baseline": {
+            **chosen,
+            "family": "lightgbm",
+            "params": {},
+            "cost_per_1m_predictions_usd": 1.5,
+        },
+        "pareto": [
+            chosen,
+            {**chosen, "family": "random_forest", "params": {"d": 3}, "cv_score": 0.89},
+        ],
+        "data": {"path": data_path.name, "rows": 2, "sha256": digest},
+    }
+
+
+def _write(path: Path, data) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+def _event(event_id: str, kind: str, **fields) -> dict:
+    return {
+        "schema_version": 1,
+        "event_id": event_id,
+        "time": "2026-03-05T08:00:00+00:00",
+        "kind": kind,
+        "project": "churn",
+        "batch": "b1.csv",
+        "batch_rows": 500,
+        "data_version": "abc",
+        "champion": None,
+        "challenger": None,
+        "scores": {"roc_auc": 0.87},
+        "decision": kind,
+        "reason": f"reason of {event_id}",
+        "details": {},
+        **fields,
+    }
+
+
+@pytest.fixture
+def run_folder(tmp_path: Path) -> Path:
+    """A project folder as search, clean, drift and DVC leave it."""
+    folder = tmp_path / "project"
+    data = folder / "customers.csv"
+    _write(data, "a,b\n1,2\n3,4\n")
+    _write(folder / ".halfcost" / "champions" / "v0001" / "report.json", _search_report(data))
+    _write(
+        folder / "clean" / "report.json",
+        {
+            "kind": "clean",
+            "created_at": "2026-03-02T00:00:00+00:00",
+            "rows_in": 100,
+            "rows_clean": 90,
+            "rows_repaired": 7,
+            "rows_quarantined": 10,
+            "data": {"rows": 100},
+        },
+    )
+    _write(
+        folder / "labels" / "report.json",
+        {
+            "kind": "labeling",
+            "created_at": "2026-03-03T00:00:00+00:00",
+            "labels_bought": 400,
+            "labels_saved_vs_random": 1200,
+            "cost_per_label_usd": 0.25,
+        },
+    )
+    events = [
+        _event("e1", "alert"),
+        _event("e2", "promotion", challenger="v0001", time="2026-03-06T00:00:00+00:00"),
+    ]
+    _write(folder / ".halfcost" / "events.jsonl", "\n".join(json.dumps(e) for e in events) + "\n")
+    _write(
+        folder / "dvc.lock",
+        "schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n    deps:\n"
+        "    - path: customers.csv\n      hash: md5\n      md5: 11111111111111111111111111111111\n"
+        "      size: 12\n    - path: train.py\n      md5: 2222\n    outs:\n    - path: model\n"
+        "      md5: 3333.dir\n",
+    )
+    _write(
+        folder / "raw.csv.dvc", "outs:\n- md5: 44444444444444444444444444444444\n  path: raw.csv\n"
+    )
+    return folder
+
+
+def test_folder_ingest_reads_every_kind(engine, run_folder):
+    result = ingest_into(engine, run_folder, project="churn", team="Marketing").to_dict()
+    kinds = sorted(f["kind"] for f in result["files"])
+    assert kinds == ["clean", "dvc", "dvc", "events", "labeling", "search"]
+    assert result["files_added"] == 6 and result["files_skipped"] == 0
+    with engine.connect() as connection:
+        model = connection.execute(select(Model)).one()
+        assert (model.version, model.status, model.family) == ("v0001", "champion", "lightgbm")
+        assert model.cost_per_1m == D("0.5") and model.baseline_cost_per_1m == D("1.5")
+        chosen = connection.execute(select(ParetoPoint.family, ParetoPoint.chosen)).all()
+        assert sorted(chosen) == [("lightgbm", True), ("random_forest", False)]
+        costs = dict(connection.execute(select(CostEntry.category, CostEntry.amount)).all())
+        assert costs == {"compute": D("0.02"), "labeling": D("100")}  # 400 labels × 0.25
+        savings = dict(connection.execute(select(Saving.lever, Saving.amount)).all())
+        assert savings == {"fewer_labels": D("300"), "less_cleaning": D("1.7")}  # 1200×.25; 17×.1
+        versions = {r[0] for r in connection.execute(select(Dataset.version))}
+        md5 = hashlib.md5((run_folder / "customers.csv").read_bytes()).hexdigest()
+        assert versions == {md5, "1" * 32, "4" * 32}
+        events = connection.execute(select(DriftEvent.event_id, DriftEvent.kind)).all()
+        assert sorted(events) == [("e1", "alert"), ("e2", "promotion")]
+    assert _count(engine, DatasetUse) == 3
+    assert _count(engine, AuditEntry) >= result["added"]
+
+
+def test_ingesting_twice_adds_nothing(engine, run_folder):
+    ingest_into(engine, run_folder, project="churn", team="Marketing")
+    counts = [_count(engine, m) for m in (Model, CostEntry, Saving, DriftEvent, DatasetUse)]
+    again = ingest_into(engine, run_folder, project="churn").to_dict()
+    assert again["added"] == 0 and again["files_added"] == 0 and again["files_skipped"] == 6
+    assert [_count(engine, m) for m in (Model, CostEntry, Saving, DriftEvent, DatasetUse)] == counts
+
+
+def test_a_grown_event_log_adds_only_new_events(engine, run_folder):
+    log = run_folder / ".halfcost" / "events.jsonl"
+    ingest_into(engine, log, project="churn", team="Marketing")
+    with log.open("a") as handle:
+        handle.write(json.dumps(_event("e3", "refusal", challenger="v0002")) + "\n")
+    result = ingest_into(engine, log, project="churn").to_dict()
+    assert result["added"] == 1 and _count(engine, DriftEvent) == 3
+
+
+def test_a_broken_file_leaves_the_registry_unchanged(engine, run_folder):
+    migrate(engine)
+    log = run_folder / ".halfcost" / "events.jsonl"
+    log.write_text(log.read_text() + "{not json\n")
+    audit_before = _count(engine, AuditEntry)
+    with pytest.raises(BadInputError, match=r"events\.jsonl:3: not a JSON object"):
+        ingest_into(engine, run_folder, project="churn", team="Marketing")
+    for model in (Model, CostEntry, Saving, DriftEvent, DatasetUse, Dataset):
+        assert _count(engine, model) == 0, model.__tablename__
+    assert _count(engine, AuditEntry) == audit_before
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"kind": "forecast"}, "unknown report kind 'forecast'"),
+        ({"kind": "labeling", "labels_bought": -1}, "labels_bought must be a whole number"),
+        ({"kind": "search", "chosen": {}}, "needs a 'chosen' model"),
+    ],
+)
+def test_bad_reports_are_one_line_errors(engine, tmp_path, content, message):
+    path = _write(tmp_path / "report.json", content)
+    with pytest.raises(BadInputError, match=message) as caught:
+        ingest_into(engine, path, project="churn", team="Marketing")
+    assert "\n" not in str(caught.value)
+
+
+def test_reuse_by_another_team_is_found_by_content_hash(engine, tmp_path):
+    lock = "stages:\n  s:\n    cmd: x\n    deps:\n    - path: {name}\n      md5: {md5}\n"
+    md5 = "5" * 32
+    first = _write(tmp_path / "a" / "dvc.lock", lock.format(name="data/customers.csv", md5=md5))
+    second = _write(tmp_path / "b" / "dvc.lock", lock.format(name="input/cust.csv", md5=md5) + "\n")
+    ingest_into(engine, first, project="churn", team="Marketing")
+    ingest_into(engine, second, project="fraud", team="Risk")
+    from halfcost.governance import Filters, datasets_reuse
+
+    table = datasets_reuse(engine, Filters())
+    assert table["reuse_count"].tolist() == [1] and table["owner_team"].tolist() == ["Marketing"]
+    assert table["teams_using"].tolist() == ["Marketing, Risk"]
+
+
+def test_a_new_project_needs_a_team_and_an_existing_one_keeps_its_team(engine, run_folder):
+    log = run_folder / ".halfcost" / "events.jsonl"
+    with pytest.raises(BadInputError, match="pass --team"):
+        ingest_into(engine, log, project="churn")
+    ingest_into(engine, log, project="churn", team="Marketing")
+    with pytest.raises(BadInputError, match="belongs to team 'Marketing'"):
+        ingest_into(engine, log, project="churn", team="Risk")
+
+
+def test_missing_path_is_bad_input(engine, tmp_path):
+    with pytest.raises(BadInputError, match="no such file or folder"):
+        ingest_into(engine, tmp_path / "nope", project="churn", team="T")
