@@ -1,0 +1,41 @@
+"""Drift & retraining: alerts, retrains and promotions on a timeline, with decision and reason."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+from halfcost.app import _shell, _ui
+
+ctx = _shell.page_context()
+st.title("Drift & retraining")
+_ui.stop_if_empty(ctx)
+st.caption(_ui.slice_caption(ctx))
+
+timeline = _ui.query(ctx, "drift_timeline")
+kinds = timeline["kind"].value_counts()
+cols = st.columns(4)
+cols[0].metric("Alerts", f"{int(kinds.get('alert', 0)):,}")
+cols[1].metric("Retrains", f"{int(kinds.get('retrain', 0)):,}")
+cols[2].metric("Promotions", f"{int(kinds.get('promotion', 0)):,}")
+cols[3].metric("Refusals", f"{int(kinds.get('refusal', 0)):,}", help="Challengers not promoted.")
+if timeline.empty:
+    st.info("No drift alert or retrain in the chosen teams and dates.")
+    st.stop()
+
+figure = px.scatter(
+    timeline,
+    x="time",
+    y="project",
+    color="kind",
+    hover_data=["team", "decision", "reason"],
+    labels={"time": "", "project": ""},
+)
+figure.update_traces(marker={"size": 9})
+figure.update_layout(height=max(320, 18 * timeline["project"].nunique()), margin={"t": 10})
+st.plotly_chart(figure, width="stretch")
+
+kind_filter = st.multiselect(
+    "Event kinds", options=sorted(kinds.index.tolist()), key="drift_kinds", placeholder="All"
+)
+shown = timeline if not kind_filter else timeline.loc[timeline["kind"].isin(kind_filter)]
+_ui.table(shown, name="drift_timeline")

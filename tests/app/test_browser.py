@@ -1,0 +1,207 @@
+"""Browser tests in real Chromium (Debian's, driven by Playwright) against a served app.
+
+Each test starts the app on a free port over a real registry (seeded SQLite, or seeded
+PostgreSQL), opens the pages, checks that the figures shown equal the registry's read
+API, uses the filters, downloads a CSV and saves a screenshot of every page under
+pytest-playwright's output folder (``test-results/<test>/``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from halfcost.app import _ui
+from halfcost.governance import Filters, connect
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT_MS = 45_000
+PAGES = {  # url path -> (navigation label, page title)
+    "": ("Overview", "What ML costs and returns"),
+    "projects": ("Projects", "Projects"),
+    "datasets": ("Datasets & reuse", "Datasets & reuse"),
+    "models": ("Models", "Models"),
+    "drift": ("Drift & retraining", "Drift & retraining"),
+}
+
+
+def settle(page: Page) -> None:
+    """Wait until the app is drawn and its script has finished running."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=TIMEOUT_MS)
+    page.wait_for_selector("[data-test-script-state='notRunning']", timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stSpinner")).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+def open_page(page: Page, base_url: str, path: str) -> None:
+    """Load the app at ``path`` (a new session, as a bookmark would)."""
+    page.goto(f"{base_url}/{path}", timeout=TIMEOUT_MS)
+    wait_for_title(page, path)
+
+
+def go_to(page: Page, path: str) -> None:
+    """Switch page through the sidebar navigation (same session: the filters carry over)."""
+    page.get_by_test_id("stSidebarNav").get_by_text(PAGES[path][0], exact=True).click()
+    page.wait_for_url(f"**/{path}", timeout=TIMEOUT_MS)
+    wait_for_title(page, path)
+
+
+def wait_for_title(page: Page, path: str) -> None:
+    heading = page.get_by_test_id("stHeading").get_by_text(PAGES[path][1], exact=True)
+    expect(heading).to_be_visible(timeout=TIMEOUT_MS)
+    settle(page)
+
+
+def metric_value(page: Page, label: str):
+    """The locator of the value shown by the metric called ``label``."""
+    card = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
+    return card.get_by_test_id("stMetricValue")
+
+
+def expect_metric(page: Page, label: str, text: str) -> None:
+    expect(metric_value(page, label)).to_have_text(text, timeout=TIMEOUT_MS)
+
+
+def no_exception(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+
+
+def shoot(page: Page, output_path: str, name: str) -> Path:
+    folder = Path(output_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.png"
+    page.evaluate(  # Streamlit scrolls inside its own container, not the window
+        "document.querySelectorAll('[data-testid=stMain], [data-testid=stAppViewContainer]')"
+        ".forEach(e => e.scrollTo(0, 0))"
+    )
+    page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 10_000  # a drawn page, not a blank one
+    return target
+
+
+def pick_team(page: Page, team: str) -> None:
+    """Choose ``team`` in the sidebar's Teams filter."""
+    box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect")
+    box.click()
+    page.get_by_role("option", name=team, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+@pytest.fixture(scope="module")
+def engine(seeded_sqlite_url: str):
+    engine = connect(seeded_sqlite_url, read_only=True)
+    yield engine
+    engine.dispose()
+
+
+def test_every_page_shows_the_registry_figures(page: Page, sqlite_app, engine, output_path):
+    from halfcost.governance import (
+        datasets_reuse,
+        drift_timeline,
+        models_inventory,
+        overview,
+        projects_table,
+    )
+
+    everyone = Filters()
+    summary = overview(engine, everyone)
+    expected = {
+        "": {
+            "Spend": _ui.money(summary.spend),
+            "Value": _ui.money(summary.value),
+            "ROI": _ui.percent(summary.roi),
+        },
+        "projects": {"Projects": f"{len(projects_table(engine, everyone)):,}"},
+        "datasets": {
+            "Datasets": f"{len(datasets_reuse(engine, everyone)):,}",
+            "Cost avoided by reuse": _ui.money(summary.savings_by_lever["dataset_reuse"]),
+        },
+        "models": {
+            "Models": f"{len(models_inventory(engine, everyone)):,}",
+            "Saved by cheaper models": _ui.money(summary.savings_by_lever["cheaper_models"]),
+        },
+        "drift": {
+            "Alerts": f"{int((drift_timeline(engine, everyone)['kind'] == 'alert').sum()):,}"
+        },
+    }
+    open_page(page, sqlite_app, "")
+    for path, metrics in expected.items():
+        if path:
+            go_to(page, path)
+        for label, text in metrics.items():
+            expect_metric(page, label, text)
+        expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=TIMEOUT_MS)
+        no_exception(page)
+        shoot(page, output_path, path or "overview")
+
+
+def test_team_filter_holds_across_pages_and_csv_matches(
+    page: Page, sqlite_app, engine, output_path
+):
+    from halfcost.governance import list_teams, overview, projects_table
+
+    team = list_teams(engine)[-1]
+    chosen = Filters(teams=(team,))
+    summary = overview(engine, chosen)
+    assert summary.spend != overview(engine, Filters()).spend
+    open_page(page, sqlite_app, "")
+    pick_team(page, team)
+    expect_metric(page, "Spend", _ui.money(summary.spend))
+    expect_metric(page, "ROI", _ui.percent(summary.roi))
+    settle(page)
+    shoot(page, output_path, "overview-one-team")
+
+    # The filter is shared: the Projects page shows only that team's projects.
+    go_to(page, "projects")
+    projects = projects_table(engine, chosen)
+    expect_metric(page, "Projects", f"{len(projects):,}")
+    settle(page)
+    with page.expect_download(timeout=TIMEOUT_MS) as download_info:
+        page.get_by_role("button", name="Download projects.csv").click()
+    download = download_info.value
+    assert download.suggested_filename == "projects.csv"
+    downloaded = Path(download.path()).read_text(encoding="utf-8")
+    assert downloaded == projects.to_csv(index=False)  # exact figures, not the rounded ones
+    assert set(pd.read_csv(download.path())["team"]) == {team}
+    shoot(page, output_path, "projects-one-team")
+
+
+@pytest.mark.postgres
+def test_app_over_postgresql(page: Page, serve_app, seeded_postgres_url, halfcost_exe, output_path):
+    from halfcost.governance import drift_timeline, overview
+
+    engine = connect(seeded_postgres_url, read_only=True)
+    try:
+        summary = overview(engine, Filters())
+        alerts = int((drift_timeline(engine, Filters())["kind"] == "alert").sum())
+    finally:
+        engine.dispose()
+
+    def halfcost_app(port: int) -> list[str]:  # served the way users start it
+        return [*halfcost_exe, "app", "--db", seeded_postgres_url, "--port", str(port)]
+
+    with serve_app(seeded_postgres_url, command=halfcost_app) as base_url:
+        open_page(page, base_url, "")
+        expect_metric(page, "Spend", _ui.money(summary.spend))
+        expect_metric(page, "Value", _ui.money(summary.value))
+        no_exception(page)
+        shoot(page, output_path, "overview-postgres")
+        go_to(page, "drift")
+        expect_metric(page, "Alerts", f"{alerts:,}")
+        shoot(page, output_path, "drift-postgres")
+
+
+def test_empty_registry_says_what_to_do(page: Page, serve_app, empty_sqlite_url, output_path):
+    with serve_app(empty_sqlite_url) as base_url:
+        for path in ("", "models"):
+            open_page(page, base_url, path)
+            message = page.get_by_test_id("stAlertContentInfo")
+            expect(message).to_contain_text("halfcost demo", timeout=TIMEOUT_MS)
+            expect(message).to_contain_text("halfcost registry ingest")
+            no_exception(page)
+            shoot(page, output_path, f"{path or 'overview'}-empty")

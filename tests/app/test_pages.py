@@ -1,0 +1,225 @@
+"""Page tests with Streamlit's AppTest: every page runs over a real seeded registry and shows
+the read API's figures; the filters change them; an empty or unreachable registry says what
+to do instead of a traceback."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import halfcost.app
+import pandas as pd
+import pytest
+from halfcost.app import _ui
+from halfcost.governance import Filters, connect
+from streamlit.testing.v1 import AppTest
+
+APP_MAIN = Path(halfcost.app.__file__).resolve().parent / "main.py"
+
+PAGES = ("overview", "projects", "datasets", "models", "drift")
+DEAD_URL = "postgresql+psycopg://nobody@127.0.0.1:1/x"
+
+
+def open_app(db_url: str, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:
+    """Run the app over ``db_url`` (as `halfcost app --db` would), on ``page`` if given."""
+    monkeypatch.setenv("HALFCOST_DB", db_url)
+    _ui.clear_cache()
+    app = AppTest.from_file(str(APP_MAIN), default_timeout=60).run()
+    if page is not None:
+        app.switch_page(f"pages/{page}.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+@pytest.fixture(scope="module")
+def engine(seeded_sqlite_url: str):
+    engine = connect(seeded_sqlite_url, read_only=True)
+    yield engine
+    engine.dispose()
+
+
+def metric(app: AppTest, label: str) -> str:
+    """The displayed value of the metric called ``label``."""
+    found = [m.value for m in app.metric if m.label == label]
+    assert len(found) == 1, f"expected one metric {label!r}, got {[m.label for m in app.metric]}"
+    return found[0]
+
+
+def as_floats(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as the table widget holds it: Decimals as floats, default index."""
+    return _ui.for_display(frame).reset_index(drop=True)
+
+
+def assert_table_equals(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(
+        shown.reset_index(drop=True),
+        as_floats(expected),
+        check_dtype=False,
+        check_exact=False,
+        rtol=1e-9,
+        check_index_type=False,
+    )
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_and_offers_csv_downloads(seeded_sqlite_url, monkeypatch, page):
+    app = open_app(seeded_sqlite_url, monkeypatch, page)
+    assert app.title[0].value
+    tables = app.dataframe
+    downloads = app.get("download_button")
+    assert len(tables) >= 1
+    # Every table has its CSV download, and nothing else offers one.
+    assert len(downloads) == len(tables)
+    assert all(d.proto.label.endswith(".csv") for d in downloads)
+
+
+def test_overview_shows_the_read_api_figures(seeded_sqlite_url, engine, monkeypatch):
+    from halfcost.governance import overview
+
+    expected = overview(engine, Filters())
+    app = open_app(seeded_sqlite_url, monkeypatch)
+    assert metric(app, "Spend") == _ui.money(expected.spend)
+    assert metric(app, "Value") == _ui.money(expected.value)
+    assert metric(app, "ROI") == _ui.percent(expected.roi)
+    levers = app.dataframe[0].value
+    assert [float(v) for v in levers["saved_usd"]] == [
+        float(v) for v in expected.savings_by_lever.values()
+    ]
+    assert_table_equals(app.dataframe[1].value, expected.monthly)
+
+
+def test_team_filter_changes_the_figures(seeded_sqlite_url, engine, monkeypatch):
+    from halfcost.governance import list_teams, overview
+
+    team = list_teams(engine)[0]
+    everyone = overview(engine, Filters())
+    one_team = overview(engine, Filters(teams=(team,)))
+    assert one_team.spend != everyone.spend  # the seeded history spreads spend over teams
+    app = open_app(seeded_sqlite_url, monkeypatch)
+    assert metric(app, "Spend") == _ui.money(everyone.spend)
+    app.multiselect(key=_ui.TEAMS_KEY).set_value([team]).run()
+    assert not app.exception
+    assert metric(app, "Spend") == _ui.money(one_team.spend)
+    assert metric(app, "ROI") == _ui.percent(one_team.roi)
+
+
+def test_date_filter_changes_the_figures_on_every_page(seeded_sqlite_url, engine, monkeypatch):
+    from halfcost.governance import date_bounds, projects_table
+
+    first, last = date_bounds(engine)
+    start = first + timedelta(days=(last - first).days // 2)
+    later = Filters(start=start, end=last)
+    expected = projects_table(engine, later)
+    assert not expected.equals(projects_table(engine, Filters()))
+    app = open_app(seeded_sqlite_url, monkeypatch, "projects")
+    app.date_input(key=_ui.DATES_KEY).set_value((start, last)).run()
+    assert not app.exception
+    assert_table_equals(app.dataframe[0].value, expected)
+    for page in PAGES:  # the choice holds on every page
+        app.switch_page(f"pages/{page}.py").run()
+        assert not app.exception
+        assert app.date_input(key=_ui.DATES_KEY).value == (start, last)
+
+
+def test_projects_table_and_drill_down(seeded_sqlite_url, engine, monkeypatch):
+    from halfcost.governance import project_detail, projects_table
+
+    expected = projects_table(engine, Filters())
+    app = open_app(seeded_sqlite_url, monkeypatch, "projects")
+    assert metric(app, "Projects") == f"{len(expected):,}"
+    assert_table_equals(app.dataframe[0].value, expected)
+    project = expected["project"].iloc[-1]
+    app.selectbox(key="drill_project").set_value(project).run()
+    row = expected.loc[expected["project"] == project].iloc[0]
+    assert metric(app, "Spend") == _ui.money(row["spend"])
+    assert metric(app, "ROI") == _ui.percent(row["roi"])
+    assert metric(app, "Payback") == _ui.months(row["payback_months"])
+    detail = project_detail(engine, project, Filters())
+    shown = [t.value for t in app.dataframe[1:]]
+    nonempty = [frame for frame in detail.values() if not frame.empty]
+    assert len(shown) == len(nonempty)
+    for table, frame in zip(shown, nonempty, strict=True):
+        assert_table_equals(table, frame)
+
+
+def test_datasets_page_shows_reuse_and_unreused(seeded_sqlite_url, engine, monkeypatch):
+    from halfcost.governance import dataset_usage, datasets_reuse, overview
+
+    reuse = datasets_reuse(engine, Filters())
+    app = open_app(seeded_sqlite_url, monkeypatch, "datasets")
+    assert metric(app, "Datasets") == f"{len(reuse):,}"
+    saved = overview(engine, Filters()).savings_by_lever["dataset_reuse"]
+    assert metric(app, "Cost avoided by reuse") == _ui.money(saved)
+    unused = reuse.loc[reuse["reuse_count"] == 0]
+    assert metric(app, "Nobody reuses") == f"{len(unused):,}"
+    assert_table_equals(app.dataframe[0].value, reuse)
+    assert_table_equals(app.dataframe[1].value, unused)
+    assert_table_equals(app.dataframe[2].value, dataset_usage(engine, Filters()))
+
+
+def test_models_page_shows_inventory_and_pareto(seeded_sqlite_url, engine, monkeypatch):
+    from halfcost.governance import models_inventory, pareto_points
+
+    inventory = models_inventory(engine, Filters())
+    app = open_app(seeded_sqlite_url, monkeypatch, "models")
+    assert metric(app, "Models") == f"{len(inventory):,}"
+    champions = int((inventory["status"] == "champion").sum())
+    assert metric(app, "Champions") == f"{champions:,}"
+    assert_table_equals(app.dataframe[0].value, inventory)
+    project = app.selectbox(key="pareto_project").value
+    points = pareto_points(engine, project)
+    assert not points.empty, "the seeded history gives every project a Pareto front"
+    assert_table_equals(app.dataframe[1].value, points)
+
+
+def test_drift_page_shows_the_timeline(seeded_sqlite_url, engine, monkeypatch):
+    from halfcost.governance import drift_timeline
+
+    timeline = drift_timeline(engine, Filters())
+    app = open_app(seeded_sqlite_url, monkeypatch, "drift")
+    assert metric(app, "Alerts") == f"{int((timeline['kind'] == 'alert').sum()):,}"
+    assert metric(app, "Retrains") == f"{int((timeline['kind'] == 'retrain').sum()):,}"
+    assert len(app.dataframe[0].value) == len(timeline)
+    app.multiselect(key="drift_kinds").set_value(["alert"]).run()
+    assert (app.dataframe[0].value["kind"] == "alert").all()
+    assert len(app.dataframe[0].value) == int((timeline["kind"] == "alert").sum())
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_empty_registry_says_what_to_do(empty_sqlite_url, monkeypatch, page):
+    app = open_app(empty_sqlite_url, monkeypatch, page)
+    messages = [i.value for i in app.info]
+    assert any("halfcost demo" in m and "halfcost registry ingest" in m for m in messages)
+    assert not app.dataframe
+    assert not app.error
+
+
+def test_dead_database_gives_a_clear_message(monkeypatch):
+    app = open_app(DEAD_URL, monkeypatch)
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1
+    assert "Cannot read the registry" in errors[0]
+    assert "nobody@127.0.0.1:1/x" in errors[0]
+    assert "halfcost registry init" in errors[0]
+
+
+def test_missing_sqlite_file_gives_a_clear_message(tmp_path, monkeypatch):
+    app = open_app(f"sqlite:///{tmp_path / 'nothing-here.db'}", monkeypatch)
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1 and "nothing-here.db" in errors[0]
+    assert not (tmp_path / "nothing-here.db").exists()  # read-only: never created
+
+
+def test_money_is_rounded_only_for_display():
+    from decimal import Decimal
+
+    assert _ui.money(Decimal("1234567.891")) == "$1,234,568"
+    assert _ui.money(Decimal("-0.125")) == "-$0.12"
+    assert _ui.money(None) == "—"
+    assert _ui.percent(Decimal("0.2534")) == "25.3%"
+    assert _ui.months(None) == "not yet"
+    assert _ui.months(1) == "1 month"
+    frame = pd.DataFrame({"usd": [Decimal("0.1"), Decimal("0.2")], "name": ["a", "b"]})
+    shown = _ui.for_display(frame)
+    assert shown["usd"].dtype.kind == "f" and shown["name"].tolist() == ["a", "b"]
+    assert frame["usd"].tolist() == [Decimal("0.1"), Decimal("0.2")]  # the source is untouched
