@@ -1,0 +1,664 @@
+"""Clean a batch against a suite: repair what needs no guessing, validate with Great
+Expectations, and quarantine every row that still fails, with the reason.
+
+The flow for one frame:
+
+1. prepare: parse numbers and dates, fix category spelling (:mod:`._clean_repair`);
+2. validate the prepared frame with GX itself, one suite run, ``result_format`` COMPLETE;
+   GX's ``unexpected_index_list`` says which rows failed which expectation;
+3. apply the policy per column (quarantine, impute, ignore); for uniqueness checks the
+   first occurrence stays and later copies are quarantined ("duplicate of row N");
+4. split: clean rows (repaired values, input order) and quarantined rows (raw values),
+   each with ``halfcost_row``; every input row lands in exactly one of the two.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from halfcost.automl._clean_policy import CleaningPolicy, ColumnPolicy
+from halfcost.automl._clean_profile import (
+    NOW_PARAMETER,
+    NUMERIC_KINDS,
+    SUITE_META_KEY,
+    suite_columns,
+)
+from halfcost.automl._clean_repair import ColumnRepair, RepairOutcome, default_repairs
+
+from halfcost import __version__
+from halfcost.errors import BadInputError
+
+ROW_COLUMN = "halfcost_row"
+REASON_COLUMN = "halfcost_reason"
+# Timestamps without a zone may be local time: allow one day before calling a date future.
+FUTURE_SLACK = timedelta(days=1)
+RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    # The row numbers are all we need; GX would otherwise also build value lists and a
+    # pandas query string per expectation, which costs seconds on a million rows.
+    "return_unexpected_index_query": False,
+    "exclude_unexpected_values": True,
+}
+EXAMPLES_PER_CHECK = 5
+_VALUE_CHARS = 60
+
+_CHECK_OF_TYPE = {
+    "expect_column_values_to_not_be_null": "not_null",
+    "expect_column_values_to_be_unique": "unique",
+    "expect_compound_columns_to_be_unique": "duplicate_rows",
+    "expect_column_values_to_be_between": "range",
+    "expect_column_values_to_be_in_set": "category",
+    "expect_table_columns_to_match_set": "columns",
+}
+_IMPUTABLE_CHECKS = ("not_null", "range", "category", "not_future", "unparseable")
+
+
+@dataclass
+class CleanResult:
+    """The outcome of :func:`clean_frame`.
+
+    Attributes:
+        clean: rows that passed or were repaired, input order, with ``halfcost_row``.
+        quarantine: rows held back, raw values, with ``halfcost_row`` and ``halfcost_reason``.
+        report: the report.json content (counts per expectation and per column, repairs).
+    """
+
+    clean: pd.DataFrame
+    quarantine: pd.DataFrame
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Finding:
+    """Rows failing one check on one column (or on whole rows)."""
+
+    check: str
+    column: str | None
+    rows: np.ndarray
+    reasons: np.ndarray
+    expectation: int | None = None
+
+
+# --- Great Expectations -------------------------------------------------------------------
+
+_GX_STATE: dict[str, Any] = {}
+
+
+def _batch_definition() -> Any:
+    """One ephemeral GX context and whole-dataframe batch definition per process."""
+    if "batch_definition" not in _GX_STATE:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
+        )
+        asset = context.data_sources.add_pandas("halfcost").add_dataframe_asset("batch")
+        _GX_STATE["batch_definition"] = asset.add_batch_definition_whole_dataframe("whole")
+    return _GX_STATE["batch_definition"]
+
+
+def run_gx(
+    frame: pd.DataFrame, suite: Any, *, now: datetime, result_format: dict | None = None
+) -> list[Any]:
+    """Validate ``frame`` with GX against ``suite``; returns results in the suite's order."""
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    validation = batch.validate(
+        suite,
+        result_format=result_format or RESULT_FORMAT,
+        expectation_parameters={NOW_PARAMETER: now},
+    )
+    return _in_suite_order(suite, validation.results)
+
+
+def _domain(config: Any) -> tuple[str, Any]:
+    kwargs = config.kwargs
+    columns = kwargs.get("column_list")
+    return config.type, kwargs.get("column", tuple(columns) if columns else None)
+
+
+def _in_suite_order(suite: Any, results: Sequence[Any]) -> list[Any]:
+    """GX reorders results; match each back to its expectation by type and column(s)."""
+    slots: dict[tuple[str, Any], list[int]] = {}
+    for i, expectation in enumerate(suite.expectations):
+        slots.setdefault(_domain(expectation.configuration), []).append(i)
+    ordered: list[Any] = [None] * len(suite.expectations)
+    for result in results:
+        queue = slots.get(_domain(result.expectation_config))
+        if queue:
+            ordered[queue.pop(0)] = result
+    return ordered
+
+
+def _check_name(expectation: Any) -> str:
+    meta = (expectation.meta or {}).get(SUITE_META_KEY) or {}
+    return str(meta.get("check") or _CHECK_OF_TYPE.get(expectation.expectation_type, "other"))
+
+
+# --- preparing the frame ------------------------------------------------------------------
+
+
+def expected_columns(suite: Any) -> list[str] | None:
+    """The column set the suite expects (from its table expectation or its meta)."""
+    for expectation in suite.expectations:
+        if expectation.expectation_type == "expect_table_columns_to_match_set":
+            return [str(c) for c in expectation.configuration.kwargs["column_set"]]
+    columns = suite_columns(suite)
+    return list(columns) if columns else None
+
+
+def check_columns(frame: pd.DataFrame, expected: Sequence[str] | None, *, what: str) -> None:
+    """Raise BadInputError naming the columns missing from or extra in ``frame``."""
+    if expected is None:
+        return
+    have = [str(c) for c in frame.columns]
+    missing = [c for c in expected if c not in have]
+    extra = [c for c in have if c not in expected]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing)}")
+        if extra:
+            parts.append(f"unexpected {', '.join(extra)}")
+        raise BadInputError(
+            f"the data's columns differ from {what}: {'; '.join(parts)}; "
+            "give data with the same columns (or learn a new suite)."
+        )
+
+
+def _known_values(suite: Any) -> dict[str, list[Any]]:
+    """Column -> allowed values, from the suite's in-set expectations (user edits win)."""
+    known: dict[str, list[Any]] = {}
+    for expectation in suite.expectations:
+        if expectation.expectation_type == "expect_column_values_to_be_in_set":
+            kwargs = expectation.configuration.kwargs
+            value_set = kwargs.get("value_set")
+            if isinstance(value_set, list):
+                known.setdefault(str(kwargs["column"]), []).extend(value_set)
+    return known
+
+
+def _prepare(
+    frame: pd.DataFrame,
+    profiles: dict[str, dict[str, Any]],
+    policy: CleaningPolicy,
+    known: dict[str, list[Any]],
+    repairs: Sequence[ColumnRepair],
+) -> tuple[pd.DataFrame, dict[str, RepairOutcome]]:
+    prepared = frame.copy(deep=False)
+    outcomes: dict[str, RepairOutcome] = {}
+    for column, profile in profiles.items():
+        if column not in frame.columns:
+            continue
+        for repair in repairs:
+            if repair.applies(profile):
+                outcome = repair.repair(
+                    frame[column], profile, policy.for_column(column), known.get(column, [])
+                )
+                prepared[column] = outcome.values
+                outcomes[column] = outcome
+                break
+    return prepared, outcomes
+
+
+# --- findings -----------------------------------------------------------------------------
+
+
+def _show(values: pd.Series) -> np.ndarray:
+    """Short printable forms of values for reasons and examples."""
+
+    def one(value: Any) -> str:
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return "null"
+        text = repr(value.item() if isinstance(value, np.generic) else value)
+        return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 3] + "..."
+
+    return np.array([one(v) for v in values], dtype=object)
+
+
+def _later_copies(
+    frame: pd.DataFrame, rows: np.ndarray, columns: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Among flagged duplicate rows, the later copies and the row each one repeats."""
+    rows = np.sort(rows)
+    if len(rows) == 0:
+        return rows, rows
+    subset = frame.iloc[rows][columns]
+    group = subset.groupby(columns, dropna=False, sort=False).ngroup().to_numpy()
+    first = pd.Series(rows).groupby(group).transform("min").to_numpy()
+    later = rows != first
+    return rows[later], first[later]
+
+
+def _problem(check: str, kwargs: dict[str, Any], now: datetime) -> str:
+    if check == "not_null":
+        return "is missing"
+    if check == "range":
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        return f"is outside [{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+    if check == "category":
+        return "is not a known category"
+    if check == "not_future":
+        return f"is in the future (after {now:%Y-%m-%d %H:%M} UTC)"
+    return "fails the check"
+
+
+def _expectation_findings(
+    index: int,
+    expectation: Any,
+    result: Any,
+    frame: pd.DataFrame,
+    prepared: pd.DataFrame,
+    outcomes: dict[str, RepairOutcome],
+    now: datetime,
+) -> list[_Finding]:
+    """Turn one GX result's unexpected_index_list into findings with per-row reasons."""
+    rows = np.asarray(result.result.get("unexpected_index_list") or [], dtype=np.int64)
+    if len(rows) == 0:
+        return []
+    check = _check_name(expectation)
+    config = expectation.configuration
+    kind = config.type
+    column = config.kwargs.get("column")
+    if check == "duplicate_rows":
+        columns = [str(c) for c in config.kwargs["column_list"]]
+        later, first = _later_copies(prepared, rows, columns)
+        reasons = np.array([f"duplicate of row {n}" for n in first], dtype=object)
+        return [_Finding(check, None, later, reasons, index)]
+    if column is None:
+        columns = config.kwargs.get("column_list") or []
+        reason = f"row fails {kind}({', '.join(map(str, columns))})"
+        return [_Finding(check, None, rows, np.full(len(rows), reason, dtype=object), index)]
+    column = str(column)
+    if check == "not_null" and column in outcomes:
+        rows = rows[~outcomes[column].unparseable[rows]]
+    if check == "unique":
+        later, first = _later_copies(prepared, rows, [column])
+        shown = _show(frame[column].iloc[later])
+        reasons = np.array(
+            [
+                f"{column}={v} duplicates row {n} ({kind})"
+                for v, n in zip(shown, first, strict=True)
+            ],
+            dtype=object,
+        )
+        return [_Finding(check, column, later, reasons, index)]
+    problem = _problem(check, dict(config.kwargs), now)
+    # A range is about the parsed number; elsewhere the value as it came is clearer.
+    source = prepared if check == "range" and column in outcomes else frame
+    shown = _show(source[column].iloc[rows])
+    reasons = np.array([f"{column}={v} {problem} ({kind})" for v in shown], dtype=object)
+    return [_Finding(check, column, rows, reasons, index)]
+
+
+def _unparseable_findings(
+    frame: pd.DataFrame, outcomes: dict[str, RepairOutcome]
+) -> list[_Finding]:
+    findings = []
+    for column, outcome in outcomes.items():
+        rows = np.flatnonzero(outcome.unparseable)
+        if len(rows):
+            shown = _show(frame[column].iloc[rows])
+            reasons = np.array(
+                [f"{column}={v} {outcome.problem} (unparseable)" for v in shown], dtype=object
+            )
+            findings.append(_Finding("unparseable", column, rows, reasons))
+    return findings
+
+
+def _impute_value(column: str, profile: dict[str, Any], policy: ColumnPolicy) -> Any:
+    """The value an ``impute`` policy writes into a bad cell of ``column``."""
+    statistic = policy.impute
+    numeric = profile.get("kind") in NUMERIC_KINDS
+    if statistic is None:
+        statistic = "median" if numeric else "mode"
+    if statistic in ("median", "mean", "mode"):
+        value = profile.get(statistic)
+        if value is None:
+            raise BadInputError(
+                f"cannot impute the {statistic} of column {column!r} (kind "
+                f"{profile.get('kind')!r}); use impute: mode or a constant in the policy."
+            )
+        return value
+    return statistic
+
+
+# --- the cleaner --------------------------------------------------------------------------
+
+
+def _empty_counts() -> dict[str, int]:
+    return {"failures": 0, "quarantined_rows": 0, "repaired_rows": 0, "imputed_rows": 0}
+
+
+@dataclass
+class _Ledger:
+    """Row-level bookkeeping while findings are applied."""
+
+    n_rows: int
+    quarantine: np.ndarray = field(init=False)
+    repaired: np.ndarray = field(init=False)
+    reason_rows: list[np.ndarray] = field(default_factory=list)
+    reason_texts: list[np.ndarray] = field(default_factory=list)
+    reason_columns: list[str | None] = field(default_factory=list)
+    repairs: list[pd.DataFrame] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.quarantine = np.zeros(self.n_rows, dtype=bool)
+        self.repaired = np.zeros(self.n_rows, dtype=bool)
+
+    def hold(self, rows: np.ndarray, reasons: np.ndarray, column: str | None) -> None:
+        self.quarantine[rows] = True
+        self.reason_rows.append(rows)
+        self.reason_texts.append(reasons)
+        self.reason_columns.append(column)
+
+    def rows_by_column(self) -> dict[str, int]:
+        """Column -> number of distinct rows held back for a failure on it."""
+        rows: dict[str, np.ndarray] = {}
+        for column, held in zip(self.reason_columns, self.reason_rows, strict=True):
+            if column is not None:
+                rows[column] = np.union1d(rows.get(column, np.array([], dtype=np.int64)), held)
+        return {column: len(r) for column, r in rows.items()}
+
+    def record_repairs(
+        self, column: str, rows: np.ndarray, before: pd.Series, after: pd.Series, how: Any
+    ) -> None:
+        self.repaired[rows] = True
+        self.repairs.append(
+            pd.DataFrame(
+                {
+                    "row": rows,
+                    "column": column,
+                    "from": _show(before),
+                    "to": _show(after),
+                    "how": np.asarray(how, dtype=object)
+                    if not isinstance(how, str)
+                    else np.full(len(rows), how, dtype=object),
+                }
+            )
+        )
+
+    def reasons(self) -> pd.Series:
+        if not self.reason_rows:
+            return pd.Series(dtype=object)
+        table = pd.DataFrame(
+            {"row": np.concatenate(self.reason_rows), "reason": np.concatenate(self.reason_texts)}
+        )
+        table = table.drop_duplicates()
+        return table.groupby("row", sort=True)["reason"].agg("; ".join)
+
+
+def clean_frame(
+    frame: pd.DataFrame,
+    suite: Any,
+    policy: CleaningPolicy | None = None,
+    *,
+    repairs: Sequence[ColumnRepair] | None = None,
+    now: datetime | None = None,
+) -> CleanResult:
+    """Validate ``frame`` against ``suite`` with Great Expectations; repair or quarantine.
+
+    Args:
+        frame: the batch to clean (any index; rows are numbered 0..n-1 in input order).
+        suite: a GX ``ExpectationSuite`` (see :func:`learn_suite`, :func:`load_suite`).
+        policy: per-column actions; the default repairs what needs no guessing and
+            quarantines the rest.
+        repairs: the column repairs to apply (default :func:`default_repairs`).
+        now: the time 'not in the future' is measured against (default: now, UTC).
+
+    Returns:
+        A :class:`CleanResult`; ``len(clean) + len(quarantine) == len(frame)`` and every
+        row number appears exactly once across the two.
+
+    Raises:
+        BadInputError: the frame's columns differ from the suite's, an expectation cannot
+            run on the data, or the policy cannot apply to a column.
+    """
+    started = time.perf_counter()
+    policy = policy or CleaningPolicy()
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    check_columns(frame, expected_columns(suite), what="the suite")
+    frame = frame.reset_index(drop=True)
+    profiles = suite_columns(suite)
+    for column in map(str, frame.columns):  # fail before the slow part, not after
+        if policy.for_column(column).action == "impute":
+            _impute_value(column, profiles.get(column, {}), policy.for_column(column))
+    prepared, outcomes = _prepare(
+        frame, profiles, policy, _known_values(suite), repairs or default_repairs()
+    )
+    validated_at = time.perf_counter()
+    results = run_gx(prepared, suite, now=now + FUTURE_SLACK) if len(frame) else []
+    validation_s = time.perf_counter() - validated_at
+
+    ledger = _Ledger(len(frame))
+    columns_report = {
+        str(c): {"kind": profiles.get(str(c), {}).get("kind"), **_empty_counts()}
+        for c in frame.columns
+    }
+    output = prepared.copy(deep=False)
+    # Dates are checked parsed but written as they came (parsing them changes nothing).
+    for column, profile in profiles.items():
+        if profile.get("kind") == "datetime" and column in frame.columns:
+            output[column] = frame[column]
+
+    findings = _unparseable_findings(frame, outcomes)
+    expectation_reports = []
+    for index, expectation in enumerate(suite.expectations):
+        result = results[index] if results else None
+        expectation_reports.append(_expectation_entry(index, expectation, result, frame))
+        if result is None:
+            continue
+        _raise_if_errored(expectation, result)
+        findings.extend(
+            _expectation_findings(index, expectation, result, frame, prepared, outcomes, now)
+        )
+
+    for column, outcome in outcomes.items():
+        column_policy = policy.for_column(column)
+        rows = np.flatnonzero(outcome.repaired)
+        if not len(rows) or column_policy.action == "ignore":
+            continue
+        if column_policy.action == "quarantine":
+            shown = _show(frame[column].iloc[rows])
+            reasons = np.array(
+                [f"{column}={v} needs a repair and the policy says quarantine" for v in shown],
+                dtype=object,
+            )
+            findings.append(_Finding("repair_refused", column, rows, reasons))
+            continue
+        ledger.record_repairs(
+            column, rows, frame[column].iloc[rows], outcome.values.iloc[rows], outcome.how[rows]
+        )
+        columns_report[column]["repaired_rows"] += len(rows)
+
+    duplicate_rows = _apply_findings(
+        findings, ledger, output, policy, profiles, frame, columns_report, expectation_reports
+    )
+    reasons = ledger.reasons()
+    if len(duplicate_rows):
+        reasons.loc[duplicate_rows.index] = duplicate_rows
+    return _assemble(
+        frame,
+        output,
+        ledger,
+        reasons,
+        columns_report,
+        expectation_reports,
+        policy,
+        profiles,
+        n_duplicates=len(duplicate_rows),
+        validation_s=validation_s,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _raise_if_errored(expectation: Any, result: Any) -> None:
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        message = str(info.get("exception_message") or "unknown error").splitlines()[0]
+        column = expectation.configuration.kwargs.get("column")
+        where = f" on column {column!r}" if column else ""
+        raise BadInputError(
+            f"Great Expectations could not run {expectation.expectation_type}{where} "
+            f"({message}); fix the suite or the data."
+        )
+
+
+def _expectation_entry(index: int, expectation: Any, result: Any, frame: pd.DataFrame) -> dict:
+    config = expectation.configuration
+    kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id",)}
+    entry: dict[str, Any] = {
+        "index": index,
+        "type": config.type,
+        "check": _check_name(expectation),
+        "column": kwargs.get("column"),
+        "kwargs": kwargs,
+        "success": None if result is None else bool(result.success),
+        "unexpected_count": 0,
+        "quarantined_rows": 0,
+        "ignored_rows": 0,
+        "imputed_rows": 0,
+        "examples": [],
+    }
+    if result is not None:
+        details = result.result or {}
+        entry["unexpected_count"] = int(details.get("unexpected_count") or 0)
+        if "observed_value" in details:
+            entry["observed_value"] = details["observed_value"]
+        rows = (details.get("unexpected_index_list") or [])[:EXAMPLES_PER_CHECK]
+        column = kwargs.get("column")
+        if rows and column is not None:
+            shown = _show(frame[column].iloc[rows])
+            entry["examples"] = [
+                {"row": int(r), "value": v} for r, v in zip(rows, shown, strict=True)
+            ]
+    return entry
+
+
+def _apply_findings(
+    findings: list[_Finding],
+    ledger: _Ledger,
+    output: pd.DataFrame,
+    policy: CleaningPolicy,
+    profiles: dict[str, dict[str, Any]],
+    frame: pd.DataFrame,
+    columns_report: dict[str, dict[str, Any]],
+    expectation_reports: list[dict[str, Any]],
+) -> pd.Series:
+    """Apply the policy to each finding; returns the exact-duplicate reasons by row."""
+    imputed: dict[str, np.ndarray] = {}
+    duplicates = pd.Series(dtype=object)
+    for finding in findings:
+        entry = (
+            expectation_reports[finding.expectation] if finding.expectation is not None else None
+        )
+        if finding.column is None:
+            if finding.check == "duplicate_rows" and policy.duplicates == "ignore":
+                if entry is not None:
+                    entry["ignored_rows"] += len(finding.rows)
+                continue
+            ledger.hold(finding.rows, finding.reasons, None)
+            if finding.check == "duplicate_rows":
+                duplicates = pd.Series(finding.reasons, index=finding.rows)
+            if entry is not None:
+                entry["quarantined_rows"] += len(finding.rows)
+            continue
+        column = finding.column
+        column_policy = policy.for_column(column)
+        counts = columns_report.setdefault(column, {"kind": None, **_empty_counts()})
+        counts["failures"] += len(finding.rows)
+        if finding.check == "unparseable":
+            counts["unparseable"] = counts.get("unparseable", 0) + len(finding.rows)
+        if column_policy.action == "ignore":
+            if entry is not None:
+                entry["ignored_rows"] += len(finding.rows)
+            continue
+        if column_policy.action == "impute" and finding.check in _IMPUTABLE_CHECKS:
+            value = _impute_value(column, profiles.get(column, {}), column_policy)
+            imputed[column] = np.union1d(
+                imputed.get(column, np.array([], dtype=np.int64)), finding.rows
+            )
+            output.loc[finding.rows, column] = value
+            if entry is not None:
+                entry["imputed_rows"] += len(finding.rows)
+            continue
+        ledger.hold(finding.rows, finding.reasons, column)
+        if entry is not None:
+            entry["quarantined_rows"] += len(finding.rows)
+    for column, rows in imputed.items():
+        value = output[column].iloc[rows]
+        ledger.record_repairs(column, rows, frame[column].iloc[rows], value, "imputed")
+        columns_report[column]["imputed_rows"] += len(rows)
+    return duplicates
+
+
+def _assemble(
+    frame: pd.DataFrame,
+    output: pd.DataFrame,
+    ledger: _Ledger,
+    reasons: pd.Series,
+    columns_report: dict[str, dict[str, Any]],
+    expectation_reports: list[dict[str, Any]],
+    policy: CleaningPolicy,
+    profiles: dict[str, dict[str, Any]],
+    *,
+    n_duplicates: int,
+    validation_s: float,
+    seconds: float,
+) -> CleanResult:
+    n_rows = len(frame)
+    held = ledger.quarantine
+    row_numbers = np.arange(n_rows, dtype=np.int64)
+    for column, action in ((c, policy.for_column(c).action) for c in frame.columns):
+        if action == "ignore":
+            output[column] = frame[column]
+    clean = output.loc[~held, list(frame.columns)].copy()
+    clean[ROW_COLUMN] = row_numbers[~held]
+    quarantine = frame.loc[held].copy()
+    quarantine[ROW_COLUMN] = row_numbers[held]
+    quarantine[REASON_COLUMN] = reasons.reindex(quarantine[ROW_COLUMN]).to_numpy()
+
+    repairs = pd.concat(ledger.repairs, ignore_index=True) if ledger.repairs else None
+    kept_repairs: list[dict[str, Any]] = []
+    if repairs is not None:
+        repairs = repairs[~held[repairs["row"].to_numpy()]].sort_values(["row", "column"])
+        kept_repairs = repairs.to_dict(orient="records")
+    for column, counts in columns_report.items():
+        counts["quarantined_rows"] = 0
+        if repairs is not None:
+            kept = repairs[repairs["column"] == column]
+            counts["repaired_rows"] = int((kept["how"] != "imputed").sum())
+            counts["imputed_rows"] = int((kept["how"] == "imputed").sum())
+        profile = profiles.get(column, {})
+        counts["classification_reason"] = profile.get("reason")
+        counts["action"] = policy.for_column(column).action
+    for column, rows in ledger.rows_by_column().items():
+        if column in columns_report:
+            columns_report[column]["quarantined_rows"] = rows
+    rows_repaired = int((ledger.repaired & ~held).sum())
+    report = {
+        "kind": "clean",
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "halfcost_version": __version__,
+        "data": {"rows": n_rows},
+        "rows_in": n_rows,
+        "rows_clean": len(clean),
+        "rows_repaired": rows_repaired,
+        "rows_quarantined": int(held.sum()),
+        "rows_duplicate": n_duplicates,
+        "success": bool(not held.any()),
+        "expectations": expectation_reports,
+        "columns": columns_report,
+        "repairs": kept_repairs,
+        "policy": policy.to_dict(),
+        "validation_seconds": round(validation_s, 3),
+        "seconds": round(seconds, 3),
+    }
+    return CleanResult(clean=clean, quarantine=quarantine, report=report)
