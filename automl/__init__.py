@@ -26,6 +26,8 @@ _EXPORTS = {
     "CleaningPolicy": "_clean_policy",
     "clean_frame": "_clean",
     "CleanResult": "_clean",
+    "inject_errors": "_clean_inject",
+    "write_clean_outputs": "_clean_report",
 }
 
 __all__ = sorted(_EXPORTS)
