@@ -1,13 +1,15 @@
 """Registry fixtures: every registry test runs on SQLite and on the real PostgreSQL.
 
-Each PostgreSQL test gets its own schema (dropped afterwards), reached through the URL's
-``options=-csearch_path=...`` so the same URL works for the Python API and the CLI. If
-the server is down the tests fail: a registry that was never tested on PostgreSQL is
-not a shared registry.
+Each test gets its own database: a copy of a migrated SQLite file, or a migrated
+PostgreSQL schema of its own (dropped afterwards). ``empty_db_url`` gives a database
+without tables (for the migration tests).
+If the PostgreSQL server is down the tests fail: a registry never tested on PostgreSQL
+is not a shared registry.
 """
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,33 +18,68 @@ import pytest
 from sqlalchemy import create_engine, text
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-def _postgres_schema_url() -> Iterator[str]:
+def _admin():
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+def _postgres_schema() -> Iterator[str]:
+    """A fresh schema of its own, reached through the URL's ``options=-csearch_path=...``."""
     schema = f"halfcost_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
+    admin = _admin()
+    with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        with admin.begin() as connection:
+        with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite registry to copy."""
+    from halfcost.governance import connect, migrate
+
+    path = tmp_path_factory.mktemp("registry-template") / "registry.db"
+    engine = connect(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty registry database: a SQLite file, or a fresh PostgreSQL schema."""
+    """The URL of a fresh, migrated, empty registry of its own."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'registry.db'}"
-    else:
-        yield from _postgres_schema_url()
+        target = tmp_path / "registry.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    from halfcost.governance import connect, migrate
+
+    for url in _postgres_schema():
+        engine = connect(url)
+        migrate(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database without any table."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    yield from _postgres_schema()
 
 
 @pytest.fixture
 def engine(db_url: str):
-    """A writable engine on an empty registry (not migrated yet)."""
+    """A writable engine on a fresh, migrated registry."""
     from halfcost.governance import connect
 
     eng = connect(db_url)

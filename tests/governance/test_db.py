@@ -14,7 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from halfcost.errors import BadInputError
 
 
-def test_migrations_create_every_table_on_an_empty_database(engine):
+def test_migrations_create_every_table_on_an_empty_database(empty_db_url):
+    engine = connect(empty_db_url)
     assert current_revision(engine) is None and not has_schema(engine)
     assert migrate(engine) == "0001_initial"
     assert migrate(engine) == "0001_initial"  # running again changes nothing
@@ -23,6 +24,7 @@ def test_migrations_create_every_table_on_an_empty_database(engine):
 
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
     assert diff == [], f"the models and the migration disagree: {diff}"
 
 

@@ -190,19 +190,20 @@ def test_a_broken_file_leaves_the_registry_unchanged(engine, run_folder):
     assert _count(engine, AuditEntry) == audit_before
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ({"kind": "forecast"}, "unknown report kind 'forecast'"),
-        ({"kind": "labeling", "labels_bought": -1}, "labels_bought must be a whole number"),
-        ({"kind": "search", "chosen": {}}, "needs a 'chosen' model"),
-    ],
-)
-def test_bad_reports_are_one_line_errors(engine, tmp_path, content, message):
-    path = _write(tmp_path / "report.json", content)
-    with pytest.raises(BadInputError, match=message) as caught:
-        ingest_into(engine, path, project="churn", team="Marketing")
-    assert "\n" not in str(caught.value)
+BAD_REPORTS = [
+    ({"kind": "forecast"}, "unknown report kind 'forecast'"),
+    ({"kind": "labeling", "labels_bought": -1}, "labels_bought must be a whole number"),
+    ({"kind": "search", "chosen": {}}, "needs a 'chosen' model"),
+]
+
+
+def test_bad_reports_are_one_line_errors(engine, tmp_path):
+    for index, (content, message) in enumerate(BAD_REPORTS):
+        path = _write(tmp_path / str(index) / "report.json", content)
+        with pytest.raises(BadInputError, match=message) as caught:
+            ingest_into(engine, path, project="churn", team="Marketing")
+        assert "\n" not in str(caught.value)
+    assert _count(engine, Model) == 0 and _count(engine, Saving) == 0
 
 
 def test_reuse_by_another_team_is_found_by_content_hash(engine, tmp_path):
