@@ -300,18 +300,23 @@ def _check_column(
         current_counts = values.value_counts(sort=False)
         current_counts = current_counts[current_counts > 0]
     kind = _stats.infer_kind(current, n_unique=len(current_counts))
-    if kind not in _stats.CHECKED_KINDS:
-        return f"{kind} column: Evidently's DataDriftPreset does not test it"
     if len(values) == 0:
         return "no values in the current batch"
     if reference.count == 0:
         return "no values in the reference"
-    if kind == _stats.NUMERICAL and not (reference.numeric and numeric):
-        where = "the reference" if not reference.numeric else "the current batch"
-        raise BadInputError(
-            f"column {reference.name!r} holds numbers on one side but not in {where}; "
-            "fix the batch's column type or rebuild the reference profile."
+    if reference.numeric != numeric:
+        sides = (
+            ("numbers", "text or categories")
+            if reference.numeric
+            else ("text or categories", "numbers")
         )
+        raise BadInputError(
+            f"column {reference.name!r} holds {sides[0]} in the reference but {sides[1]} in the "
+            "batch; fix the batch's values (e.g. stray text in a number column) or rebuild "
+            "the reference profile."
+        )
+    if kind not in _stats.CHECKED_KINDS:
+        return f"{kind} column: Evidently's DataDriftPreset does not test it"
     n_values = _union_size(reference, current_counts)
     method = _stats.choose_method(kind, reference.count, n_values)
     if kind == _stats.TEXT:
