@@ -1,0 +1,297 @@
+"""`halfcost drift watch` on a real git + DVC project: checks, retrains, promotions, refusals.
+
+A module fixture builds one project (``halfcost init --demo``, tiny search budget) and
+trains its first champion through real ``dvc repro``; each test works on a copy of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from halfcost.drift import ChampionStore, EventLog, Project, init_project, watch_batch
+from halfcost.drift._watch import attach_labels, project_lock, train_first_champion
+
+from halfcost.demo_data import ID_COLUMN, TARGET, make_customers
+from halfcost.errors import BadInputError
+from halfcost.tables import write_table
+
+BUDGET_S = 4
+MIN_SCORE = 0.55  # well below what the tiny search reaches, even on a busy machine
+# Columns that carry the signal; a challenger trained without them is clearly worse.
+INFORMATIVE = "age,tenure_months,plan,channel,monthly_spend,discount,support_calls,last_login_days"
+
+
+def _edit_params(root: Path, **sections: dict) -> None:
+    path = root / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    for section, values in sections.items():
+        params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A demo project with its first champion (v0001), trained by real `dvc repro`."""
+    root = tmp_path_factory.mktemp("base") / "project"
+    init_project(root, demo=True, budget_s=BUDGET_S, min_score=MIN_SCORE, commit=True)
+    _edit_params(root, data={"demo_rows": 2000})
+    assert train_first_champion(root) == "v0001"
+    return root
+
+
+@pytest.fixture
+def project(trained, tmp_path) -> Path:
+    """A private copy of the trained project (git, DVC cache, champions and all)."""
+    root = tmp_path / "project"
+    shutil.copytree(trained, root, symlinks=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("incoming")
+    normal = make_customers(1500, seed=21, id_start=5_000_000)
+    drifted = make_customers(2000, seed=22, drift=1.0, id_start=6_000_000)
+    labels = drifted[[ID_COLUMN, TARGET]].sample(frac=1.0, random_state=1)
+    return {
+        "normal_unlabelled": write_table(normal.drop(columns=[TARGET]), folder / "normal.csv"),
+        "normal_labelled": write_table(normal, folder / "normal_labelled.csv"),
+        "drifted_unlabelled": write_table(drifted.drop(columns=[TARGET]), folder / "drifted.csv"),
+        "drifted_labels": write_table(labels, folder / "drifted_labels.csv"),
+    }
+
+
+def _events(root: Path, kind: str | None = None) -> list[dict]:
+    return EventLog(root / ".halfcost" / "events.jsonl").read(kinds=kind)
+
+
+def _batch_data_files(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "data" / "batches").iterdir() if p.suffix == ".csv")
+
+
+@pytest.mark.slow  # uses the trained project (one real `dvc repro`)
+def test_first_champion_records_the_data_version(trained):
+    pointer = json.loads((trained / ".halfcost" / "champion.json").read_text())
+    assert pointer["version"] == "v0001"
+    lock = yaml.safe_load((trained / "dvc.lock").read_text())
+    prepared = next(o for o in lock["stages"]["prepare"]["outs"] if o["path"] == "data/prepared")
+    assert pointer["data_version"] == prepared["md5"]
+    assert pointer["scores"]["challenger_holdout"] >= pointer["scores"]["target"]
+    assert (trained / ".halfcost" / "champions" / "v0001" / "model" / "meta.json").is_file()
+    assert (trained / ".halfcost" / "champions" / "v0001" / "profile" / "profile.json").is_file()
+    kinds = [e["kind"] for e in _events(trained)]
+    assert kinds == ["retrain_started", "retrain", "promotion"]
+
+
+@pytest.mark.slow  # uses the trained project (one real `dvc repro`)
+def test_no_drift_batch_does_not_retrain(project, batches):
+    before = (project / ".halfcost" / "champion.json").read_bytes()
+    result = watch_batch(batches["normal_unlabelled"], project=project)
+    assert result.outcome == "no_alert"
+    assert not result.retrained
+    assert [e["kind"] for e in result.events] == ["check"]
+    assert result.events[0]["decision"] == "no_drift"
+    assert (project / ".halfcost" / "champion.json").read_bytes() == before
+    assert _batch_data_files(project) == []
+
+
+@pytest.mark.slow  # uses the trained project (one real `dvc repro`)
+def test_drift_without_labels_alerts_but_cannot_retrain(project, batches):
+    result = watch_batch(batches["drifted_unlabelled"], project=project)
+    assert result.outcome == "retrain_skipped"
+    assert "--labels" in result.reason
+    assert [e["kind"] for e in result.events] == ["check", "alert", "refusal"]
+    assert "plan" in result.events[1]["reason"]  # names a drifted column
+    assert ChampionStore(Project(project)).current_version() == "v0001"
+
+
+@pytest.mark.slow
+def test_drifted_batch_retrains_and_promotes(project, batches, cli):
+    proc = cli(
+        [
+            "drift",
+            "watch",
+            "--batch",
+            str(batches["drifted_unlabelled"]),
+            "--labels",
+            str(batches["drifted_labels"]),
+            "--project",
+            str(project),
+            "--json",
+        ]
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["outcome"] == "promoted", result["reason"]
+    assert result["champion"] == "v0002"
+    kinds = [e["kind"] for e in result["events"]]
+    assert kinds == ["check", "alert", "retrain_started", "retrain", "promotion"]
+    promotion = result["events"][-1]
+    assert promotion["champion"] == "v0002"
+    assert "challenger" in promotion["reason"] and "margin" in promotion["reason"]
+    assert promotion["scores"]["challenger_holdout"] >= promotion["scores"]["target"]
+    # the promotion names the data it was trained on: the new dvc.lock version
+    pointer = json.loads((project / ".halfcost" / "champion.json").read_text())
+    assert pointer["version"] == "v0002" and pointer["previous"] == "v0001"
+    assert pointer["data_version"] == Project(project).data_version()
+    first = json.loads(
+        (project / ".halfcost" / "champions" / "v0001" / "champion.json").read_text()
+    )
+    assert pointer["data_version"] != first["data_version"]
+    # the labelled batch is now DVC-tracked training data
+    (added,) = _batch_data_files(project)
+    assert (project / "data" / "batches" / f"{added}.dvc").is_file()
+    assert len(pd.read_csv(project / "data" / "batches" / added)) == 2000
+    # and the decision is explained by `drift history`
+    history = cli(["drift", "history", "--project", str(project)])
+    assert history.returncode == 0
+    assert "promotion" in history.stdout and "v0002" in history.stdout
+    assert "drifted" in history.stdout
+
+
+@pytest.mark.slow
+def test_worse_challenger_is_refused_and_champion_kept(project, batches):
+    # a retrain configured to drop every informative column gives a clearly worse model
+    _edit_params(project, search={"drop": INFORMATIVE, "min_score": 0.3})
+    champion_dir = project / ".halfcost" / "champions" / "v0001"
+    before = (project / ".halfcost" / "champion.json").read_bytes()
+    model_before = (champion_dir / "model" / "meta.json").read_bytes()
+    result = watch_batch(batches["normal_labelled"], project=project, force=True)
+    assert result.outcome == "refused", result.reason
+    assert "worse than the champion" in result.reason
+    assert result.scores["challenger_holdout"] < result.scores["champion_holdout"] - 0.01
+    assert (project / ".halfcost" / "champion.json").read_bytes() == before
+    assert (champion_dir / "model" / "meta.json").read_bytes() == model_before
+    assert ChampionStore(Project(project)).versions() == ["v0001"]
+    refusal = _events(project, "refusal")[-1]
+    assert refusal["decision"] == "champion_kept" and "worse" in refusal["reason"]
+    # the batch left the training data, and is kept aside rather than lost
+    assert _batch_data_files(project) == []
+    assert (project / refusal["details"]["set_aside"]).is_file()
+
+
+@pytest.mark.slow  # uses the trained project (one real `dvc repro`)
+def test_failing_dvc_repro_keeps_champion_and_training_data(project, batches):
+    _edit_params(project, data={"demo_rows": "lots"})  # the prepare stage will fail
+    before = (project / ".halfcost" / "champion.json").read_bytes()
+    result = watch_batch(batches["normal_labelled"], project=project, force=True)
+    assert result.outcome == "retrain_failed"
+    assert "`dvc repro` exited with status" in result.reason
+    failed = _events(project, "retrain_failed")[-1]
+    assert "demo_rows" in failed["details"]["log_tail"]
+    assert (project / ".halfcost" / "champion.json").read_bytes() == before
+    assert _batch_data_files(project) == []
+    assert not list((project / "data" / "batches").glob("*.dvc"))
+    assert (project / failed["details"]["set_aside"]).is_file()
+
+
+@pytest.mark.slow  # uses the trained project (one real `dvc repro`)
+def test_a_held_lock_makes_a_second_watch_exit_clearly(project, batches, cli):
+    with project_lock(Project(project)):
+        proc = cli(
+            [
+                "drift",
+                "watch",
+                "--batch",
+                str(batches["normal_unlabelled"]),
+                "--project",
+                str(project),
+                "--wait",
+                "0.5",
+            ]
+        )
+    assert proc.returncode == 4
+    assert "another `halfcost drift watch`" in proc.stderr and "--wait" in proc.stderr
+    assert len(_events(project)) == 3  # only the first champion's events
+
+
+def _processes_in(root: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if Path(os.readlink(entry / "cwd")).resolve() == root.resolve():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow
+def test_killed_retrain_and_concurrent_watch(project, batches, halfcost_exe, cli):
+    """Two watches at once: the second exits with a clear message; then the first is killed."""
+    before = (project / ".halfcost" / "champion.json").read_bytes()
+    first = subprocess.Popen(
+        [
+            *halfcost_exe,
+            "drift",
+            "watch",
+            "--batch",
+            str(batches["normal_labelled"]),
+            "--project",
+            str(project),
+            "--force",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while len(_events(project, "retrain_started")) < 2:
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the retrain never started"
+            time.sleep(0.3)
+        second = cli(
+            [
+                "drift",
+                "watch",
+                "--batch",
+                str(batches["normal_labelled"]),
+                "--project",
+                str(project),
+                "--force",
+            ]
+        )
+        assert second.returncode == 4, second.stderr
+        assert "another `halfcost drift watch`" in second.stderr
+        assert first.poll() is None  # the first is still retraining
+        first.send_signal(signal.SIGTERM)
+        _, stderr = first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 130, stderr
+    assert len(_events(project, "retrain_started")) == 2  # the first champion's and ours
+    failed = _events(project, "retrain_failed")[-1]
+    assert "interrupted" in failed["reason"]
+    assert (project / ".halfcost" / "champion.json").read_bytes() == before
+    assert _batch_data_files(project) == []
+    assert _processes_in(project) == []  # `dvc repro` and its stage were stopped too
+
+
+def test_labels_align_by_id_or_by_row_order():
+    batch = make_customers(20, seed=3).drop(columns=[TARGET])
+    labels = make_customers(20, seed=3)[[ID_COLUMN, TARGET]]
+    shuffled = labels.sample(frac=1.0, random_state=0)
+    by_id = attach_labels(batch, shuffled, target=TARGET)
+    assert by_id[TARGET].tolist() == labels[TARGET].tolist()
+    by_order = attach_labels(batch, labels[[TARGET]], target=TARGET)
+    assert by_order[TARGET].tolist() == labels[TARGET].tolist()
+    with pytest.raises(BadInputError, match="row order"):
+        attach_labels(batch, labels[[TARGET]].head(5), target=TARGET)
+    with pytest.raises(BadInputError, match="no label"):
+        attach_labels(batch, shuffled.head(15), target=TARGET)
+    with pytest.raises(BadInputError, match="repeat"):
+        attach_labels(batch, pd.concat([labels, labels]), target=TARGET)
+    with pytest.raises(BadInputError, match="no target column"):
+        attach_labels(batch, labels[[ID_COLUMN]], target=TARGET)
