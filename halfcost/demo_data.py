@@ -55,16 +55,16 @@ def make_customers(
     signup = start + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
 
     logit = (
-        -1.2
-        + 0.9 * (calls >= 3)
-        + 0.045 * (last_login - 10)
-        - 0.025 * tenure
-        + 0.6 * (plan == "basic")
-        + 0.5 * (channel == "partner")
-        - 1.5 * discount * (plan != "basic")
-        + 0.8 * np.sin(age / 8.0)
-        + (0.012 + 0.02 * drift) * (spend - base_price)
-        + 0.7 * drift * (region == "south")
+        -0.6
+        + 2.0 * (calls >= 3)
+        + 0.12 * (last_login - 10)
+        - 0.07 * tenure
+        + 1.1 * (plan == "basic")
+        + 0.9 * (channel == "partner")
+        - 3.0 * discount * (plan != "basic")
+        + 1.5 * np.sin(age / 8.0)
+        + (0.03 + 0.04 * drift) * (spend - base_price)
+        + 1.2 * drift * (region == "south")
     )
     churned = rng.random(n) < 1 / (1 + np.exp(-logit))
     flip = rng.random(n) < 0.03  # label noise
