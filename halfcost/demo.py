@@ -119,7 +119,7 @@ def step_search(
         "--target",
         TARGET,
         "--min-score",
-        "0.80",
+        "0.79",
         "--metric",
         "roc_auc",
         "--budget-s",
