@@ -28,6 +28,8 @@ class Metric:
         needs_proba: scored from class probabilities rather than predicted labels.
         lower: the lowest valid score (None: unbounded).
         upper: the highest valid score.
+        in_target_units: scores are in the target's units (an error such as RMSE), so
+            tolerances are taken relative to the target rather than absolute.
     """
 
     name: str
@@ -35,6 +37,7 @@ class Metric:
     needs_proba: bool
     lower: float | None
     upper: float
+    in_target_units: bool = False
 
     def validate_target(self, min_score: float) -> float:
         """Return ``min_score`` as a float, or raise BadInputError if no model could reach it."""
@@ -125,7 +128,7 @@ METRICS: Mapping[str, Metric] = {
     "f1": Metric("f1", CLASSIFICATION, False, 0.0, 1.0),
     "roc_auc": Metric("roc_auc", CLASSIFICATION, True, 0.0, 1.0),
     "r2": Metric("r2", REGRESSION, False, None, 1.0),
-    "neg_rmse": Metric("neg_rmse", REGRESSION, False, None, 0.0),
+    "neg_rmse": Metric("neg_rmse", REGRESSION, False, None, 0.0, in_target_units=True),
 }
 
 DEFAULT_METRIC = {CLASSIFICATION: "accuracy", REGRESSION: "r2"}

@@ -95,24 +95,26 @@ def run(args: argparse.Namespace) -> int:
     """Run the search and write its results; exit 0 met, 3 not met."""
     from pathlib import Path
 
-    import optuna
-
     from halfcost.automl._metrics import get_metric
-    from halfcost.automl._model_io import save_model
-    from halfcost.automl._report import data_info, write_report
-    from halfcost.automl._search import CheapestModelSearch
     from halfcost.errors import BadInputError
-    from halfcost.jsonio import to_json
     from halfcost.tables import read_table
 
-    if args.metric is not None:
-        get_metric(args.metric)
+    if args.metric is not None:  # cheap checks first: bad input fails fast
+        get_metric(args.metric, args.task).validate_target(args.min_score)
     frame = read_table(args.data)
     if args.target not in frame.columns:
         raise BadInputError(
             f"target column {args.target!r} is not in {args.data}; choose one of: "
             f"{', '.join(map(str, frame.columns))}."
         )
+
+    import optuna
+
+    from halfcost.automl._model_io import save_model
+    from halfcost.automl._report import data_info, write_report
+    from halfcost.automl._search import CheapestModelSearch
+    from halfcost.jsonio import to_json
+
     _show_warnings("search")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     out = Path(args.out)

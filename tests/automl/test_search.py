@@ -51,7 +51,9 @@ def test_binary_search_meets_target_with_cheapest_feasible_on_front(churn_search
     assert all(set(p) >= ENTRY_KEYS for p in report["pareto"])
     # the chosen model is the cheapest re-measured finalist that meets the target,
     # so nothing on the front meeting the target is cheaper by more than the tie margin
-    feasible = [f for f in report["finalists"] if f["cv_score"] >= report["min_score"]]
+    met = [f for f in report["finalists"] if f["cv_score"] >= report["min_score"]]
+    confirmed = [f for f in met if f["holdout_score"] >= report["min_score"] - 0.01]
+    feasible = confirmed or met
     assert chosen["latency_ms_per_1k"] <= 1.05 * min(f["latency_ms_per_1k"] for f in feasible)
     front_keys = {(p["family"], p["trial"]) for p in report["pareto"]}
     cheapest_met = min(feasible, key=lambda f: f["latency_ms_per_1k"])

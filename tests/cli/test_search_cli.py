@@ -201,18 +201,17 @@ def test_target_not_met_exits_3_and_still_writes(cli, tmp_path):
     assert "no model reached" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("case", "fragment"),
-    [
-        ("missing_file", "no such file"),
-        ("empty_file", "empty"),
-        ("no_target", "target column 'nope' is not in"),
-        ("one_class", "one class only"),
-        ("impossible_score", "must be in [0, 1] for accuracy, but got 1.3"),
-        ("dead_storage", "cannot open the study storage"),
-    ],
-)
-def test_bad_input_exits_2_with_one_line(cli, tmp_path, case, fragment):
+BAD_INPUTS = [
+    ("missing_file", "no such file"),
+    ("empty_file", "empty"),
+    ("no_target", "target column 'nope' is not in"),
+    ("one_class", "one class only"),
+    ("impossible_score", "must be in [0, 1] for accuracy, but got 1.3"),
+    ("dead_storage", "cannot open the study storage"),
+]
+
+
+def _bad_args(tmp_path, case: str) -> list[str]:
     data = tmp_path / "data.csv"
     frame = _table(60)
     target, score, extra = "label", "0.8", []
@@ -227,26 +226,42 @@ def test_bad_input_exits_2_with_one_line(cli, tmp_path, case, fragment):
     if case == "no_target":
         target = "nope"
     if case == "impossible_score":
-        score = "1.3"
+        score, extra = "1.3", ["--metric", "accuracy"]
     if case == "dead_storage":
         extra = ["--storage", "postgresql+psycopg://nobody@127.0.0.1:1/none"]
-    result = cli(
-        [
-            "search",
-            str(data),
-            "--target",
-            target,
-            "--min-score",
-            score,
-            "--out",
-            str(tmp_path / "o"),
-            "--budget-s",
-            "1",
-            "--no-progress",
-            *extra,
-        ]
-    )
+    return [
+        "search",
+        str(data),
+        "--target",
+        target,
+        "--min-score",
+        score,
+        "--out",
+        str(tmp_path / "o"),
+        "--budget-s",
+        "1",
+        "--no-progress",
+        *extra,
+    ]
+
+
+def _one_error_line(stderr: str, fragment: str) -> None:
+    lines = [line for line in stderr.splitlines() if "warning" not in line and line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("halfcost search: error: ") and fragment in lines[0]
+
+
+@pytest.mark.parametrize(("case", "fragment"), BAD_INPUTS[:1] + BAD_INPUTS[-1:])
+def test_bad_input_exits_2_in_a_real_process(cli, tmp_path, case, fragment):
+    result = cli(_bad_args(tmp_path, case))
     assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.splitlines() if "warning" not in line]
-    assert len(lines) == 1 and lines[0].startswith("halfcost search: error: ")
-    assert fragment in lines[0]
+    assert "Traceback" not in result.stderr
+    _one_error_line(result.stderr, fragment)
+
+
+@pytest.mark.parametrize(("case", "fragment"), BAD_INPUTS)
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, case, fragment):
+    from halfcost.cli import main
+
+    assert main(_bad_args(tmp_path, case)) == 2
+    _one_error_line(capsys.readouterr().err, fragment)
