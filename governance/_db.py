@@ -154,36 +154,48 @@ def _alembic_config(engine: Engine | None, connection: Any) -> Any:
 
 
 @lru_cache(maxsize=1)
-def head_revision() -> str | None:
-    """The newest schema revision halfcost ships."""
-    from alembic.script import ScriptDirectory
+def head_revision() -> str:
+    """The newest schema revision halfcost ships (read from the migration files' names).
 
-    return ScriptDirectory.from_config(_alembic_config(None, None)).get_current_head()
+    Migration files are named ``NNNN_<slug>.py`` with revision id ``NNNN_<slug>``, in
+    order, so the head is the last name; a test checks this against Alembic's own answer.
+    """
+    folder = resources.files("halfcost.governance") / "migrations" / "versions"
+    names = sorted(
+        p.name[: -len(".py")]
+        for p in folder.iterdir()
+        if p.name.endswith(".py") and p.name[:4].isdigit()
+    )
+    return names[-1]
+
+
+def _stored_revision(connection: Any) -> str | None:
+    """The revision in ``alembic_version`` (without importing Alembic), None if never migrated."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.scalar(text("SELECT version_num FROM alembic_version"))
 
 
 def migrate(engine: Engine, revision: str = "head") -> str | None:
     """Upgrade the registry's schema to ``revision`` with Alembic; return the new revision.
 
-    A registry already at the newest revision is left alone (a quick version check), so
-    every writing command may call this first.
+    A registry already at the newest revision is left alone after a quick version check
+    (without importing Alembic), so every writing command may call this first.
     """
-    from alembic import command
-    from alembic.runtime.migration import MigrationContext
-
     with engine.begin() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+        current = _stored_revision(connection)
         if revision == "head" and current is not None and current == head_revision():
             return current
+        from alembic import command
+
         command.upgrade(_alembic_config(engine, connection), revision)
-        return MigrationContext.configure(connection).get_current_revision()
+        return _stored_revision(connection)
 
 
 def current_revision(engine: Engine) -> str | None:
     """The registry's Alembic revision, or None when it was never initialised."""
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _stored_revision(connection)
 
 
 def has_schema(engine: Engine) -> bool:

@@ -51,11 +51,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a fresh, migrated, empty registry of its own."""
+def migrated_url(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
+    """Yield the URL of a fresh, migrated registry on ``request.param``'s backend."""
     if request.param == "sqlite":
-        target = tmp_path / "registry.db"
+        target = folder / "registry.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
@@ -66,6 +65,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         migrate(engine)
         engine.dispose()
         yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, migrated, empty registry of its own."""
+    yield from migrated_url(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh, migrated registry shared by one module's tests (for read-only tests)."""
+    yield from migrated_url(request, tmp_path_factory.mktemp("registry"))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -28,6 +28,15 @@ def test_migrations_create_every_table_on_an_empty_database(empty_db_url):
     assert diff == [], f"the models and the migration disagree: {diff}"
 
 
+def test_head_revision_matches_alembic():
+    from alembic.script import ScriptDirectory
+    from halfcost.governance._db import _alembic_config, head_revision
+
+    assert (
+        head_revision() == ScriptDirectory.from_config(_alembic_config(None, None)).get_heads()[0]
+    )
+
+
 def test_every_write_is_audited_in_the_same_transaction(engine):
     migrate(engine)
     with write_session(engine, actor="tester") as session:
