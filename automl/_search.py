@@ -314,8 +314,13 @@ class CheapestModelSearch:
         prediction = _predict_for(model, x, self.metric_)
         return self.metric_(y, prediction, self.n_classes_)
 
-    def _cv_scores(self, make_model, on_fold=None) -> tuple[list[float], Any, float]:
+    def _cv_scores(
+        self, make_model, on_fold=None, family: ModelFamily | None = None, stage_scores=None
+    ) -> tuple[list[float], Any, float]:
         """Cross-validate; ``on_fold(i, scores, rough_ms_per_1k)`` may raise to stop early.
+
+        For a staged ``family``, each fold's model is also scored at every stage, into
+        ``stage_scores`` (stage -> fold scores).
 
         Returns the fold scores, the last fold's fitted model and a rough latency (ms per
         1k rows, from timing the validation predictions).
@@ -333,10 +338,22 @@ class CheapestModelSearch:
             predicted_rows += len(valid)
             value = self.metric_(split.y_dev[valid], prediction, self.n_classes_)
             scores.append(value if math.isfinite(value) else float("-inf"))
+            if stage_scores is not None and family is not None:
+                self._score_stages(model, family, split.x_dev.iloc[valid], valid, stage_scores)
             rough = predict_s * 1e6 / max(predicted_rows, 1)
             if on_fold is not None:
                 on_fold(i, scores, rough)
         return scores, model, predict_s * 1e6 / max(predicted_rows, 1)
+
+    def _score_stages(self, model, family, x_valid, valid, stage_scores) -> None:
+        encoded = model[:-1].transform(x_valid)
+        estimator = model[-1]
+        for stage in family.stages(estimator):
+            prediction = family.predict_stage(estimator, encoded, stage, self.metric_.needs_proba)
+            value = self.metric_(self.split_.y_dev[valid], prediction, self.n_classes_)
+            stage_scores.setdefault(stage, []).append(
+                value if math.isfinite(value) else float("-inf")
+            )
 
     # ----------------------------------------------------------------- the study
     def _open_study(self, fingerprint: str):
@@ -407,17 +424,27 @@ class CheapestModelSearch:
         def make_model():
             return _pipeline(columns, self.plan_.kinds, family.encoding, clone(estimator))
 
+        staged = family.stage_param is not None
+        stage_scores: dict[int, list[float]] | None = {} if staged else None
+
         def on_fold(i: int, scores: list[float], rough: float) -> None:
+            if stage_scores:  # the best stage so far decides (a cut model may score higher)
+                scores = max(stage_scores.values(), key=lambda v: float(np.mean(v)))
             mean = float(np.mean(scores))
             trial.report(mean, i)
-            reason = self._prune_reason(i, scores, rough)
+            reason = self._prune_reason(i, scores, rough, cost_bound=not staged)
             if reason:
                 trial.set_user_attr("pruned", reason)
                 trial.set_user_attr("cv_score_partial", mean)
                 trial.set_constraint("score", self.min_score_ - mean)
                 raise optuna.TrialPruned(reason)
 
-        scores, last_model, rough = self._cv_scores(make_model, on_fold)
+        scores, last_model, rough = self._cv_scores(make_model, on_fold, family, stage_scores)
+        if stage_scores:
+            stage, scores = self._pick_stage(stage_scores)
+            if stage != max(stage_scores):
+                trial.set_user_attr("overrides", {family.param_name(family.stage_param): stage})
+                last_model = self._fit_stage(make_model, family, stage)
         cv_score = float(np.mean(scores))
         trial.set_user_attr("cv_score", cv_score)
         trial.set_user_attr("fold_scores", scores)
@@ -435,7 +462,24 @@ class CheapestModelSearch:
             self.best_rough_ = rough
         return cost.latency_ms_per_1k
 
-    def _prune_reason(self, fold: int, scores: list[float], rough: float) -> str | None:
+    def _pick_stage(self, stage_scores: dict[int, list[float]]) -> tuple[int, list[float]]:
+        """The smallest stage meeting the target, else the best-scoring one."""
+        means = {stage: float(np.mean(v)) for stage, v in stage_scores.items()}
+        meeting = [stage for stage in sorted(means) if means[stage] >= self.min_score_]
+        stage = meeting[0] if meeting else max(means, key=means.get)
+        return stage, stage_scores[stage]
+
+    def _fit_stage(self, make_model, family: ModelFamily, stage: int):
+        """The trial's model with ``stage`` as its size, fit on the last fold (to time it)."""
+        model = make_model()
+        model[-1].set_params(**{family.stage_param: stage})
+        train, _ = self.split_.folds[-1]
+        _quiet_fit(model, self.split_.x_dev.iloc[train], self.split_.y_dev[train])
+        return model
+
+    def _prune_reason(
+        self, fold: int, scores: list[float], rough: float, cost_bound: bool = True
+    ) -> str | None:
         """Why to stop a trial after ``fold``, or None to go on.
 
         Score bound: the mean so far plus an optimistic slack (wide after one fold,
@@ -456,7 +500,7 @@ class CheapestModelSearch:
             slack = max(0.005 * scale, 2.0 * float(np.std(scores)))
         if mean + slack < self.min_score_:
             return "cannot reach the target"
-        if self.best_rough_ is not None and rough > 2.0 * self.best_rough_:
+        if cost_bound and self.best_rough_ is not None and rough > 2.0 * self.best_rough_:
             return "costlier than a model that meets the target"
         return None
 
@@ -493,7 +537,7 @@ class CheapestModelSearch:
         records = [
             {
                 "trial": t.number,
-                "params": dict(t.params),
+                "params": {**t.params, **t.user_attrs.get("overrides", {})},
                 "cv_score": float(t.user_attrs["cv_score"]),
                 "latency": float(
                     t.user_attrs.get("latency_ms_per_1k", t.user_attrs["rough_ms_per_1k"])
