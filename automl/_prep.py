@@ -225,7 +225,9 @@ def _as_numbers(column: pd.Series, kind: str) -> np.ndarray:
     """One raw column as float64 numbers (dates as days since 1970), NaN where missing."""
     if kind == DATE:
         if pd.api.types.is_datetime64_any_dtype(column):
-            return _dates_as_days(column.astype("datetime64[ns, UTC]").astype(str))
+            stamps = column.dt.tz_convert(None) if column.dt.tz is not None else column
+            days = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64) / _NS_PER_DAY
+            return np.where(stamps.isna().to_numpy(), np.nan, days)
         return _dates_as_days(column)
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return column.to_numpy(dtype=float, na_value=np.nan)
