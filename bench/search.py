@@ -533,6 +533,7 @@ def detail_rows(results: list[DatasetResult]) -> list[list[str]]:
                 "yes" if h.get("met_in_cv") else ("no" if h else "—"),
                 _common.format_ratio(h.get("own_latency_ratio")),
                 str(h.get("n_trials", "—")),
+                _seconds_of(h.get("search_seconds"), r.outcomes["halfcost"].search_s),
                 str(f.get("best_estimator", "—")),
             ]
         )
@@ -551,8 +552,15 @@ DETAIL_HEADERS = (
     "met in CV?",
     "own latency ratio",
     "trials",
+    "search s / total s",
     "FLAML best",
 )
+
+
+def _seconds_of(part: float | None, total: float | None) -> str:
+    if part is None or total is None:
+        return "—"
+    return f"{part:.0f} / {total:.0f}"
 
 
 def _short(value: Any) -> str:
@@ -606,6 +614,20 @@ def verdicts(results: list[DatasetResult]) -> list[str]:
         f"**{'PASS' if cheaper_pass else 'FAIL'}** (halfcost/FLAML latency: "
         + ", ".join(f"{k} {_common.format_ratio(v)}" for k, v in versus.items())
         + ")"
+    )
+    both = [
+        r.name
+        for r in ok
+        if r.name in gaps
+        and gaps[r.name] >= -HOLDOUT_TOLERANCE
+        and ratios.get(r.name) is not None
+        and ratios[r.name] <= LATENCY_GOAL
+    ]
+    lines.insert(
+        0,
+        f"- **overall: {'PASS' if len(both) == len(results) else 'FAIL'}** — target met on "
+        f"held-out data (within 1 point) at ≤ {LATENCY_GOAL}x LightGBM defaults' latency on "
+        f"{len(both)}/{len(results)} sets" + (f" ({', '.join(both)})" if both else ""),
     )
     if failed:
         lines.append(f"- halfcost failed to run on: {', '.join(failed)} (see the table)")
