@@ -1,21 +1,27 @@
 """What every run draws before its page: page config, login, the registry, the shared filters.
 
-``main.py`` calls :func:`prepare` and then runs the page picked in ``st.navigation``; each
-page asks :func:`page_context` for the result. When Streamlit runs a page file on its own
-(its ``pages/`` folder convention: the first run of a fresh server opened on a page's URL,
-or ``AppTest`` reruns), the page prepares the run itself, so it never shows half a frame.
+``main.py`` calls :func:`run_pages`, which prepares the run and then runs the page picked in
+``st.navigation``; each page asks :func:`page_context` for the result. Streamlit sometimes
+runs a file of ``pages/`` on its own (its older ``pages/`` folder convention: the first run
+of a fresh server opened on a page's URL, ``AppTest`` reruns); the page then hands over to
+the entry page, so it never shows without the navigation and filters.
 """
 
 from __future__ import annotations
 
+import runpy
 import threading
 from datetime import date
+from pathlib import Path
 
 import streamlit as st
 from halfcost.app import _ui
 
 _this_run = threading.local()  # Streamlit runs each session's script in its own thread
-_KEPT = "kept_"  # session-state prefix of the filters' chosen values
+_KEPT = "kept_"
+ENTRY_PAGE = Path(__file__).with_name(
+    "main.py"
+)  # session-state prefix of the filters' chosen values
 
 
 def _login_gate() -> None:
@@ -133,6 +139,14 @@ def run_pages(pages: list) -> None:
 
 
 def page_context() -> _ui.AppContext:
-    """This run's context: prepared by ``main.py``, or here when the page runs on its own."""
+    """This run's context, prepared by the entry page (``main.py``).
+
+    When Streamlit ran this page file on its own (its ``pages/`` folder convention, used for
+    the first run of a fresh server opened on a page's URL), the entry page is run instead:
+    it draws the navigation, the filters and this page; then this stand-alone run stops.
+    """
     ctx = getattr(_this_run, "context", None)
-    return ctx if ctx is not None else prepare()
+    if ctx is None:
+        runpy.run_path(str(ENTRY_PAGE))
+        st.stop()
+    return ctx

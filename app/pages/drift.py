@@ -6,6 +6,16 @@ import plotly.express as px
 import streamlit as st
 from halfcost.app import _shell, _ui
 
+MAX_PLOTTED_PROJECTS = 40
+KIND_COLORS = {
+    "alert": "#d62728",
+    "retrain_started": "#9e9e9e",
+    "retrain": "#1f77b4",
+    "retrain_failed": "#8c0000",
+    "promotion": "#2ca02c",
+    "refusal": "#ff7f0e",
+}
+
 ctx = _shell.page_context()
 st.title("Drift & retraining")
 _ui.stop_if_empty(ctx)
@@ -22,20 +32,29 @@ if timeline.empty:
     st.info("No drift alert or retrain in the chosen teams and dates.")
     st.stop()
 
+busiest = timeline["project"].value_counts().index[:MAX_PLOTTED_PROJECTS]
+plotted = timeline.loc[timeline["project"].isin(busiest)]
+if len(busiest) < timeline["project"].nunique():
+    st.caption(
+        f"The timeline shows the {MAX_PLOTTED_PROJECTS} projects with the most events; "
+        "pick teams in the sidebar to see others. The table below lists every event."
+    )
 figure = px.scatter(
-    timeline,
+    plotted,
     x="time",
     y="project",
     color="kind",
+    color_discrete_map=KIND_COLORS,
     hover_data=["team", "decision", "reason"],
     labels={"time": "", "project": ""},
 )
 figure.update_traces(marker={"size": 9})
-figure.update_layout(height=max(320, 18 * timeline["project"].nunique()), margin={"t": 10})
+figure.update_layout(height=max(320, 22 * len(busiest)), margin={"t": 10})
 st.plotly_chart(figure, width="stretch")
 
 kind_filter = st.multiselect(
     "Event kinds", options=sorted(kinds.index.tolist()), key="drift_kinds", placeholder="All"
 )
 shown = timeline if not kind_filter else timeline.loc[timeline["kind"].isin(kind_filter)]
-_ui.table(shown, name="drift_timeline")
+st.caption("Newest first.")
+_ui.table(shown.iloc[::-1], name="drift_timeline")

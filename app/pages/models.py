@@ -59,14 +59,21 @@ points = _ui.query(ctx, "pareto_points", project)
 if points.empty:
     st.caption(f"No search report with a Pareto front is registered for {project}.")
 else:
+    shown = _ui.for_display(points)
+    shown["model"] = shown["chosen"].map({True: "chosen", False: "other candidate"})
     figure = px.scatter(
-        _ui.for_display(points),
+        shown,
         x="latency_ms_per_1k",
         y="score",
-        color="chosen",
-        symbol="family",
-        hover_data=["version", "family"],
-        labels={"latency_ms_per_1k": "Latency (ms per 1k rows)", "score": "Score"},
+        color="version",
+        symbol="model",
+        symbol_map={"chosen": "star", "other candidate": "circle"},
+        hover_data=["family", "size_bytes"],
+        labels={
+            "latency_ms_per_1k": "Latency (ms per 1k rows): lower is cheaper",
+            "score": "Score",
+            "version": "search of version",
+        },
     )
     figure.update_traces(marker={"size": 11})
     figure.update_layout(height=360, margin={"t": 10, "b": 10})

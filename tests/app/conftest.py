@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import halfcost.app
@@ -76,9 +76,9 @@ def postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def seeded_postgres_url() -> Iterator[str]:
-    """A PostgreSQL registry holding the same small seeded history, dropped after the test."""
+    """A PostgreSQL registry holding the same small seeded history, dropped after the session."""
     with postgres_database() as url:
         seed_registry(url, **SMALL_HISTORY)
         yield url
@@ -129,69 +129,80 @@ def streamlit_argv(db_url: str, port: int) -> list[str]:
     ]
 
 
-def wait_healthy(base_url: str, process: subprocess.Popen, log_path: Path, timeout_s=90) -> None:
-    """Poll the server's /_stcore/health until it answers "ok"; fail with its log otherwise."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"the app exited with {process.returncode}:\n{log_path.read_text(errors='replace')}"
-            )
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"the app did not answer in {timeout_s} s:\n{log_path.read_text()}")
+class AppServer:
+    """A Streamlit server process serving the app, started at once, awaited on first use."""
 
+    def __init__(self, argv: list[str], port: int, log_path: Path) -> None:
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            argv, stdout=self._log, stderr=subprocess.STDOUT, env=app_env()
+        )
+        self._healthy = False
 
-def stop(process: subprocess.Popen) -> None:
-    """Stop a server this test started (by its own pid), killing it if it lingers."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    def url(self, timeout_s: float = 120) -> str:
+        """The server's base URL, once /_stcore/health answers; fails with the server's log."""
+        deadline = time.monotonic() + timeout_s
+        while not self._healthy:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the app exited with {self.process.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not answer in {timeout_s} s:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/_stcore/health", timeout=2) as answer:
+                    self._healthy = answer.status == 200
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.3)
+        return self.base_url
 
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
-@contextlib.contextmanager
-def serve(argv: list[str], port: int, log_path: Path) -> Iterator[str]:
-    """Run ``argv`` (a Streamlit server on ``port``) until the block ends; yields its base URL."""
-    base_url = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=app_env())
-        try:
-            wait_healthy(base_url, process, log_path)
-            yield base_url
-        finally:
-            stop(process)
-
-
-@pytest.fixture(scope="session")
-def serve_app(tmp_path_factory: pytest.TempPathFactory) -> Callable:
-    """A function: ``with serve_app(db_url) as base_url:`` runs the app over ``db_url``.
-
-    ``command(port)`` may give another argv serving the app on ``port`` (`halfcost app`).
-    """
-
-    def start(db_url: str, command: Callable[[int], list[str]] | None = None):
-        port = free_port()
-        log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-        argv = command(port) if command else streamlit_argv(db_url, port)
-        return serve(argv, port, log_path)
-
-    return start
+    def stop(self) -> None:
+        """Stop this server (the process this fixture started, by its own pid)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
 
 
 @pytest.fixture(scope="session")
-def sqlite_app(serve_app: Callable, seeded_sqlite_url: str) -> Iterator[str]:
-    """One app server over the seeded SQLite registry, shared by the browser tests."""
-    with serve_app(seeded_sqlite_url) as base_url:
-        yield base_url
+def app_servers(
+    tmp_path_factory: pytest.TempPathFactory,
+    seeded_sqlite_url: str,
+    empty_sqlite_url: str,
+    seeded_postgres_url: str,
+    halfcost_exe: list[str],
+) -> Iterator[dict[str, AppServer]]:
+    """The app served over the seeded SQLite, the empty SQLite and the seeded PostgreSQL
+    registries; all three boot together (the PostgreSQL one through `halfcost app`)."""
+    folder = tmp_path_factory.mktemp("servers")
+    commands = {
+        "sqlite": lambda port: streamlit_argv(seeded_sqlite_url, port),
+        "empty": lambda port: streamlit_argv(empty_sqlite_url, port),
+        "postgres": lambda port: [
+            *halfcost_exe,
+            "app",
+            "--db",
+            seeded_postgres_url,
+            "--port",
+            str(port),
+        ],
+    }
+    servers: dict[str, AppServer] = {}
+    try:
+        for name, command in commands.items():
+            port = free_port()
+            servers[name] = AppServer(command(port), port, folder / f"{name}.log")
+        yield servers
+    finally:
+        for server in servers.values():
+            server.stop()
 
 
 @pytest.fixture(scope="session")

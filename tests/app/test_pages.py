@@ -61,16 +61,21 @@ def assert_table_equals(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
     )
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_runs_and_offers_csv_downloads(seeded_sqlite_url, monkeypatch, page):
-    app = open_app(seeded_sqlite_url, monkeypatch, page)
-    assert app.title[0].value
-    tables = app.dataframe
-    downloads = app.get("download_button")
-    assert len(tables) >= 1
-    # Every table has its CSV download, and nothing else offers one.
-    assert len(downloads) == len(tables)
-    assert all(d.proto.label.endswith(".csv") for d in downloads)
+def test_every_page_runs_and_offers_csv_downloads(seeded_sqlite_url, monkeypatch):
+    app = open_app(seeded_sqlite_url, monkeypatch)
+    titles = set()
+    for page in PAGES:
+        app.switch_page(f"pages/{page}.py").run()
+        assert not app.exception, (page, [e.value for e in app.exception])
+        titles.add(app.title[0].value)
+        tables = app.dataframe
+        downloads = app.get("download_button")
+        assert len(tables) >= 1, page
+        # Every table has its CSV download, and nothing else offers one.
+        assert len(downloads) == len(tables), page
+        assert all(d.proto.label.endswith(".csv") for d in downloads)
+        assert len(app.get("plotly_chart")) >= 1, page  # a picture on every page
+    assert len(titles) == len(PAGES)
 
 
 def test_overview_shows_the_read_api_figures(seeded_sqlite_url, engine, monkeypatch):
@@ -185,13 +190,15 @@ def test_drift_page_shows_the_timeline(seeded_sqlite_url, engine, monkeypatch):
     assert len(app.dataframe[0].value) == int((timeline["kind"] == "alert").sum())
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_empty_registry_says_what_to_do(empty_sqlite_url, monkeypatch, page):
-    app = open_app(empty_sqlite_url, monkeypatch, page)
-    messages = [i.value for i in app.info]
-    assert any("halfcost demo" in m and "halfcost registry ingest" in m for m in messages)
-    assert not app.dataframe
-    assert not app.error
+def test_empty_registry_says_what_to_do(empty_sqlite_url, monkeypatch):
+    app = open_app(empty_sqlite_url, monkeypatch)
+    for page in PAGES:
+        app.switch_page(f"pages/{page}.py").run()
+        assert not app.exception, page
+        messages = [i.value for i in app.info]
+        assert any("halfcost demo" in m and "halfcost registry ingest" in m for m in messages)
+        assert not app.dataframe
+        assert not app.error
 
 
 def test_dead_database_gives_a_clear_message(monkeypatch):

@@ -1,0 +1,272 @@
+"""Benchmark: the manager's app on a large registry, on SQLite and on PostgreSQL.
+
+A registry of 200 projects, 1,000 datasets, 50 teams and 50,000 cost, drift and dataset-use
+events (``seed_history``; 18 months of history) is built on SQLite (a file) and on
+PostgreSQL (a fresh database on 127.0.0.1:5432, dropped afterwards). For each page we time
+its script run with Streamlit's ``AppTest`` (the entry page, which opens the registry and
+draws the filters, plus the page): the median of ``--repeats`` runs with the figure cache
+emptied before each run (every query hits the database: what a visitor waits for on a
+fresh server or after the 30 s cache expired) and the median with the cache warm. We also
+time ``halfcost registry report`` (the same figures on the terminal, as a subprocess).
+
+Anchor, measured in the same run: an ``AppTest`` run of a one-line script (Streamlit's own
+cost of a script run); the ratio column is page / anchor.
+
+Goal: every page's script run under 2 s on both databases (cold cache).
+
+Run from the repository root: ``.venv/bin/python bench/app.py`` (full size) or
+``--quick`` (a tenth of it). Writes ``bench/results/app.md``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from bench._common import pin_threads  # before NumPy loads: thread pools read the env once
+
+pin_threads()
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from bench import _common  # noqa: E402
+
+GOAL_PAGE_S = 2.0
+FULL_SIZE = {"teams": 50, "projects": 200, "datasets": 1000, "events": 50_000}
+QUICK_SIZE = {"teams": 10, "projects": 20, "datasets": 100, "events": 5_000}
+PAGES = ("overview", "projects", "datasets", "models", "drift")
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass
+class PageTiming:
+    """One page's script-run times on one database."""
+
+    backend: str
+    page: str
+    cold_s: float
+    warm_s: float
+    anchor_s: float
+
+    @property
+    def ratio(self) -> float:
+        return self.cold_s / self.anchor_s
+
+
+@dataclass
+class BackendResult:
+    """Everything measured on one database."""
+
+    backend: str
+    seed_s: float
+    counts: dict
+    pages: list[PageTiming]
+    report_s: float
+
+
+def median_time(action: Callable[[], object], repeats: int, before=None) -> float:
+    """Median wall time of ``action`` over ``repeats`` runs (``before`` runs untimed first)."""
+    times = []
+    for _ in range(repeats):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+@contextlib.contextmanager
+def sqlite_registry() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="halfcost-bench-app-") as folder:
+        yield f"sqlite:///{Path(folder) / 'registry.db'}"
+
+
+@contextlib.contextmanager
+def postgres_registry() -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+
+    name = f"halfcost_bench_app_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def seed(url: str, sizes: dict) -> tuple[float, dict]:
+    from halfcost.governance import connect, seed_history
+
+    engine = connect(url)
+    try:
+        start = time.perf_counter()
+        counts = seed_history(engine, seed=0, **sizes)
+        return time.perf_counter() - start, counts
+    finally:
+        engine.dispose()
+
+
+def anchor_time(repeats: int) -> float:
+    """Streamlit's own cost of one AppTest script run (a one-line script)."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_string("import streamlit as st\nst.write('hello')", default_timeout=60)
+    app.run()
+    return median_time(app.run, repeats)
+
+
+def time_pages(url: str, backend: str, repeats: int, anchor_s: float) -> list[PageTiming]:
+    """Cold- and warm-cache script-run times of every page, over the registry at ``url``."""
+    import halfcost.app
+    from halfcost.app import _ui
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["HALFCOST_DB"] = url
+    _ui.clear_cache()
+    main = Path(halfcost.app.__file__).resolve().parent / "main.py"
+    app = AppTest.from_file(str(main), default_timeout=120).run()
+    timings = []
+    for page in PAGES:
+
+        def run_page(page: str = page) -> None:
+            app.switch_page(f"pages/{page}.py").run()
+            if app.exception:
+                raise RuntimeError(f"{page}: {app.exception[0].value}")
+
+        run_page()  # imports and first connection, untimed
+        cold = median_time(run_page, repeats, before=_ui.clear_cache)
+        warm = median_time(run_page, repeats)
+        timings.append(PageTiming(backend, page, cold, warm, anchor_s))
+        print(f"  {backend:<10} {page:<9} cold {cold:.3f} s  warm {warm:.3f} s", flush=True)
+    return timings
+
+
+def time_report(url: str, repeats: int) -> float:
+    """Median wall time of `halfcost registry report --db URL` (a fresh process each time)."""
+    exe = Path(sys.executable).with_name("halfcost")
+
+    def run() -> None:
+        subprocess.run(
+            [str(exe), "registry", "report", "--db", url],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+
+    return median_time(run, repeats)
+
+
+def measure(backend: str, url: str, sizes: dict, repeats: int, anchor_s: float) -> BackendResult:
+    seed_s, counts = seed(url, sizes)
+    print(f"{backend}: seeded in {seed_s:.1f} s: {counts}", flush=True)
+    pages = time_pages(url, backend, repeats, anchor_s)
+    report_s = time_report(url, max(3, repeats // 2))
+    print(f"  {backend:<10} registry report {report_s:.3f} s", flush=True)
+    return BackendResult(backend, seed_s, counts, pages, report_s)
+
+
+def rows_of(results: list[BackendResult]) -> list[list[str]]:
+    rows = []
+    for result in results:
+        for t in result.pages:
+            rows.append(
+                [
+                    result.backend,
+                    t.page,
+                    _common.format_number(t.cold_s),
+                    _common.format_number(t.warm_s),
+                    _common.format_ratio(t.ratio),
+                    "yes" if t.cold_s < GOAL_PAGE_S else "NO",
+                ]
+            )
+        rows.append(
+            [
+                result.backend,
+                "`halfcost registry report`",
+                _common.format_number(result.report_s),
+                "—",
+                "—",
+                "—",
+            ]
+        )
+    return rows
+
+
+HEADERS = ["database", "page", "cold cache (s)", "warm cache (s)", "cold / anchor", "< 2 s"]
+
+
+def verdict(results: list[BackendResult]) -> str:
+    worst = max((t for r in results for t in r.pages), key=lambda t: t.cold_s)
+    met = worst.cold_s < GOAL_PAGE_S
+    return (
+        f"Goal (every page < {GOAL_PAGE_S:.0f} s on both databases, cold cache): "
+        f"{'met' if met else 'NOT met'}; slowest: {worst.page} on {worst.backend}, "
+        f"{worst.cold_s:.2f} s."
+    )
+
+
+def write_markdown(
+    results: list[BackendResult], sizes: dict, anchor_s: float, context: list[str], path: Path
+) -> None:
+    counts = results[0].counts
+    text = "\n\n".join(
+        [
+            "# Benchmark: the app on a large registry (`bench/app.py`)",
+            __doc__.split("\n\n", 1)[1].rsplit("\n\nRun from", 1)[0],
+            "\n".join(f"- {line}" for line in context),
+            "Registry: "
+            + ", ".join(f"{v:,} {k}" for k, v in counts.items() if isinstance(v, int))
+            + f" (`seed_history` with {sizes}).",
+            "Seeding took "
+            + ", ".join(f"{r.seed_s:.1f} s on {r.backend}" for r in results)
+            + f". Anchor (one-line AppTest script run): {anchor_s:.3f} s.",
+            _common.markdown_table(HEADERS, rows_of(results)),
+            verdict(results),
+        ]
+    )
+    _common.write_text_atomic(text + "\n", path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the registry size")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per page (median)")
+    parser.add_argument(
+        "--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres"
+    )
+    parser.add_argument("--out", default=str(_common.repo_root() / "bench/results/app.md"))
+    args = parser.parse_args()
+    sizes = QUICK_SIZE if args.quick else FULL_SIZE
+    context = _common.run_context(["streamlit", "sqlalchemy", "psycopg", "pandas", "plotly"])
+    anchor_s = anchor_time(args.repeats)
+    print(f"anchor (one-line AppTest run): {anchor_s:.3f} s", flush=True)
+    registries = {"sqlite": sqlite_registry, "postgres": postgres_registry}
+    results = []
+    for backend in args.backends.split(","):
+        with registries[backend.strip()]() as url:
+            results.append(measure(backend.strip(), url, sizes, args.repeats, anchor_s))
+    print()
+    print(_common.text_table(HEADERS, rows_of(results)))
+    print(verdict(results))
+    write_markdown(results, sizes, anchor_s, context, Path(args.out))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
