@@ -321,11 +321,11 @@ def default_families() -> list[ModelFamily]:
     """The families a search uses unless told otherwise, from cheap to strong."""
     return [
         LinearFamily(),
-        DecisionTreeFamily(),
         LightGBMFamily(),
+        DecisionTreeFamily(),
+        MLPFamily(),
         HistGradientBoostingFamily(),
         ForestFamily(),
-        MLPFamily(),
     ]
 
 

@@ -156,6 +156,8 @@ class CheapestModelSearch:
         drop: columns never to use as features.
         progress: show a progress bar on stderr.
         n_finalists: how many candidates are refit and re-measured at the end.
+        patience: stop before the budget is spent when this many trials in a row found
+            no model meeting the target at least 2% cheaper (None: use the whole budget).
     """
 
     def __init__(
@@ -175,6 +177,7 @@ class CheapestModelSearch:
         drop: Sequence[str] = (),
         progress: bool = False,
         n_finalists: int = 6,
+        patience: int | None = 60,
     ):
         self.metric = metric
         self.min_score = min_score
@@ -191,6 +194,7 @@ class CheapestModelSearch:
         self.drop = drop
         self.progress = progress
         self.n_finalists = n_finalists
+        self.patience = patience
 
     # ----------------------------------------------------------------- validation
     def _check_settings(self) -> None:
@@ -401,13 +405,20 @@ class CheapestModelSearch:
             return
         n_all = len(self.ranking_)
         n_useful = min(n_all, max(1, self._useful_count()))
-        for family in self.families_:
-            if not family.supports(self.context_):
-                continue
-            for j, point in enumerate(family.known_good_points(self.context_)):
-                params = {family.param_name(k): v for k, v in point.items()}
+        points = {
+            family.name: family.known_good_points(self.context_)
+            for family in self.families_
+            if family.supports(self.context_)
+        }
+        # round-robin: every family's first point before any family's second one
+        for j in range(max((len(p) for p in points.values()), default=0)):
+            for name, family_points in points.items():
+                if j >= len(family_points):
+                    continue
+                family = self._family(name)
+                params = {family.param_name(k): v for k, v in family_points[j].items()}
                 k = n_useful if (j == 0 and family.encoding == "native") else n_all
-                study.enqueue_trial({"family": family.name, "n_features": k, **params})
+                study.enqueue_trial({"family": name, "n_features": k, **params})
 
     def _objective(self, trial) -> float:
         import optuna
@@ -511,8 +522,21 @@ class CheapestModelSearch:
         self.deadline_ = started + float(self.budget_s)
         bar = _Progress(self.budget_s, enabled=self.progress)
 
+        best = {"latency": math.inf, "since": 0}
+        self.stopped_early_ = None
+
         def callback(study, trial) -> None:
             bar.update(study, time.monotonic() - started)
+            latency = trial.user_attrs.get("latency_ms_per_1k")
+            if latency is not None and latency < 0.98 * best["latency"]:
+                best["latency"], best["since"] = latency, 0
+            else:
+                best["since"] += 1
+            if self.patience and math.isfinite(best["latency"]) and best["since"] >= self.patience:
+                self.stopped_early_ = (
+                    f"no cheaper model meeting the target in {self.patience} trials"
+                )
+                study.stop()
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -763,6 +787,7 @@ class CheapestModelSearch:
             "price_per_hour": self.price_per_hour,
             "budget_s": float(self.budget_s),
             "search_seconds": self.search_seconds_,
+            "stopped_early": self.stopped_early_,
             "baseline_seconds": self.baseline_seconds_,
             "finalize_seconds": self.finalize_seconds_,
             "refit_seconds": refit_s,

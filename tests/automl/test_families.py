@@ -50,3 +50,29 @@ def test_family_contract(family: ModelFamily, task: str):
     trial = study.ask()
     family.suggest(trial, ctx)
     assert trial.params and all(k.startswith(f"{family.name}.") for k in trial.params)
+
+
+def test_lightgbm_stages_cut_one_fit_into_smaller_models():
+    from halfcost.automl._families import LightGBMFamily
+
+    family = LightGBMFamily()
+    ctx = SearchContext(task=CLASSIFICATION, n_rows=120, n_features=3, n_classes=2)
+    x, y = _data(CLASSIFICATION)
+    estimator = family.suggest(
+        optuna.trial.FixedTrial(
+            {**_prefixed(family, family.known_good_points(ctx)[0]), "lightgbm.n_estimators": 40}
+        ),
+        ctx,
+    ).fit(x, y)
+    stages = family.stages(estimator)
+    assert stages == sorted(stages) and stages[-1] == estimator.booster_.current_iteration() <= 40
+    assert stages[0] < stages[-1]
+    small = family.predict_stage(estimator, x, stages[0], proba=True)
+    full = family.predict_stage(estimator, x, stages[-1], proba=True)
+    assert small.shape == full.shape == (120, 2)
+    assert not np.allclose(small, full)
+    assert family.stage_param == "n_estimators"
+
+
+def _prefixed(family: ModelFamily, point: dict) -> dict:
+    return {family.param_name(k): v for k, v in point.items()}
