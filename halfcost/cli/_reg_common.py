@@ -11,10 +11,16 @@ def add_db_flag(parser: argparse.ArgumentParser) -> None:
     """Add ``--db URL`` (default $HALFCOST_DB, else sqlite:///halfcost-registry.db)."""
     parser.add_argument(
         "--db",
+        default=argparse.SUPPRESS,  # given before or after the sub-command, either counts
         metavar="URL",
         help="the registry: sqlite:///file.db or postgresql+psycopg://user@host/db "
         "(default $HALFCOST_DB, else sqlite:///halfcost-registry.db)",
     )
+
+
+def db_of(args: argparse.Namespace) -> str | None:
+    """The ``--db`` value wherever it was given, else None (then $HALFCOST_DB or the default)."""
+    return getattr(args, "db", None)
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from halfcost.cli._reg_common import add_db_flag, add_json_flag, day, money
+from halfcost.cli._reg_common import add_db_flag, add_json_flag, day, db_of, money
 
 HELP = "add a team, project, dataset, dataset use, value or cost entry"
 DESCRIPTION = """\
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     from halfcost.governance._db import connect
     from halfcost.jsonio import to_json
 
-    engine = connect(args.db)
+    engine = connect(db_of(args))
     try:
         result = _call(args, engine)
     finally:

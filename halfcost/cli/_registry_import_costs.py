@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from halfcost.cli._reg_common import add_db_flag, add_json_flag, fmt_money
+from halfcost.cli._reg_common import add_db_flag, add_json_flag, db_of, fmt_money
 
 HELP = "import a cloud bill (CSV with FOCUS columns) as cost entries"
 DESCRIPTION = """\
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = import_costs(
         args.csv,
-        db=args.db,
+        db=db_of(args),
         tag_team=args.tag_team,
         tag_project=args.tag_project,
         tag_category=args.tag_category,

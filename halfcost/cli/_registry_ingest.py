@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from halfcost.cli._reg_common import add_db_flag, add_json_flag, money
+from halfcost.cli._reg_common import add_db_flag, add_json_flag, db_of, money
 
 HELP = "ingest search/clean/labeling reports, drift event logs and DVC files"
 DESCRIPTION = """\
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         args.path,
         project=args.project,
         team=args.team,
-        db=args.db,
+        db=db_of(args),
         review_cost_per_row_usd=args.review_cost_per_row or REVIEW_COST_PER_ROW_USD,
     )
     if args.json:

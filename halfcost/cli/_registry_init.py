@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from halfcost.cli._reg_common import add_db_flag, add_json_flag
+from halfcost.cli._reg_common import add_db_flag, add_json_flag, db_of
 
 HELP = "create or upgrade the registry's tables"
 DESCRIPTION = """\
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from halfcost.governance._db import connect, create_reader_role, describe_url, migrate
     from halfcost.jsonio import to_json
 
-    engine = connect(args.db)
+    engine = connect(db_of(args))
     try:
         revision = migrate(engine)
         reader = None

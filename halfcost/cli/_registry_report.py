@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from halfcost.cli._reg_common import add_db_flag, add_json_flag, day, fmt_money, fmt_ratio
+from halfcost.cli._reg_common import add_db_flag, add_json_flag, day, db_of, fmt_money, fmt_ratio
 
 HELP = "print ROI by project and team, totals and savings by lever"
 DESCRIPTION = """\
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from halfcost.governance._report import build_report
     from halfcost.jsonio import to_json
 
-    engine = connect(args.db, read_only=True)
+    engine = connect(db_of(args), read_only=True)
     try:
         require_schema(engine)
         report = build_report(

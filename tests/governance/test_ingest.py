@@ -159,6 +159,12 @@ def test_folder_ingest_reads_every_kind(engine, run_folder):
         assert sorted(events) == [("e1", "alert"), ("e2", "promotion")]
     assert _count(engine, DatasetUse) == 3
     assert _count(engine, AuditEntry) >= result["added"]
+    with engine.connect() as connection:
+        changes = connection.execute(
+            select(AuditEntry.action, AuditEntry.details).where(AuditEntry.table_name == "models")
+        ).all()
+    assert [action for action, _ in changes] == ["insert", "update"]  # the promotion
+    assert changes[1][1]["status"] == "champion"
 
 
 def test_ingesting_twice_adds_nothing(engine, run_folder):
