@@ -23,7 +23,7 @@ DEMO_SETTINGS: dict[str, Any] = {
     "target": "churned",
     "task": "classification",
     "metric": "roc_auc",
-    "min_score": 0.62,
+    "min_score": 0.75,
     "budget_s": 20,
     "id_column": "customer_id",
     "drop": "customer_id",

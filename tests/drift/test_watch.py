@@ -25,7 +25,7 @@ from halfcost.errors import BadInputError
 from halfcost.tables import write_table
 
 BUDGET_S = 4
-MIN_SCORE = 0.55  # well below what the tiny search reaches, even on a busy machine
+MIN_SCORE = 0.7  # below what even the tiny search reaches on a busy machine
 # Columns that carry the signal; a challenger trained without them is clearly worse.
 INFORMATIVE = "age,tenure_months,plan,channel,monthly_spend,discount,support_calls,last_login_days"
 
