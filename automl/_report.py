@@ -134,6 +134,24 @@ def _card(title: str, entry: dict[str, Any]) -> str:
     )
 
 
+def _importances(report: dict[str, Any]) -> str:
+    shares = report.get("feature_importances", {})
+    ranked = sorted(((k, v) for k, v in shares.items() if v > 0), key=lambda kv: -kv[1])[:15]
+    if not ranked:
+        return ""
+    unused = sum(1 for v in shares.values() if v <= 0)
+    rows = "".join(
+        f"<tr><td>{html.escape(str(name))}</td><td><div class='bar' "
+        f"style='width:{max(1, round(share * 300))}px'></div></td><td>{share:.1%}</td></tr>"
+        for name, share in ranked
+    )
+    return (
+        "<h2>What the chosen model looks at</h2><p>Permutation importance of each raw "
+        f"column (share of the total).</p><table class='imp'>{rows}</table>"
+        + (f"<p>{unused} other column(s) do not matter to it.</p>" if unused else "")
+    )
+
+
 def render_html(report: dict[str, Any]) -> str:
     """The standalone HTML page for a search report."""
     chosen, baseline, savings = report["chosen"], report["baseline"], report["savings"]
@@ -168,6 +186,8 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px
 .card th {{ text-align: left; font-weight: normal; color: #555; padding-right: 1rem; }}
 .params {{ color: #555; font-size: 0.9rem; }}
 .big {{ font-size: 1.4rem; }}
+.bar {{ background: #1f77b4; height: 0.8rem; }}
+.imp td {{ padding: 0.1rem 0.6rem; }}
 </style></head><body>
 <h1>Cheapest model for {html.escape(str(report.get("target")))}</h1>
 <p class="big">{html.escape(chosen["family"])} {verdict}, at
@@ -176,6 +196,7 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px
 {money}
 {_plot(report)}
 <div class="cards">{_card("Chosen", chosen)}{_card("Baseline", baseline)}</div>
+{_importances(report)}
 <h2>The run</h2>
 <p>{report["n_trials"]} trials ({report.get("n_trials_this_run", "?")} in this run) in
 {report["search_seconds"]:.0f} s of a {report["budget_s"]:g} s budget; baseline
