@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import halfcost.app
@@ -73,15 +74,32 @@ def postgres_database() -> Iterator[str]:
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f"DROP ROLE IF EXISTS {name}_reader"))
         admin.dispose()
 
 
+@dataclass(frozen=True)
+class PostgresRegistry:
+    """A seeded PostgreSQL registry: the owner's URL, and a reader role's (SELECT only)."""
+
+    url: str
+    reader_url: str
+
+
 @pytest.fixture(scope="session")
-def seeded_postgres_url() -> Iterator[str]:
-    """A PostgreSQL registry holding the same small seeded history, dropped after the session."""
+def seeded_postgres(cli) -> Iterator[PostgresRegistry]:
+    """A PostgreSQL registry holding the small seeded history, with a read-only role made by
+    `halfcost registry init --reader-role`; database and role are dropped after the session."""
+    from sqlalchemy.engine import make_url
+
     with postgres_database() as url:
         seed_registry(url, **SMALL_HISTORY)
-        yield url
+        role = f"{make_url(url).database}_reader"
+        made = cli(["registry", "init", "--db", url, "--reader-role", role], timeout=300)
+        if made.returncode != 0:
+            raise RuntimeError(f"registry init --reader-role failed: {made.stderr}")
+        reader_url = make_url(url).set(username=role).render_as_string(hide_password=False)
+        yield PostgresRegistry(url=url, reader_url=reader_url)
 
 
 def free_port() -> int:
@@ -176,11 +194,12 @@ def app_servers(
     tmp_path_factory: pytest.TempPathFactory,
     seeded_sqlite_url: str,
     empty_sqlite_url: str,
-    seeded_postgres_url: str,
+    seeded_postgres: PostgresRegistry,
     halfcost_exe: list[str],
 ) -> Iterator[dict[str, AppServer]]:
     """The app served over the seeded SQLite, the empty SQLite and the seeded PostgreSQL
-    registries; all three boot together (the PostgreSQL one through `halfcost app`)."""
+    registries; all three boot together. The PostgreSQL one is started the way users start
+    it, `halfcost app --db URL --port N`, and connects as the read-only role."""
     folder = tmp_path_factory.mktemp("servers")
     commands = {
         "sqlite": lambda port: streamlit_argv(seeded_sqlite_url, port),
@@ -189,7 +208,7 @@ def app_servers(
             *halfcost_exe,
             "app",
             "--db",
-            seeded_postgres_url,
+            seeded_postgres.reader_url,
             "--port",
             str(port),
         ],

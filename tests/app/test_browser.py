@@ -172,16 +172,28 @@ def test_team_filter_holds_across_pages_and_csv_matches(
 
 
 @pytest.mark.postgres
-def test_app_over_postgresql(page: Page, app_servers, seeded_postgres_url, output_path):
+def test_app_over_postgresql_as_a_read_only_role(
+    page: Page, app_servers, seeded_postgres, output_path
+):
     from halfcost.governance import drift_timeline, overview
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DBAPIError
 
-    engine = connect(seeded_postgres_url, read_only=True)
+    engine = connect(seeded_postgres.url, read_only=True)
     try:
         summary = overview(engine, Filters())
         alerts = int((drift_timeline(engine, Filters())["kind"] == "alert").sum())
     finally:
         engine.dispose()
-    # This server was started the way users start it: `halfcost app --db URL --port N`; its
+    # The role the app connects as cannot write, whatever the app would try.
+    reader = create_engine(seeded_postgres.reader_url)
+    try:
+        with pytest.raises(DBAPIError), reader.begin() as connection:
+            connection.execute(text("SET TRANSACTION READ WRITE"))
+            connection.execute(text("INSERT INTO teams (name, created_at) VALUES ('x', now())"))
+    finally:
+        reader.dispose()
+    # This server was started the way users start it, `halfcost app --db READER_URL`; its
     # first visitor opens a page's own URL (a bookmark), not the entry page.
     open_page(page, app_servers["postgres"].url(), "drift")
     expect_metric(page, "Alerts", f"{alerts:,}")

@@ -230,3 +230,34 @@ def test_money_is_rounded_only_for_display():
     shown = _ui.for_display(frame)
     assert shown["usd"].dtype.kind == "f" and shown["name"].tolist() == ["a", "b"]
     assert frame["usd"].tolist() == [Decimal("0.1"), Decimal("0.2")]  # the source is untouched
+
+
+AUTH_SECRETS = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "test-cookie-secret-not-used-for-real",
+        "client_id": "halfcost",
+        "client_secret": "secret",
+        "server_metadata_url": "https://id.example.com/.well-known/openid-configuration",
+    }
+}
+
+
+def test_login_is_required_when_auth_is_configured(seeded_sqlite_url, monkeypatch):
+    monkeypatch.setenv("HALFCOST_DB", seeded_sqlite_url)
+    app = AppTest.from_file(str(APP_MAIN), default_timeout=60)
+    app.secrets = AUTH_SECRETS
+    app.user = {"is_logged_in": False}
+    app.run()
+    assert not app.exception
+    assert [b.label for b in app.button] == ["Log in"]
+    assert not app.metric and not app.dataframe  # nothing of the registry before login
+
+    app = AppTest.from_file(str(APP_MAIN), default_timeout=60)
+    app.secrets = AUTH_SECRETS
+    app.user = {"is_logged_in": True, "email": "manager@example.com"}
+    app.run()
+    assert not app.exception
+    assert any("manager@example.com" in c.value for c in app.sidebar.caption)
+    assert "Log out" in [b.label for b in app.button]
+    assert metric(app, "Spend")
