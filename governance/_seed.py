@@ -167,17 +167,10 @@ def _seed_projects(
                 "created_at": datetime(start.year, start.month, 1, tzinfo=UTC),
             }
         )
-        plans.append(
-            (
-                name,
-                team_id,
-                start,
-                monthly_value,
-                per_prediction,
-                predictions,
-                rng.uniform(0.3, 1.2),
-            )
-        )
+        # most projects cost a third to two thirds of what they return; one in four never pays
+        money_pit = index % 4 == 3
+        cost_ratio = rng.uniform(0.9, 1.5) if money_pit else rng.uniform(0.2, 0.7)
+        plans.append((name, team_id, start, monthly_value, per_prediction, predictions, cost_ratio))
     ids = bulk_insert(session, Project, rows)
     return [
         _Project(pid, name, team_id, start, value, value * cost_ratio, per_pred, volume)
