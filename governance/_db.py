@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 from collections.abc import Iterator
@@ -212,10 +213,21 @@ def require_schema(engine: Engine) -> None:
         )
 
 
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return "unknown"
+
+
 @contextmanager
 def write_session(engine: Engine, actor: str) -> Iterator[RegistrySession]:
-    """One all-or-nothing transaction: committed on success, rolled back on any error."""
-    session = RegistrySession(engine, info={"actor": actor}, expire_on_commit=False)
+    """One all-or-nothing transaction: committed on success, rolled back on any error.
+
+    Its audit rows name the operating-system user and ``actor`` (what wrote).
+    """
+    who = f"{_user()}: {actor}"
+    session = RegistrySession(engine, info={"actor": who}, expire_on_commit=False)
     with session, session.begin():
         yield session
 

@@ -45,7 +45,8 @@ def test_every_write_is_audited_in_the_same_transaction(engine):
         rows = connection.execute(
             select(AuditEntry.action, AuditEntry.table_name, AuditEntry.actor)
         )
-        assert list(rows) == [("insert", "teams", "tester")]
+        ((action, table, actor),) = list(rows)
+    assert (action, table) == ("insert", "teams") and actor.endswith(": tester")
     with pytest.raises(RuntimeError), write_session(engine, actor="tester") as session:
         session.add(Team(name="Pricing"))
         session.flush()
