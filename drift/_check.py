@@ -215,7 +215,7 @@ def check_drift(
         reference = build_profile(reference, sample_rows=rows_to_sample, seed=seed)
     names, skipped = _columns_to_check(reference, current, columns)
     reference_sample = sample_frame(reference.sample, rows_to_sample, seed)
-    current_sample = sample_frame(current[names], rows_to_sample, seed)
+    current_sample = sample_frame(current, rows_to_sample, seed)[names]
     results: dict[str, ColumnDrift] = {}
     for name in names:
         outcome = _check_column(
@@ -289,18 +289,20 @@ def _check_column(
     current_sample: pd.Series,
 ) -> ColumnDrift | str:
     """Decide one column, or return why it cannot be checked."""
-    values = _stats.clean_values(current)
     numeric = bool(
         pd.api.types.is_numeric_dtype(current) and not pd.api.types.is_bool_dtype(current)
     )
+    current_sorted = None
     if numeric:
-        distinct, counts = np.unique(values.to_numpy(dtype=float), return_counts=True)
+        current_sorted = np.sort(_stats.clean_numbers(current))
+        distinct, counts = _stats.sorted_distinct(current_sorted)
         current_counts = pd.Series(counts, index=distinct)
     else:
-        current_counts = values.value_counts(sort=False)
+        current_counts = current.value_counts(sort=False)  # missing values are not counted
         current_counts = current_counts[current_counts > 0]
-    kind = _stats.infer_kind(current, n_unique=len(current_counts))
-    if len(values) == 0:
+    present = int(current_counts.sum())
+    kind = _stats.infer_kind(current, n_unique=len(current_counts), count=present)
+    if present == 0:
         return "no values in the current batch"
     if reference.count == 0:
         return "no values in the reference"
@@ -322,11 +324,9 @@ def _check_column(
     if kind == _stats.TEXT:
         return _evidently_test(method, reference_sample, current_sample, kind, reference, "sample")
     if reference.raw is not None:
-        return _evidently_test(method, reference.raw, values, kind, reference, "evidently")
+        return _evidently_test(method, reference.raw, current, kind, reference, "evidently")
     if method is _stats.WASSERSTEIN:
-        score = _stats.normed_wasserstein(
-            reference.numbers, current_counts.index.to_numpy(float), current_counts.to_numpy()
-        )
+        score = _stats.normed_wasserstein(reference.numbers, current_sorted)
         exact = bool(reference.numbers["exact"])
     else:
         reference_counts, exact = _reference_counts(reference, reference_sample)

@@ -260,33 +260,32 @@ def build_profile(
 
 def profile_column(series: pd.Series, name: str) -> ColumnProfile:
     """The statistics of one reference column (see :class:`ColumnProfile`)."""
-    values = _stats.clean_values(series)
     numeric = bool(pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
     counts = None
     numbers = None
     if numeric:
-        numbers = _stats.summarize_numbers(values.to_numpy(dtype=float))
-        n_unique = int(numbers["n_unique"])
+        numbers = _stats.summarize_numbers(_stats.clean_numbers(series))
+        n_unique, count = int(numbers["n_unique"]), int(numbers["weights"].sum())
         if numbers["exact"]:
             counts = pd.Series(numbers["weights"].astype(np.int64), index=numbers["values"])
     else:
-        value_counts = values.value_counts(sort=False)
+        value_counts = series.value_counts(sort=False)  # missing values are not counted
         value_counts = value_counts[value_counts > 0]
-        n_unique = len(value_counts)
+        n_unique, count = len(value_counts), int(value_counts.sum())
         if n_unique <= CATEGORY_COUNTS_LIMIT:
             counts = value_counts.astype(np.int64)
             counts.index = pd.Index(_plain(counts.index), dtype=object)
-    small = len(values) <= _stats.SMALL_REFERENCE_VALUES
+    small = count <= _stats.SMALL_REFERENCE_VALUES
     return ColumnProfile(
         name=name,
         dtype=series.dtype.name,
-        kind=_stats.infer_kind(series, n_unique=n_unique),
+        kind=_stats.infer_kind(series, n_unique=n_unique, count=count),
         numeric=numeric,
-        count=len(values),
+        count=count,
         n_unique=n_unique,
         counts=counts,
         numbers=numbers,
-        raw=values.reset_index(drop=True) if small else None,
+        raw=_stats.clean_values(series) if small else None,
     )
 
 

@@ -90,7 +90,7 @@ def method_named(name: str) -> Method:
     raise ValueError(f"unknown drift method {name!r}; choose one of {known}")
 
 
-def infer_kind(series: pd.Series, *, n_unique: int | None = None) -> str:
+def infer_kind(series: pd.Series, *, n_unique: int | None = None, count: int | None = None) -> str:
     """Return the column type Evidently 0.7 infers for ``series``.
 
     Mirrors ``evidently.core.datasets.infer_column_type`` (floats are numerical; integers
@@ -100,6 +100,7 @@ def infer_kind(series: pd.Series, *, n_unique: int | None = None) -> str:
     Args:
         series: the column.
         n_unique: its number of distinct non-missing values, when already known.
+        count: its number of non-missing values, when already known.
     """
     dtype = series.dtype.name
     if dtype.startswith("float"):
@@ -107,32 +108,42 @@ def infer_kind(series: pd.Series, *, n_unique: int | None = None) -> str:
     if dtype.startswith("int") or dtype.startswith("uint"):
         unique = series.nunique() if n_unique is None else n_unique
         return CATEGORICAL if unique <= INTEGER_CARDINALITY_LIMIT else NUMERICAL
-    if dtype in ("string", "str"):
-        return _string_kind(series, n_unique)
-    if dtype == "object":
-        present = series.dropna()
-        if present.empty:
-            return UNKNOWN
-        if isinstance(present.iloc[0], str) and isinstance(present.iloc[-1], str):
-            return _string_kind(series, n_unique)
-        return UNKNOWN
     if dtype in ("bool", "boolean", "category"):
         return CATEGORICAL
     if dtype.startswith("datetime"):
         return DATETIME
-    return UNKNOWN
-
-
-def _string_kind(series: pd.Series, n_unique: int | None) -> str:
+    if dtype not in ("string", "str", "object"):
+        return UNKNOWN
+    ends = _first_and_last_present(series)
+    if ends is None:
+        return UNKNOWN
+    if dtype == "object" and not all(isinstance(value, str) for value in ends):
+        return UNKNOWN
     unique = series.nunique() if n_unique is None else n_unique
-    return TEXT if unique > series.count() * 0.5 else CATEGORICAL
+    present = series.count() if count is None else count
+    return TEXT if unique > present * 0.5 else CATEGORICAL
+
+
+def _first_and_last_present(series: pd.Series) -> tuple[Any, Any] | None:
+    """The first and last non-missing values (without scanning the whole column)."""
+    values = series.to_numpy(dtype=object)
+    first = next((v for v in values if not pd.isna(v)), None)
+    if first is None:
+        return None
+    last = next(v for v in values[::-1] if not pd.isna(v))
+    return first, last
+
+
+def clean_numbers(series: pd.Series) -> np.ndarray:
+    """A numeric column's finite values, as floats (missing and infinite values dropped)."""
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    return values[np.isfinite(values)]
 
 
 def clean_values(series: pd.Series) -> pd.Series:
     """Drop missing and infinite values, as Evidently does before testing a column."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-        return pd.Series(values[np.isfinite(values)])
+        return pd.Series(clean_numbers(series))
     return series.dropna().reset_index(drop=True)
 
 
@@ -155,6 +166,14 @@ def choose_method(kind: str, reference_values: int, n_values: int) -> Method:
     return JENSEN_SHANNON
 
 
+def sorted_distinct(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values and their counts of a sorted array (``np.unique`` minus the sort)."""
+    if ordered.size == 0:
+        return ordered, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    return ordered[starts], np.diff(np.append(starts, ordered.size))
+
+
 def summarize_numbers(values: np.ndarray) -> dict[str, Any]:
     """Compact, exact-enough summary of a numeric reference column for the Wasserstein distance.
 
@@ -165,13 +184,12 @@ def summarize_numbers(values: np.ndarray) -> dict[str, Any]:
     1e-5 standard deviations for normal or log-normal columns), far below Evidently's 0.1
     threshold.
     """
-    values = np.asarray(values, dtype=float)
-    distinct, counts = np.unique(values, return_counts=True)
-    summary: dict[str, Any] = {"std": float(np.std(values)), "n_unique": int(distinct.size)}
+    ordered = np.sort(np.asarray(values, dtype=float))
+    distinct, counts = sorted_distinct(ordered)
+    summary: dict[str, Any] = {"std": float(np.std(ordered)), "n_unique": int(distinct.size)}
     if distinct.size <= EXACT_VALUES_LIMIT:
         summary.update(values=distinct, weights=counts.astype(float), exact=True)
         return summary
-    ordered = np.sort(values)
     # The extreme values, where a bin would span a long tail, are kept one by one.
     tail = min(TAIL_VALUES, ordered.size // 8)
     middle = ordered[tail : ordered.size - tail]
@@ -187,41 +205,40 @@ def summarize_numbers(values: np.ndarray) -> dict[str, Any]:
 
 
 def wasserstein_distance(
-    u_values: np.ndarray, u_weights: np.ndarray, v_values: np.ndarray, v_weights: np.ndarray
+    reference_values: np.ndarray, reference_weights: np.ndarray, current_sorted: np.ndarray
 ) -> float:
-    """First Wasserstein distance between two weighted samples (``scipy.stats`` semantics).
+    """First Wasserstein distance between a weighted reference and a sample (scipy's value).
 
-    ``u_values`` and ``v_values`` must be sorted ascending. This is the integral of the
-    absolute difference of the two CDFs, computed as scipy does, without re-sorting.
+    The integral of |F_reference - F_current| over the merged support, as
+    ``scipy.stats.wasserstein_distance`` computes it, but in one pass: the (few) reference
+    points are inserted into the already sorted batch instead of re-sorting everything.
+
+    Args:
+        reference_values: sorted distinct reference values (or bin means).
+        reference_weights: their counts (or bin sizes).
+        current_sorted: every value of the batch, sorted.
     """
-    merged = np.sort(np.concatenate([u_values, v_values]), kind="mergesort")
-    deltas = np.diff(merged)
-    u_cdf = _cdf_at(u_values, u_weights, merged[:-1])
-    v_cdf = _cdf_at(v_values, v_weights, merged[:-1])
-    return float(np.sum(np.abs(u_cdf - v_cdf) * deltas))
+    n = current_sorted.size
+    positions = np.searchsorted(current_sorted, reference_values, side="left")
+    merged = np.insert(current_sorted, positions, reference_values)
+    steps = np.insert(
+        np.full(n, -1.0 / n), positions, reference_weights / np.sum(reference_weights)
+    )
+    cdf_gap = np.cumsum(steps)[:-1]
+    return float(np.sum(np.abs(cdf_gap) * np.diff(merged)))
 
 
-def _cdf_at(values: np.ndarray, weights: np.ndarray, points: np.ndarray) -> np.ndarray:
-    cumulative = np.concatenate([[0.0], np.cumsum(weights)])
-    cumulative /= cumulative[-1]
-    return cumulative[np.searchsorted(values, points, side="right")]
-
-
-def normed_wasserstein(
-    summary: dict[str, Any], current_values: np.ndarray, current_counts: np.ndarray
-) -> float:
+def normed_wasserstein(summary: dict[str, Any], current_sorted: np.ndarray) -> float:
     """Evidently's score: Wasserstein distance divided by max(reference std, 0.001).
 
     Args:
         summary: the reference column's summary (:func:`summarize_numbers`).
-        current_values: the current batch's distinct values, sorted.
-        current_counts: how often each occurs.
+        current_sorted: the batch's values, sorted.
     """
     distance = wasserstein_distance(
         np.asarray(summary["values"], dtype=float),
         np.asarray(summary["weights"], dtype=float),
-        current_values,
-        np.asarray(current_counts, dtype=float),
+        current_sorted,
     )
     return distance / max(float(summary["std"]), 0.001)
 
@@ -231,11 +248,23 @@ def jensen_shannon(reference_counts: pd.Series, current_counts: pd.Series) -> fl
 
     Both tables are aligned on the union of their values; each is divided by its total.
     """
-    from scipy.spatial import distance
-
     joined = pd.concat(
         [reference_counts.rename("reference"), current_counts.rename("current")], axis=1, sort=False
     ).fillna(0.0)
     reference = joined["reference"].to_numpy(dtype=float)
     current = joined["current"].to_numpy(dtype=float)
-    return float(distance.jensenshannon(reference / reference.sum(), current / current.sum()))
+    return _jensenshannon(reference / reference.sum(), current / current.sum())
+
+
+def _jensenshannon(p: np.ndarray, q: np.ndarray) -> float:
+    """``scipy.spatial.distance.jensenshannon(p, q)`` (natural log), without importing scipy."""
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2.0
+    divergence = _relative_entropy(p, m) + _relative_entropy(q, m)
+    return float(np.sqrt(divergence / 2.0))
+
+
+def _relative_entropy(x: np.ndarray, y: np.ndarray) -> float:
+    """Sum of ``scipy.special.rel_entr(x, y)`` for x >= 0, y > 0 where x > 0."""
+    present = x > 0
+    return float(np.sum(x[present] * np.log(x[present] / y[present])))
