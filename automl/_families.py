@@ -275,7 +275,9 @@ class LightGBMFamily(ModelFamily):
     def known_good_points(self, ctx):
         base = {"min_child_samples": 20, "feature_fraction": 1.0, "reg_lambda": 1e-3}
         # n_estimators is an upper bound: the stages find the smallest count that suffices
-        shapes = [(100, 31, 8, 0.3, 63), (50, 63, 10, 0.5, 31), (300, 31, 12, 0.1, 255)]
+        # first LightGBM's own defaults (100 rounds, 31 leaves, rate 0.1, 255 bins) with
+        # room to stage down or up, then fewer, wider trees at higher rates
+        shapes = [(200, 31, 16, 0.1, 255), (100, 31, 8, 0.3, 63), (60, 63, 10, 0.5, 31)]
         return [
             {
                 **base,
@@ -313,7 +315,13 @@ class MLPFamily(ModelFamily):
 
     def known_good_points(self, ctx):
         return [
-            {"width": 64, "layers": 1, "alpha": 1e-4, "learning_rate_init": 1e-3, "max_iter": 100}
+            {
+                "width": 64,
+                "layers": 1,
+                "alpha": 1e-4,
+                "learning_rate_init": 1e-3,
+                "max_iter": 100 if ctx.n_rows <= 5_000 else 30,  # fit time: rows x epochs
+            }
         ]
 
 

@@ -516,6 +516,7 @@ class CheapestModelSearch:
         return None
 
     def _run_study(self, study) -> None:
+        import lightgbm
         import optuna
 
         started = time.monotonic()
@@ -545,7 +546,13 @@ class CheapestModelSearch:
                     self._objective,
                     timeout=float(self.budget_s),
                     callbacks=[callback],
-                    catch=(ValueError, ArithmeticError, np.linalg.LinAlgError),
+                    # an estimator refusing a parameter combination fails its trial only
+                    catch=(
+                        ValueError,
+                        ArithmeticError,
+                        np.linalg.LinAlgError,
+                        lightgbm.basic.LightGBMError,
+                    ),
                     gc_after_trial=False,
                 )
             finally:
@@ -851,6 +858,9 @@ class CheapestModelSearch:
                 _warn(message)
         x = X[self.plan_.features].reset_index(drop=True)
         self.families_ = list(self.families) if self.families is not None else default_families()
+        probe = SearchContext(task=task, n_rows=len(y), n_features=len(self.plan_.features))
+        if not any(f.supports(probe) for f in self.families_):
+            raise BadInputError(f"none of the given model families supports {task}.")
         self.split_ = self._split(x, codes, task)
         self.context_ = SearchContext(
             task=task,
