@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -112,3 +113,31 @@ def test_default_url_comes_from_the_environment(monkeypatch, tmp_path):
     assert resolve_url("sqlite:///x.db") == "sqlite:///x.db"
     monkeypatch.delenv("HALFCOST_DB")
     assert resolve_url() == "sqlite:///halfcost-registry.db"
+
+
+def test_reader_role_can_read_but_not_write(db_url):
+    from halfcost.governance._db import create_reader_role
+
+    writer = connect(db_url)
+    try:
+        if writer.dialect.name == "sqlite":
+            with pytest.raises(BadInputError, match="needs PostgreSQL"):
+                create_reader_role(writer, "halfcost_reader")
+            return
+        role = f"halfcost_reader_{uuid.uuid4().hex[:8]}"
+        with write_session(writer, actor="tester") as session:
+            session.add(Team(name="Risk"))
+        reader_url = create_reader_role(writer, role)
+        reader = connect(reader_url)  # not even asked to be read-only: the role is
+        try:
+            with reader.connect() as connection:
+                assert connection.scalar(select(Team.name)) == "Risk"
+            with pytest.raises(DBAPIError), reader.begin() as connection:
+                connection.execute(insert(Team).values(name="Intruder"))
+        finally:
+            reader.dispose()
+            with writer.begin() as connection:
+                connection.execute(text(f"DROP OWNED BY {role}"))
+                connection.execute(text(f"DROP ROLE {role}"))
+    finally:
+        writer.dispose()
