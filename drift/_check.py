@@ -12,6 +12,7 @@ per column; ``drift.json`` says what was sampled.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -151,7 +152,15 @@ class DriftResult:
             raise BadInputError(f"{folder}: is a file; give a folder for the drift report.")
         folder.mkdir(parents=True, exist_ok=True)
         if html:
-            self.save_html(folder / HTML_FILE)
+            try:
+                self.save_html(folder / HTML_FILE)
+            except Exception as exc:  # the decisions stand even if Evidently cannot draw them
+                self.sampled["report"]["error"] = f"{type(exc).__name__}: {exc}"
+                print(
+                    f"halfcost: warning: Evidently could not render {folder / HTML_FILE} "
+                    f"({type(exc).__name__}: {exc}); drift.json is complete.",
+                    file=sys.stderr,
+                )
         return write_json(self.to_dict(), folder / JSON_FILE)
 
     def save_html(self, path: str | os.PathLike[str]) -> Path:

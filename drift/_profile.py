@@ -195,7 +195,19 @@ class ReferenceProfile:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         write_json(self.to_dict(), staging / PROFILE_FILE)
-        self.sample.to_parquet(staging / SAMPLE_FILE, index=False)
+        try:
+            self.sample.to_parquet(staging / SAMPLE_FILE, index=False)
+        except (
+            TypeError,
+            ValueError,
+            ImportError,
+            OSError,
+        ) as exc:  # pyarrow's errors subclass these
+            shutil.rmtree(staging, ignore_errors=True)
+            raise BadInputError(
+                f"cannot store the reference sample as parquet ({exc}); make each column hold "
+                "one type (e.g. all text or all numbers)."
+            ) from exc
         old = target.with_name(f".{target.name}.old")
         if target.exists():
             shutil.rmtree(old, ignore_errors=True)
