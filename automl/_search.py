@@ -634,9 +634,13 @@ class CheapestModelSearch:
         sizes = [model_size_bytes(m) for m in models]
         best = [math.inf] * len(models)
         single = [math.inf] * len(models)
+        # timing effort scales with the budget: a quick search gets quick measurements
+        max_total_s = min(1.0, max(0.2, float(self.budget_s) / 20))
         for _ in range(2):
             for i, model in enumerate(models):
-                cost = measure_cost(model, split.batch, size_bytes=sizes[i])
+                cost = measure_cost(
+                    model, split.batch, size_bytes=sizes[i], max_total_s=max_total_s
+                )
                 best[i] = min(best[i], cost.latency_ms_per_1k)
                 single[i] = min(single[i], cost.single_row_latency_ms)
         results = []
