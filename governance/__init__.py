@@ -11,6 +11,7 @@ _EXPORTS = {
     "connect": "_db",
     "migrate": "_db",
     "resolve_url": "_db",
+    "create_reader_role": "_db",
     # writing: ingestion, cost import, manual records, seeded history
     "ingest": "_ingest",
     "ingest_into": "_ingest",
@@ -42,6 +43,7 @@ _EXPORTS = {
     "models_inventory": "_queries",
     "pareto_points": "_queries",
     "drift_timeline": "_queries",
+    "build_report": "_report",
     # the arithmetic
     "roi": "_roi",
     "payback_months": "_roi",
