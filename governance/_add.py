@@ -7,6 +7,7 @@ where a new figure is given, and every change lands in the audit log.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -185,14 +186,23 @@ def add_value(
                     f"project {project!r} has no value per month or per prediction; pass "
                     "--amount, or set one with `halfcost registry add project`"
                 )
+        first_day = month_start(month)
+        identity = hashlib.sha256(f"{target.id}:{first_day}:{note or ''}".encode()).hexdigest()
+        booked = session.scalar(select(ValueEntry).where(ValueEntry.identity == identity))
+        if booked is not None:
+            raise BadInputError(
+                f"project {project!r} already has a value of {booked.amount} for "
+                f"{first_day:%Y-%m}; give --note to book a second value for that month"
+            )
         entry = ValueEntry(
-            month=month_start(month),
+            month=first_day,
             project_id=target.id,
             amount=amount,
             predictions=served,
             currency=target.currency,
             source="manual",
             note=note,
+            identity=identity,
         )
         session.add(entry)
         session.flush()

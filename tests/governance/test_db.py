@@ -29,6 +29,14 @@ def test_migrations_create_every_table_on_an_empty_database(empty_db_url):
     assert diff == [], f"the models and the migration disagree: {diff}"
 
 
+def test_every_public_name_resolves():
+    import halfcost.governance as governance
+
+    assert {"connect", "ingest", "seed_history", "Filters", "overview"} <= set(governance.__all__)
+    for name in governance.__all__:
+        assert getattr(governance, name) is not None
+
+
 def test_head_revision_matches_alembic():
     from alembic.script import ScriptDirectory
     from halfcost.governance._db import _alembic_config, head_revision

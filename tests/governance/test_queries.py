@@ -195,6 +195,11 @@ def test_models_pareto_timeline_and_detail(small):
         project_detail(small, "ghost", Filters())
 
 
+def test_the_same_month_cannot_be_booked_twice_by_mistake(small):
+    with pytest.raises(BadInputError, match="already has a value of 500 for 2026-01"):
+        add_value(small, project="pa", month=date(2026, 1, 15), amount=D("500"))
+
+
 def test_lookups(small):
     assert list_teams(small) == ["A", "B"]
     assert date_bounds(small) == (date(2026, 1, 1), date(2026, 2, 16))
