@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 from halfcost.app import _shell, _ui
@@ -26,8 +27,9 @@ paid_col.metric(
     help="Projects whose cumulative value has passed their cumulative cost.",
 )
 
+shown = _ui.for_display(projects)
 figure = px.scatter(
-    _ui.for_display(projects),
+    shown,
     x="spend",
     y="value",
     color="team",
@@ -35,7 +37,14 @@ figure = px.scatter(
     hover_data={"roi": ":.1%", "payback_months": True},
     labels={"spend": "Spend ($)", "value": "Value ($)"},
 )
-figure.update_layout(height=360, margin={"t": 10, "b": 10})
+amounts = pd.concat([shown["spend"], shown["value"]]).dropna()
+top = float(amounts.max()) if not amounts.empty and amounts.max() > 0 else 1.0
+figure.add_shape(  # above this line a project returned more than it cost
+    type="line", x0=0, y0=0, x1=top, y1=top, line={"dash": "dot", "color": "grey"}
+)
+figure.add_annotation(x=top, y=top, text="break-even", showarrow=False, yshift=10)
+figure.update_traces(marker={"size": 10})
+figure.update_layout(height=380, margin={"t": 10, "b": 10})
 st.plotly_chart(figure, width="stretch")
 _ui.table(projects, name="projects", money_columns=MONEY, percent_columns=["roi"])
 

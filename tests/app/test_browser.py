@@ -71,7 +71,17 @@ def no_exception(page: Page) -> None:
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
 
 
+def charts_drawn(page: Page) -> None:
+    """Wait until every Plotly chart on the page has drawn its picture."""
+    charts = page.get_by_test_id("stPlotlyChart")
+    for index in range(charts.count()):
+        drawn = charts.nth(index).locator(".main-svg").first
+        expect(drawn).to_be_visible(timeout=TIMEOUT_MS)
+
+
 def shoot(page: Page, output_path: str, name: str) -> Path:
+    """Save a screenshot of the page (charts drawn) under the test's output folder."""
+    charts_drawn(page)
     folder = Path(output_path)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.png"
@@ -136,6 +146,7 @@ def test_every_page_shows_the_registry_figures(page: Page, app_servers, engine, 
         for label, text in metrics.items():
             expect_metric(page, label, text)
         expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=TIMEOUT_MS)
+        charts_drawn(page)
         no_exception(page)
         shoot(page, output_path, path or "overview")
 
