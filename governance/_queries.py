@@ -479,10 +479,16 @@ def projects_table(engine: Engine, filters: Filters | None = None) -> pd.DataFra
     return frame
 
 
-def teams_table(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
-    """One row per team: projects, spend, value, ROI (costs booked to the team)."""
+def teams_table(
+    engine: Engine, filters: Filters | None = None, *, projects: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per team: projects, spend, value, ROI (summed over the team's projects).
+
+    ``projects`` reuses a :func:`projects_table` already computed for the same filters.
+    """
     filters = filters or Filters()
-    projects = projects_table(engine, filters)
+    if projects is None:
+        projects = projects_table(engine, filters)
     rows = []
     for team, group in projects.groupby("team", sort=True):
         fig = _roi.Figures(

@@ -31,12 +31,13 @@ def build_report(
     """
     filters = Filters(teams=teams, start=start, end=end)
     summary = overview(engine, filters)
+    projects = projects_table(engine, filters)
     return {
         "db": describe_url(engine.url),
         "period": {"start": start, "end": end},
         "teams_filter": list(teams) if teams else None,
-        "projects": _records(projects_table(engine, filters)),
-        "teams": _records(teams_table(engine, filters)),
+        "projects": _records(projects),
+        "teams": _records(teams_table(engine, filters, projects=projects)),
         "totals": {
             "spend": summary.spend,
             "value": summary.value,
