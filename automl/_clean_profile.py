@@ -76,6 +76,14 @@ def detect_date_format(values: pd.Series) -> str | None:
     return None
 
 
+def _all_numbers(values: pd.Series) -> bool:
+    """Whether every value parses as a number (a sample first: failing is slow in pandas)."""
+    sample = values.head(_DATE_SAMPLE_ROWS)
+    if pd.to_numeric(sample, errors="coerce").isna().any():
+        return False
+    return bool(pd.to_numeric(values, errors="coerce").notna().all())
+
+
 def classify_column(name: str, series: pd.Series) -> tuple[str, str]:
     """Classify one reference column; returns ``(kind, reason)`` with a human reason.
 
@@ -101,8 +109,7 @@ def classify_column(name: str, series: pd.Series) -> tuple[str, str]:
         date_format = detect_date_format(values) if n_values else None
         if date_format is not None:
             return "datetime", f"every value parses as a date ({date_format})"
-        as_number = pd.to_numeric(values, errors="coerce")
-        if n_values and as_number.notna().all():
+        if n_values and _all_numbers(values):
             return classify_column(name, pd.to_numeric(series, errors="coerce"))
         n_unique = values.nunique()
         if n_unique <= min(MAX_CATEGORIES, max(10, int(0.2 * n_values))):

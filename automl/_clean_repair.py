@@ -77,13 +77,18 @@ class NumberFromText(ColumnRepair):
     ) -> RepairOutcome:
         if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
             return _unchanged(raw)
-        is_text = raw.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-        text = raw.where(~is_text, raw[is_text].str.strip()) if is_text.any() else raw
-        values = pd.to_numeric(text, errors="coerce")
-        unparseable = (raw.notna() & values.isna()).to_numpy()
+        values = pd.to_numeric(raw, errors="coerce")
         present = raw.notna().to_numpy()
-        mixed = bool((present & ~is_text).any())
-        repaired = is_text & ~unparseable & present if mixed else np.zeros(len(raw), dtype=bool)
+        failed = np.flatnonzero(present & values.isna().to_numpy())
+        if len(failed):  # a second chance without surrounding spaces, for the few that failed
+            stripped = raw.iloc[failed].map(lambda v: v.strip() if isinstance(v, str) else v)
+            values.iloc[failed] = pd.to_numeric(stripped, errors="coerce").to_numpy()
+        parsed = values.notna().to_numpy()
+        unparseable = present & ~parsed
+        # A real number equals its parsed value; text (even '12.5') does not.
+        is_number = np.asarray(raw.to_numpy(dtype=object) == values.to_numpy(), dtype=bool)
+        mixed = bool(is_number.any())
+        repaired = parsed & ~is_number if mixed else np.zeros(len(raw), dtype=bool)
         how = pd.Series("number stored as text", index=raw.index) if repaired.any() else None
         return RepairOutcome(values, repaired, unparseable, how, problem="is not a number")
 
@@ -132,13 +137,17 @@ def match_category(value: Any, known: list[Any], cutoff: float) -> tuple[Any, st
         return same[0], "case/whitespace"
     if same:
         return None
-    scored = sorted(
-        ((difflib.SequenceMatcher(None, key, _key(k)).ratio(), k) for k in texts),
-        key=lambda pair: -pair[0],
-    )
-    if not scored or scored[0][0] < cutoff:
-        return None
-    if len(scored) > 1 and scored[1][0] == scored[0][0]:
+    matcher = difflib.SequenceMatcher(None, key)
+    scored = []
+    for known_value in texts:
+        matcher.set_seq2(_key(known_value))
+        # the cheap upper bounds first, as difflib.get_close_matches does
+        if matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff:
+            ratio = matcher.ratio()
+            if ratio >= cutoff:
+                scored.append((ratio, known_value))
+    scored.sort(key=lambda pair: -pair[0])
+    if not scored or (len(scored) > 1 and scored[1][0] == scored[0][0]):
         return None
     return scored[0][1], "close match"
 
