@@ -53,10 +53,14 @@ def app_script() -> Path:
 
 
 def streamlit_command(
-    script: Path, *, db_url: str, port: int, host: str, secrets: Path | None = None
+    script: Path, *, db_url: str | None, port: int, host: str, secrets: Path | None = None
 ) -> list[str]:
-    """The ``python -m streamlit run`` argv serving ``script`` over ``db_url``."""
+    """The ``python -m streamlit run`` argv serving ``script`` over ``db_url``.
+
+    ``db_url=None`` leaves the URL out of the argv (the app then reads ``$HALFCOST_DB``).
+    """
     secrets_flags = ["--secrets.files", str(secrets)] if secrets else []
+    script_args = ["--", "--db", db_url] if db_url is not None else []
     return [
         sys.executable,
         "-m",
@@ -76,9 +80,7 @@ def streamlit_command(
         "--client.toolbarMode",
         "viewer",
         *secrets_flags,
-        "--",
-        "--db",
-        db_url,
+        *script_args,
     ]
 
 
@@ -130,12 +132,19 @@ def run(args: argparse.Namespace) -> int:
     if secrets is not None and not secrets.is_file():
         raise BadInputError(f"--secrets {args.secrets}: no such file; pass a secrets.toml")
     check_registry(db_url)
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    in_argv = _redact(db_url) == db_url  # a URL with a password goes by environment, not argv
+    if not in_argv:
+        env["HALFCOST_DB"] = db_url  # process lists show argv to every user of the machine
     command = streamlit_command(
-        app_script(), db_url=db_url, port=args.port, host=args.host, secrets=secrets
+        app_script(),
+        db_url=db_url if in_argv else None,
+        port=args.port,
+        host=args.host,
+        secrets=secrets,
     )
     shown_host = "localhost" if args.host in ("127.0.0.1", "localhost") else args.host
     print(f"halfcost app: serving {_redact(db_url)} at http://{shown_host}:{args.port}", flush=True)
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
     if os.name == "posix":
         # Become the server: signals (Ctrl+C, a supervisor's SIGTERM) reach it directly.
         os.execve(sys.executable, command, env)

@@ -44,3 +44,10 @@ def test_command_line_serves_the_installed_app(tmp_path):
     assert argv[argv.index("--browser.gatherUsageStats") + 1] == "false"
     assert argv[argv.index("--server.headless") + 1] == "true"
     assert argv[-3:] == ["--", "--db", "sqlite:///r.db"]
+
+
+def test_a_password_never_reaches_the_server_argv():
+    from halfcost.cli.app import app_script, streamlit_command
+
+    argv = streamlit_command(app_script(), db_url=None, port=8600, host="127.0.0.1")
+    assert "--db" not in argv and "--" not in argv
