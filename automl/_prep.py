@@ -234,6 +234,24 @@ def _as_numbers(column: pd.Series, kind: str) -> np.ndarray:
     return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
+TE_MAX_LEVELS = 10_000  # levels target-encoded per column (most frequent first)
+TE_FOLDS = 5  # cross-fitting folds for the training rows' target encodings
+TE_SMOOTHING = 20.0  # pseudo-rows of the overall mean added to every level
+
+
+def _mean_table(codes: np.ndarray, targets: np.ndarray, n_levels: int) -> np.ndarray:
+    """Smoothed target means per level; row ``n_levels`` (unseen/missing) is the prior."""
+    prior = targets.mean(axis=0) if len(targets) else np.zeros(targets.shape[1])
+    known = codes < n_levels
+    counts = np.bincount(codes[known], minlength=n_levels)[:n_levels].astype(float)
+    table = np.empty((n_levels + 1, targets.shape[1]))
+    for j in range(targets.shape[1]):
+        sums = np.bincount(codes[known], weights=targets[known, j], minlength=n_levels)
+        table[:n_levels, j] = (sums[:n_levels] + TE_SMOOTHING * prior[j]) / (counts + TE_SMOOTHING)
+    table[n_levels] = prior
+    return table
+
+
 class TableEncoder(TransformerMixin, BaseEstimator):
     """Encode raw table columns as a float matrix, inside the model pipeline.
 
@@ -245,11 +263,20 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         imputed by the training median plus a missing-indicator; categories one-hot
         encoded (the most frequent ``max_categories``, plus "other").
 
+    High-cardinality categories (more than ``target_encode_above`` levels: zip codes,
+    product ids, neighbourhoods) lose most of their levels to "other"; when ``task`` is
+    given they also get target-encoded columns: the smoothed mean of the target per level
+    (per class for classification), cross-fitted on the training rows so a row never
+    sees its own label, with unseen and missing levels at the overall mean.
+
     Args:
         columns: the raw feature columns to use, in order.
         kinds: raw column -> numeric, date or categorical.
         mode: native or onehot.
         max_categories: categories kept per column; the rest become "other".
+        task: classification or regression to target-encode high-cardinality columns
+            (labels must then be class indices 0..K-1); None: no target encoding.
+        target_encode_above: level count above which a column is target-encoded.
     """
 
     def __init__(
@@ -258,11 +285,15 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         kinds: dict[str, str] | None = None,
         mode: str = "native",
         max_categories: int = 64,
+        task: str | None = None,
+        target_encode_above: int = 16,
     ):
         self.columns = columns
         self.kinds = kinds
         self.mode = mode
         self.max_categories = max_categories
+        self.task = task
+        self.target_encode_above = target_encode_above
 
     def fit(self, X: pd.DataFrame, y=None) -> TableEncoder:
         """Learn categories (and medians/scales in onehot mode) from the training rows."""
@@ -273,12 +304,25 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.center_ = {}
         self.scale_ = {}
         self.with_missing_ = []
+        self.te_levels_ = {}
+        self.te_table_ = {}
+        self.te_offsets_ = {}
+        targets = self._target_matrix(y)
         sources = []
         for name, kind in zip(self.columns_, self.kinds_, strict=True):
             if kind == CATEGORICAL:
-                self.categories_[name] = self._learn_categories(X[name])
+                counts = X[name].dropna().value_counts()
+                self.categories_[name] = self._learn_categories(counts)
                 width = len(self.categories_[name]) + 1 if self.mode == "onehot" else 1
                 sources += [name] * width
+                levels = counts.index[:TE_MAX_LEVELS]
+                if targets is not None and len(levels) > self.target_encode_above:
+                    # the kept categories are a prefix of these levels (both by frequency)
+                    self.te_levels_[name] = [_plain(v) for v in levels]
+                    codes = self._codes(X[name], name)[1]
+                    self.te_table_[name] = _mean_table(codes, targets, len(levels))
+                    self.te_offsets_[name] = len(sources)
+                    sources += [name] * targets.shape[1]
                 continue
             values = _as_numbers(X[name], kind)
             if self.mode == "onehot":
@@ -295,8 +339,58 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.n_features_in_ = len(self.columns_)
         return self
 
-    def _learn_categories(self, column: pd.Series) -> list:
-        counts = column.dropna().value_counts()
+    def _target_matrix(self, y) -> np.ndarray | None:
+        """Targets as columns to average: class indicators, or the standardized value."""
+        if y is None or self.task is None:
+            return None
+        values = np.asarray(y)
+        if self.task == CLASSIFICATION:
+            codes = values.astype(np.int64)
+            k = int(codes.max()) + 1
+            onehot = np.eye(max(k, 2))[codes]
+            return onehot[:, 1:2] if k <= 2 else onehot
+        values = values.astype(float)
+        spread = float(np.std(values)) or 1.0
+        return ((values - values.mean()) / spread)[:, None]
+
+    def _codes(self, column: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """Category codes of one column, with one hash lookup.
+
+        Returns the kept-category codes (0..n-1 known, n missing, n+1 other or unseen)
+        and, for a target-encoded column, the level codes (unseen or missing: the last
+        row of its table), else None.
+        """
+        values = column.to_numpy(dtype=object)
+        n = len(self.categories_[name])
+        levels = self.te_levels_.get(name)
+        index = pd.Index(levels if levels is not None else self.categories_[name], dtype=object)
+        found = index.get_indexer(values)
+        unknown = np.flatnonzero(found < 0)
+        codes = np.where((found < 0) | (found >= n), n + 1, found)
+        if unknown.size:  # None / NaN / pd.NA are missing, not unseen categories
+            codes[unknown[pd.isna(values[unknown])]] = n
+        if levels is None:
+            return codes, None
+        return codes, np.where(found < 0, len(levels), found)
+
+    def fit_transform(self, X: pd.DataFrame, y=None, **fit_params) -> np.ndarray:
+        """Fit, then encode the training rows with cross-fitted target encodings."""
+        out = self.fit(X, y).transform(X)
+        if not self.te_levels_:
+            return out
+        targets = self._target_matrix(y)
+        folds = np.random.default_rng(0).permutation(len(X)) % TE_FOLDS
+        for name in self.te_levels_:
+            start = self.te_offsets_[name]
+            width = self.te_table_[name].shape[1]
+            codes = self._codes(X[name], name)[1]
+            for fold in range(TE_FOLDS):
+                held = folds == fold
+                table = _mean_table(codes[~held], targets[~held], len(self.te_levels_[name]))
+                out[held, start : start + width] = table[codes[held]]
+        return out
+
+    def _learn_categories(self, counts: pd.Series) -> list:
         frequent = counts[counts >= 2]
         kept = (frequent if len(frequent) else counts).index[: self.max_categories]
         return [_plain(value) for value in kept]
@@ -309,7 +403,12 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         for name, kind in zip(self.columns_, self.kinds_, strict=True):
             column = X[name]
             if kind == CATEGORICAL:
-                at = self._encode_category(column, name, out, at)
+                codes, level_codes = self._codes(column, name)
+                at = self._encode_category(codes, name, out, at)
+                if level_codes is not None:
+                    table = self.te_table_[name]
+                    out[:, at : at + table.shape[1]] = table[level_codes]
+                    at += table.shape[1]
                 continue
             values = _as_numbers(column, kind)
             if self.mode == "onehot":
@@ -323,22 +422,15 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             at += 1
         return out
 
-    def _encode_category(self, column: pd.Series, name: str, out: np.ndarray, at: int) -> int:
-        """Write one categorical column's codes (or one-hot block) into ``out`` at ``at``."""
-        categories = self.categories_[name]
-        n = len(categories)
-        # Codes: 0..n-1 known, n missing, n+1 unseen (get_indexer gives -1 -> last slot).
-        values = column.to_numpy(dtype=object)
-        codes = pd.Index([*categories, np.nan], dtype=object).get_indexer(values)
-        unknown = np.flatnonzero(codes < 0)
-        if unknown.size:  # None / pd.NA are missing too, not unseen categories
-            codes[unknown[pd.isna(values[unknown])]] = n
+    def _encode_category(self, codes: np.ndarray, name: str, out: np.ndarray, at: int) -> int:
+        """Write one column's category codes (or one-hot block) into ``out`` at ``at``."""
+        n = len(self.categories_[name])
         if self.mode == "onehot":
             block = out[:, at : at + n + 1]
             block[:] = 0.0
-            rows = np.flatnonzero(codes != n)
+            rows = np.flatnonzero(codes != n)  # missing: all zeros
             block[rows, np.minimum(codes[rows], n)] = 1.0
             return at + n + 1
-        lookup = np.append(np.arange(n, dtype=np.float32), [np.nan, n]).astype(np.float32)
+        lookup = np.array([*range(n), np.nan, n], dtype=np.float32)  # missing stays NaN
         out[:, at] = lookup[codes]
         return at + 1

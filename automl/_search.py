@@ -106,10 +106,12 @@ def _predict_for(model: Any, x: pd.DataFrame, metric: Metric) -> np.ndarray:
     return model.predict_proba(x) if metric.needs_proba else model.predict(x)
 
 
-def _pipeline(columns: list[str], kinds: dict[str, str], encoding: str, estimator: Any):
+def _pipeline(columns: list[str], kinds: dict[str, str], encoding: str, estimator: Any, task: str):
     from sklearn.pipeline import Pipeline
 
-    encoder = TableEncoder(columns=columns, kinds={c: kinds[c] for c in columns}, mode=encoding)
+    encoder = TableEncoder(
+        columns=columns, kinds={c: kinds[c] for c in columns}, mode=encoding, task=task
+    )
     return Pipeline([("encode", encoder), ("model", estimator)])
 
 
@@ -273,7 +275,7 @@ class CheapestModelSearch:
             random_state=self.seed,
             importance_type="gain",
         )
-        model = _pipeline(plan.features, plan.kinds, "native", quick)
+        model = _pipeline(plan.features, plan.kinds, "native", quick, ctx.task)
         _quiet_fit(model, split.x_dev[plan.features], split.y_dev)
         gains: dict[str, float] = dict.fromkeys(plan.features, 0.0)
         sources = model.named_steps["encode"].output_sources_
@@ -312,7 +314,7 @@ class CheapestModelSearch:
             estimator = family.suggest(optuna.trial.FixedTrial(params), self.context_)
         keep = set(self.ranking_[: int(params["n_features"])])
         columns = [c for c in self.plan_.features if c in keep]
-        return _pipeline(columns, self.plan_.kinds, family.encoding, estimator)
+        return _pipeline(columns, self.plan_.kinds, family.encoding, estimator, self.context_.task)
 
     def _score(self, model: Any, x: pd.DataFrame, y: np.ndarray) -> float:
         prediction = _predict_for(model, x, self.metric_)
@@ -433,7 +435,9 @@ class CheapestModelSearch:
         columns = [c for c in self.plan_.features if c in keep]
 
         def make_model():
-            return _pipeline(columns, self.plan_.kinds, family.encoding, clone(estimator))
+            return _pipeline(
+                columns, self.plan_.kinds, family.encoding, clone(estimator), self.context_.task
+            )
 
         staged = family.stage_param is not None
         stage_scores: dict[int, list[float]] | None = {} if staged else None
@@ -661,7 +665,11 @@ class CheapestModelSearch:
 
     def _baseline_model(self):
         return _pipeline(
-            self.plan_.features, self.plan_.kinds, "native", lightgbm_defaults(self.context_)
+            self.plan_.features,
+            self.plan_.kinds,
+            "native",
+            lightgbm_defaults(self.context_),
+            self.context_.task,
         )
 
     def _choose(self, finalists: list[_Finalist]) -> _Finalist:

@@ -81,3 +81,25 @@ def test_encoder_reads_datetime_columns():
     out = TableEncoder(["d", "dz"], {"d": DATE, "dz": DATE}).fit(frame).transform(frame)
     assert out[2, 0] - out[0, 0] == pytest.approx(2.0)
     assert np.isnan(out[1]).all()
+
+
+def test_high_cardinality_column_is_target_encoded_without_leaking():
+    rng = np.random.default_rng(1)
+    n = 2000
+    shop = rng.integers(0, 100, n)
+    y = (rng.random(n) < np.where(shop < 50, 0.8, 0.2)).astype(int)
+    frame = pd.DataFrame({"shop": [f"s{i}" for i in shop], "unique": [f"u{i}" for i in range(n)]})
+    encoder = TableEncoder(
+        ["shop", "unique"], {"shop": CATEGORICAL, "unique": CATEGORICAL}, task="classification"
+    )
+    train_out = encoder.fit_transform(frame, y)
+    assert encoder.output_sources_ == ["shop", "shop", "unique", "unique"]
+    shop_rate, unique_rate = train_out[:, 1], train_out[:, 3]
+    # the shop's rate carries the signal; a per-row id cannot leak the row's own label
+    assert np.corrcoef(shop_rate, y)[0, 1] > 0.4
+    assert abs(np.corrcoef(unique_rate, y)[0, 1]) < 0.1
+    new = pd.DataFrame({"shop": ["s1", "never-seen", None], "unique": ["u1", "x", None]})
+    out = encoder.transform(new)
+    prior = y.mean()
+    assert out[1, 1] == pytest.approx(prior) and out[2, 1] == pytest.approx(prior)
+    assert out[0, 1] > prior  # shop 1 churns at 80%
