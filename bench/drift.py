@@ -3,11 +3,11 @@
 Two parts, both on seeded synthetic tables of 20 columns (12 numeric of several shapes,
 8 categorical with 3–12 skewed categories):
 
-* **Detection** — a 5,000-row reference and 2,000-row batches: no drift (10 batches), a
-  0.5-std mean shift in an important and in an unimportant column, swapped category
-  proportions, and a slow trend (a column's mean moving 0.05 std per batch over 10
-  batches). For each: how often the drifted column is flagged, how often dataset drift
-  (Evidently's rule: ≥ 50% of columns) is declared, how often halfcost's policy alerts
+* **Detection** — a 5,000-row reference and 2,000-row batches: no drift (10 batches, and
+  10 small 300-row batches), a 0.5-std mean shift in an important and in an unimportant
+  column, swapped category proportions, and a slow trend (a column's mean moving 0.05 std
+  per batch over 10 batches). For each: how often the drifted column is flagged, how often
+  dataset drift (Evidently's rule: ≥ 50% of columns) is declared, how often halfcost's policy alerts
   (defaults: importance-weighted share ≥ 0.3, with a fixed set of model importances),
   and the false alarms on clean batches. Raw Evidently: ``Report([DataDriftPreset()])``.
 * **Speed** — a 1,000,000-row × 20-column batch against a same-size reference:
@@ -125,22 +125,36 @@ def detection(seeds: int) -> list[dict]:
     profile = build_profile(reference)
     policy = AlertPolicy()
     scenarios = [
-        ("no drift", None, [{}] * 10, 100),
-        ("mean +0.5 std, important num00", "num00", [{"shift_std": {"num00": 0.5}}] * seeds, 200),
-        ("mean +0.5 std, unimportant num07", "num07", [{"shift_std": {"num07": 0.5}}] * seeds, 300),
-        ("category mix swapped, cat0", "cat0", [{"swap": ("cat0",)}] * seeds, 400),
+        ("no drift", None, [{}] * 10, 100, BATCH_ROWS),
+        ("no drift, small batches (300 rows)", None, [{}] * 10, 600, 300),
+        (
+            "mean +0.5 std, important num00",
+            "num00",
+            [{"shift_std": {"num00": 0.5}}] * seeds,
+            200,
+            BATCH_ROWS,
+        ),
+        (
+            "mean +0.5 std, unimportant num07",
+            "num07",
+            [{"shift_std": {"num07": 0.5}}] * seeds,
+            300,
+            BATCH_ROWS,
+        ),
+        ("category mix swapped, cat0", "cat0", [{"swap": ("cat0",)}] * seeds, 400, BATCH_ROWS),
         (
             "slow trend num00, +0.05 std/batch",
             "num00",
             [{"shift_std": {"num00": 0.05 * (k + 1)}} for k in range(10)],
             500,
+            BATCH_ROWS,
         ),
     ]
     rows = []
-    for name, truth, batches, seed0 in scenarios:
+    for name, truth, batches, seed0, batch_rows in scenarios:
         ours, theirs = Tally(), Tally()
         for k, spec in enumerate(batches):
-            batch = make_table(BATCH_ROWS, seed=seed0 + k, **spec)
+            batch = make_table(batch_rows, seed=seed0 + k, **spec)
             result = check_drift(profile, batch)
             decision = policy.decide(
                 result, events=[], batch_rows=len(batch), importances=IMPORTANCES
