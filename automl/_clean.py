@@ -463,27 +463,12 @@ def clean_frame(
             continue
         _raise_if_errored(expectation, result)
         findings.extend(
-            _expectation_findings(index, expectation, result, frame, prepared, outcomes, now)
-        )
-
-    for column, outcome in outcomes.items():
-        column_policy = policy.for_column(column)
-        rows = np.flatnonzero(outcome.repaired)
-        if not len(rows) or column_policy.action == "ignore":
-            continue
-        if column_policy.action == "quarantine":
-            shown = _show(frame[column].iloc[rows])
-            reasons = np.array(
-                [f"{column}={v} needs a repair and the policy says quarantine" for v in shown],
-                dtype=object,
+            _expectation_findings(
+                index, expectation, result, frame, prepared, outcomes, now + FUTURE_SLACK
             )
-            findings.append(_Finding("repair_refused", column, rows, reasons))
-            continue
-        ledger.record_repairs(
-            column, rows, frame[column].iloc[rows], outcome.values.iloc[rows], outcome.how[rows]
         )
-        columns_report[column]["repaired_rows"] += len(rows)
 
+    findings.extend(_record_repairs(outcomes, policy, frame, ledger))
     duplicate_rows = _apply_findings(
         findings, ledger, output, policy, profiles, frame, columns_report, expectation_reports
     )
@@ -503,6 +488,34 @@ def clean_frame(
         validation_s=validation_s,
         seconds=time.perf_counter() - started,
     )
+
+
+def _record_repairs(
+    outcomes: dict[str, RepairOutcome],
+    policy: CleaningPolicy,
+    frame: pd.DataFrame,
+    ledger: _Ledger,
+) -> list[_Finding]:
+    """Log each repaired cell; where the policy forbids repairs, return findings instead."""
+    refused = []
+    for column, outcome in outcomes.items():
+        action = policy.for_column(column).action
+        rows = np.flatnonzero(outcome.repaired)
+        if not len(rows) or action == "ignore":
+            continue
+        if action == "quarantine":
+            shown = _show(frame[column].iloc[rows])
+            reasons = np.array(
+                [f"{column}={v} needs a repair and the policy says quarantine" for v in shown],
+                dtype=object,
+            )
+            refused.append(_Finding("repair_refused", column, rows, reasons))
+            continue
+        how = outcome.how[rows] if outcome.how is not None else "repaired"
+        ledger.record_repairs(
+            column, rows, frame[column].iloc[rows], outcome.values.iloc[rows], how
+        )
+    return refused
 
 
 def _raise_if_errored(expectation: Any, result: Any) -> None:
@@ -601,7 +614,6 @@ def _apply_findings(
     for column, rows in imputed.items():
         value = output[column].iloc[rows]
         ledger.record_repairs(column, rows, frame[column].iloc[rows], value, "imputed")
-        columns_report[column]["imputed_rows"] += len(rows)
     return duplicates
 
 
@@ -637,8 +649,7 @@ def _assemble(
         repairs = repairs[~held[repairs["row"].to_numpy()]].sort_values(["row", "column"])
         kept_repairs = repairs.to_dict(orient="records")
     for column, counts in columns_report.items():
-        counts["quarantined_rows"] = 0
-        if repairs is not None:
+        if repairs is not None:  # repairs of rows that ended up clean
             kept = repairs[repairs["column"] == column]
             counts["repaired_rows"] = int((kept["how"] != "imputed").sum())
             counts["imputed_rows"] = int((kept["how"] == "imputed").sum())

@@ -71,6 +71,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.reference is None and args.suite is None:
         raise BadInputError("give --reference REF (a clean sample) or --suite SUITE.json.")
+    if args.kind and args.suite:
+        raise BadInputError(
+            "--kind applies when learning a suite; with --suite, edit the suite's JSON instead."
+        )
     suffix = table_suffix(args.data)
     policy = CleaningPolicy.from_yaml(args.policy) if args.policy else CleaningPolicy()
     suite = load_suite(args.suite) if args.suite else None

@@ -85,6 +85,8 @@ def test_missing_file_exits_2_with_one_line(cli, files) -> None:
         (["data.csv"], "give --reference REF"),
         (["data.csv", "--reference", "ref.csv", "--policy", "bad.yaml"], "unknown action 'zap'"),
         (["data.csv", "--suite", "bad.yaml"], "bad.yaml: not valid JSON"),
+        (["data.csv", "--suite", "out/suite.json", "--kind", "age=text"], "edit the suite"),
+        (["data.csv", "--reference", "ref.csv", "--kind", "age"], "write it as COLUMN=KIND"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(files, capsys, monkeypatch, args, message) -> None:
