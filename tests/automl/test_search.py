@@ -58,7 +58,7 @@ def test_binary_search_meets_target_with_cheapest_feasible_on_front(churn_search
     front_keys = {(p["family"], p["trial"]) for p in report["pareto"]}
     cheapest_met = min(feasible, key=lambda f: f["latency_ms_per_1k"])
     assert (cheapest_met["family"], cheapest_met["trial"]) in front_keys
-    assert report["n_trials"] >= 3
+    assert report["n_trials"] == len(report["trials"]) >= 1
     assert report["kind"] == "search" and report["task"] == "classification"
 
 
