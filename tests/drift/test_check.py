@@ -166,3 +166,28 @@ def test_target_absent_from_batch_is_skipped(monitor_frame):
     profile = build_profile(reference, target="churned")
     result = check_drift(profile, monitor_frame(1500, seed=2).drop(columns=["churned"]))
     assert "churned" in result.skipped and "churned" not in result.columns
+
+
+def test_edge_columns_agree_with_evidently():
+    rng = np.random.default_rng(3)
+
+    def frame(n_rows: int, shift: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "with_inf": np.where(
+                    rng.random(n_rows) < 0.01, np.inf, rng.exponential(1 + shift, n_rows)
+                ),
+                "mostly_missing": np.where(
+                    rng.random(n_rows) < 0.5, np.nan, rng.normal(shift, 1, n_rows)
+                ),
+                "ints_9_or_14": rng.integers(0, 9 if shift == 0 else 14, n_rows),  # type flips
+                "pandas_category": pd.Categorical(rng.choice(["x", "y", "z"], n_rows)),
+            }
+        )
+
+    # 1,900 reference rows, but only ~950 values in `mostly_missing`: a p-value test there
+    reference, current = frame(1900, 0.0), frame(1200, 0.3)
+    result = check_drift(reference, current)
+    assert_same_as_evidently(result, raw_evidently(reference, current))
+    assert result.to_dict()["column_details"]["mostly_missing"]["method_id"] == "ks"
+    assert result.to_dict()["column_details"]["ints_9_or_14"]["type"] == "numerical"
