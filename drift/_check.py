@@ -260,9 +260,22 @@ def _validate_arguments(drift_share: float, sample_rows: int | None) -> None:
 def _columns_to_check(
     reference: ReferenceProfile, current: pd.DataFrame, columns: list[str] | None
 ) -> tuple[list[str], dict[str, str]]:
-    """Shared columns in reference order; a clear error when the batch's columns differ."""
+    """Columns to check, in reference order; a clear error when the batch's columns differ.
+
+    With ``columns`` given, only those must be in both tables; otherwise the batch must
+    have exactly the reference's columns (its target may be absent: no labels yet).
+    """
     current_names = [str(c) for c in current.columns if not str(c).startswith(RESERVED_PREFIX)]
     reference_names = reference.column_names
+    if columns is not None:
+        unknown = [c for c in columns if c not in reference_names or c not in current_names]
+        if unknown:
+            shared = [c for c in reference_names if c in current_names]
+            raise BadInputError(
+                f"cannot check column(s) {', '.join(map(str, unknown))}: not in both tables; "
+                f"choose from {', '.join(shared)}."
+            )
+        return [c for c in reference_names if c in columns], {}
     skipped: dict[str, str] = {}
     missing = [c for c in reference_names if c not in current_names]
     if reference.target in missing:
@@ -279,16 +292,7 @@ def _columns_to_check(
             f"the batch's columns differ from the reference's ({'; '.join(parts)}); "
             "give a batch with the reference's columns, or rebuild the reference profile."
         )
-    names = [c for c in reference_names if c in current_names]
-    if columns is not None:
-        unknown = [c for c in columns if c not in names]
-        if unknown:
-            raise BadInputError(
-                f"cannot check columns {', '.join(unknown)}: not in both tables; "
-                f"choose from {', '.join(names)}."
-            )
-        names = [c for c in names if c in columns]
-    return names, skipped
+    return [c for c in reference_names if c in current_names], skipped
 
 
 def _check_column(

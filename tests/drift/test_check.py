@@ -141,6 +141,10 @@ def test_different_columns_are_named(monitor_frame):
     current = monitor_frame(500, seed=2).drop(columns=["plan"]).assign(extra=1)
     with pytest.raises(BadInputError, match=r"missing plan; unexpected extra"):
         check_drift(reference, current)
+    only = check_drift(reference, current, columns=["spend", "region"])
+    assert list(only.columns) == ["spend", "region"]
+    with pytest.raises(BadInputError, match=r"cannot check column\(s\) plan: not in both"):
+        check_drift(reference, current, columns=["spend", "plan"])
 
 
 def test_empty_batch_and_bad_arguments(monitor_frame):
