@@ -50,7 +50,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the row samples")
     parser.add_argument(
-        "--columns", nargs="+", metavar="COL", help="check only these columns (default: all)"
+        "--columns", nargs="+", metavar="COL", help="check only these columns (others may differ)"
     )
     parser.add_argument("--no-html", action="store_true", help="skip drift.html (faster)")
 
