@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from halfcost.automl import CleaningPolicy, clean_frame, learn_suite, load_suite, save_suite
 from halfcost.automl._clean_inject import inject_errors
+from halfcost.automl._clean_repair import ColumnRepair, RepairOutcome
 from halfcost.automl._clean_report import write_clean_outputs
 
 from halfcost.demo_data import make_customers
@@ -261,3 +262,37 @@ def test_outputs_are_written_and_read_back(suite, cleaned, dirty, tmp_path) -> N
     assert "plan=null is missing" in page and "identifier" in page
     assert load_suite(paths["suite"]).to_json_dict() == suite.to_json_dict()
     json.loads(to_json(cleaned.report))
+
+
+class _PercentText(ColumnRepair):
+    """A custom repair: '12%' -> 12.0 (the extension point, as a user would write one)."""
+
+    def applies(self, profile: dict) -> bool:
+        return profile.get("kind") == "numeric"
+
+    def repair(self, raw, profile, policy, known) -> RepairOutcome:
+        text = raw.astype(str)
+        values = pd.to_numeric(text.str.rstrip("%"), errors="coerce")
+        return RepairOutcome(
+            values=values,
+            repaired=text.str.endswith("%").to_numpy() & values.notna().to_numpy(),
+            unparseable=(raw.notna() & values.isna()).to_numpy(),
+            how=pd.Series("percent sign", index=raw.index),
+            problem="is not a percentage",
+        )
+
+
+def test_custom_repairs_plug_in() -> None:
+    suite = gx.ExpectationSuite(
+        name="rates",
+        expectations=[gxe.ExpectColumnValuesToBeBetween(column="rate", min_value=0, max_value=100)],
+        meta={"halfcost": {"columns": {"rate": {"kind": "numeric"}}}},
+    )
+    frame = pd.DataFrame({"rate": ["12%", "50", "abc", "300"]})
+    result = clean_frame(frame, suite, repairs=[_PercentText()], now=NOW)
+    assert result.clean["rate"].tolist() == [12.0, 50.0]
+    assert _reason(result, 2) == "rate='abc' is not a percentage (unparseable)"
+    assert "rate=300.0 is outside [0.0, 100.0]" in _reason(result, 3)
+    assert result.report["repairs"] == [
+        {"row": 0, "column": "rate", "from": "'12%'", "to": "12.0", "how": "percent sign"}
+    ]
