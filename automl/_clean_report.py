@@ -101,6 +101,10 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _shown(total: int) -> str:
+    return f"all {total}" if total <= HTML_ROWS else f"first {HTML_ROWS} of {total}"
+
+
 def render_html(report: dict[str, Any], result: CleanResult) -> str:
     """A readable data-quality page: counts, classification, failed checks, examples."""
     summary = _table(
@@ -176,7 +180,7 @@ Every input row is either in the clean file or in the quarantine file, never bot
 {summary}
 <h2>Columns: classification and outcome</h2>{columns}
 <h2>Checks</h2>{checks}
-<h2>Repairs (first {HTML_ROWS} of {len(report["repairs"])})</h2>{repairs}
-<h2>Quarantined rows (first {HTML_ROWS} of {report["rows_quarantined"]})</h2>{quarantined}
+<h2>Repairs ({_shown(len(report["repairs"]))})</h2>{repairs}
+<h2>Quarantined rows ({_shown(report["rows_quarantined"])})</h2>{quarantined}
 </body></html>
 """
