@@ -13,62 +13,34 @@ def _ok(result) -> str:
     return result.stdout
 
 
+def _run(cli, command: str, *extra: str) -> str:
+    return _ok(cli([*command.split(), *extra]))
+
+
 def test_round_trip(cli, db_url, tmp_path):
     db = ["--db", db_url]
-    assert "schema 0001_initial" in _ok(cli(["registry", "init", *db]))
-    _ok(
-        cli(
-            [
-                "registry",
-                "add",
-                "project",
-                "churn",
-                "--team",
-                "Marketing",
-                "--value-per-month",
-                "900",
-                *db,
-            ]
-        )
-    )
-    _ok(cli(["registry", "add", "value", "--project", "churn", "--month", "2026-03", *db]))
-    _ok(
-        cli(
-            [
-                "registry",
-                "add",
-                "cost",
-                "--project",
-                "churn",
-                "--date",
-                "2026-03-04",
-                "--category",
-                "people",
-                "--amount",
-                "600",
-                *db,
-            ]
-        )
+    assert "schema 0001_initial" in _run(cli, "registry init", *db)
+    _run(cli, "registry add project churn --team Marketing --value-per-month 900", *db)
+    _run(cli, "registry add value --project churn --month 2026-03", *db)
+    _run(
+        cli,
+        "registry add cost --project churn --date 2026-03-04 --category people",
+        "--amount",
+        "600",
+        *db,
     )
     clean = tmp_path / "run" / "clean" / "report.json"
     clean.parent.mkdir(parents=True)
-    clean.write_text(
-        json.dumps(
-            {
-                "kind": "clean",
-                "created_at": "2026-03-05T00:00:00+00:00",
-                "rows_in": 50,
-                "rows_repaired": 3,
-                "rows_quarantined": 2,
-            }
-        )
-    )
-    first = json.loads(
-        _ok(cli(["registry", "ingest", str(tmp_path / "run"), "--project", "churn", "--json", *db]))
-    )
-    again = json.loads(
-        _ok(cli(["registry", "ingest", str(clean), "--project", "churn", "--json", *db]))
-    )
+    report = {
+        "kind": "clean",
+        "created_at": "2026-03-05T00:00:00+00:00",
+        "rows_in": 50,
+        "rows_repaired": 3,
+        "rows_quarantined": 2,
+    }
+    clean.write_text(json.dumps(report))
+    first = json.loads(_run(cli, "registry ingest --project churn --json", str(clean.parent), *db))
+    again = json.loads(_run(cli, "registry ingest --project churn --json", str(clean), *db))
     assert (first["added"], again["added"], again["files_skipped"]) == (1, 0, 1)
     bill = tmp_path / "bill.csv"
     bill.write_text(
@@ -76,16 +48,18 @@ def test_round_trip(cli, db_url, tmp_path):
         '100,2026-03-09T00:00:00Z,"{""project"": ""churn"", ""category"": ""compute""}"\n'
         "25.5,2026-03-09T00:00:00Z,\n"
     )
-    imported = _ok(cli(["registry", "import-costs", str(bill), *db]))
+    imported = _run(cli, "registry import-costs", str(bill), *db)
     assert "2 cost rows" in imported and "1 unallocated (25.50 USD)" in imported
-    report = json.loads(_ok(cli(["registry", "report", "--json", *db])))
-    (project,) = report["projects"]
+    # --db may also come before the sub-command
+    totals = json.loads(_run(cli, "registry", *db, "report", "--json"))
+    (project,) = totals["projects"]
     assert D(project["spend"]) == D("700") and D(project["value"]) == D("900")
     assert D(project["roi"]) == D(200) / D(700) and project["payback_months"] == 1
-    assert D(report["totals"]["spend"]) == D("725.5")
-    assert D(report["savings_by_lever"]["less_cleaning"]) == D("0.5")  # 5 rows × 0.10
-    table = _ok(cli(["registry", "report", *db]))
-    assert "churn" in table and "28.6%" in table and "unallocated 25.50" in table
+    assert D(totals["totals"]["spend"]) == D("725.5")
+    assert D(totals["savings_by_lever"]["less_cleaning"]) == D("0.5")  # 5 rows × 0.10
+    if db_url.startswith("sqlite"):  # the people's table (the same code on both backends)
+        table = _run(cli, "registry report", *db)
+        assert "churn" in table and "28.6%" in table and "unallocated 25.50" in table
 
 
 def test_dead_database_is_one_line_and_exit_2(cli):
