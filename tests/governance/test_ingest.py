@@ -238,3 +238,12 @@ def test_a_new_project_needs_a_team_and_an_existing_one_keeps_its_team(engine, r
 def test_missing_path_is_bad_input(engine, tmp_path):
     with pytest.raises(BadInputError, match="no such file or folder"):
         ingest_into(engine, tmp_path / "nope", project="churn", team="T")
+
+
+def test_demo_registry_is_seeded_once_and_holds_the_real_runs(db_url, run_folder):
+    from halfcost.governance import fill_demo_registry
+
+    first = fill_demo_registry(db_url, runs=[(run_folder, "demo-churn", "Demo")], seed=1)
+    assert first["seeded"]["projects"] == 12 and first["ingested"][0]["files_added"] == 6
+    again = fill_demo_registry(db_url, runs=[(run_folder, "demo-churn", "Demo")], seed=1)
+    assert again["seeded"] is None and again["ingested"][0]["added"] == 0
