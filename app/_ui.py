@@ -9,7 +9,6 @@ the registry is empty or unreachable.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from halfcost.governance import Filters
     from sqlalchemy import Engine
 
-DEFAULT_DB_URL = "sqlite:///halfcost-registry.db"
 CACHE_TTL_S = 30
 TEAMS_KEY = "halfcost_teams"
 DATES_KEY = "halfcost_dates"
@@ -90,7 +88,9 @@ def database_url(argv: Sequence[str] | None = None) -> str:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--db", default=None)
     known, _ = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
-    return known.db or os.environ.get("HALFCOST_DB") or DEFAULT_DB_URL
+    from halfcost.governance import resolve_url
+
+    return resolve_url(known.db)
 
 
 def redact_url(url: str) -> str:

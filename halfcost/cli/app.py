@@ -127,7 +127,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise BadInputError(f"--port must be in 1..65535, but got {args.port}")
-    db_url = args.db or os.environ.get("HALFCOST_DB") or "sqlite:///halfcost-registry.db"
+    from halfcost.governance import resolve_url
+
+    db_url = resolve_url(args.db)
     secrets = Path(args.secrets).expanduser().resolve() if args.secrets else None
     if secrets is not None and not secrets.is_file():
         raise BadInputError(f"--secrets {args.secrets}: no such file; pass a secrets.toml")
