@@ -6,8 +6,8 @@ Money columns hold :class:`~decimal.Decimal` values (exact, not rounded); a figu
 undefined (ROI without spend, payback not reached yet) is ``None``.
 
 Filters mean:
-- ``teams``: costs booked to those teams (unallocated costs are left out), value and
-  savings of their projects, datasets they own or use, uses and reuses by them.
+- ``teams``: costs booked to those teams (costs tagged with no team are left out), value
+  and savings of their projects, datasets they own or use, uses and reuses by them.
 - ``start``/``end`` (inclusive dates): costs by day, value by month (a month counts when
   its first day is in the range's months), events and uses by time.
 """
@@ -67,14 +67,15 @@ class Overview:
     """Totals for the Overview page.
 
     Attributes:
-        spend: all costs in the filters (unallocated ones included when no team is selected).
+        spend: all costs in the filters (with a team filter, only costs booked to those teams).
         value: all value entries in the filters.
         roi: ``(value − spend) / spend``; None without spend.
         savings_by_lever: money saved by each lever (``cheaper_models``, ``dataset_reuse``,
             ``fewer_labels``, ``less_cleaning``).
         monthly: one row per month: ``month`` (``YYYY-MM``), ``spend``, ``value``, ``roi``,
             ``savings``.
-        unallocated_spend: the part of ``spend`` booked to no project.
+        unallocated_spend: the part of ``spend`` booked to no project (spend minus the sum
+            of the projects table's spend).
     """
 
     spend: Decimal
@@ -238,10 +239,11 @@ def _monthly_value(engine: Engine, filters: Filters) -> dict[str, Decimal]:
 
 
 def _unallocated_spend(engine: Engine, filters: Filters) -> Decimal:
-    if filters.teams is not None:
-        return ZERO
+    """Costs booked to no project (with a team filter: those tagged with a selected team)."""
     stmt = select(_money_sum(CostEntry.amount)).where(CostEntry.project_id.is_(None))
     stmt = _filter_dates(stmt, CostEntry.incurred_on, filters)
+    if filters.teams is not None:
+        stmt = stmt.where(CostEntry.team_id.in_(_team_ids(filters)))
     return _rows(engine, stmt)[0][0]
 
 

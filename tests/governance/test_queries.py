@@ -114,16 +114,19 @@ def _fill(engine, tmp_path: Path) -> None:
     (run / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in (event, alert, check)))
     ingest_into(engine, run.parent, project="pb")
     bill = tmp_path / "bill.csv"
-    bill.write_text("EffectiveCost,ChargePeriodStart,Tags\n70,2026-02-01T00:00:00Z,{}\n")
+    bill.write_text(
+        "EffectiveCost,ChargePeriodStart,Tags\n70,2026-02-01T00:00:00Z,{}\n"
+        '9,2026-02-02T00:00:00Z,"{""team"": ""A""}"\n'  # A's, but no project
+    )
     import_costs_into(engine, bill)
 
 
 def test_overview_totals_and_levers(small):
     view = overview(small, Filters())
-    assert view.spend == D("1370")  # 800 + 300 + 200 + 70 unallocated
-    assert view.unallocated_spend == D("70")
+    assert view.spend == D("1379")  # 800 + 300 + 200 + 70 + 9 unallocated
+    assert view.unallocated_spend == D("79")
     assert view.value == D("2000")  # 500 + 1000 + 500
-    assert view.roi == D(630) / D(1370)
+    assert view.roi == D(621) / D(1379)
     assert view.savings_by_lever == {
         "cheaper_models": D("0.05"),  # (1.5 − 0.5) per 1M × 50,000 predictions in February
         "dataset_reuse": D("150"),
@@ -131,21 +134,19 @@ def test_overview_totals_and_levers(small):
         "less_cleaning": D("0"),
     }
     monthly = view.monthly.set_index("month")
-    assert monthly.loc["2026-01", "spend"] == D("800") and monthly.loc["2026-01", "value"] == D(
-        "500"
-    )
-    assert monthly.loc["2026-02", "spend"] == D("570") and monthly.loc["2026-02", "value"] == D(
-        "1500"
-    )
+    assert (monthly.loc["2026-01", "spend"], monthly.loc["2026-01", "value"]) == (800, 500)
+    assert (monthly.loc["2026-02", "spend"], monthly.loc["2026-02", "value"]) == (579, 1500)
     assert monthly.loc["2026-01", "roi"] == D("-0.375")
 
 
 def test_team_and_date_filters(small):
     only_a = overview(small, Filters(teams=("A",)))
-    assert (only_a.spend, only_a.value, only_a.unallocated_spend) == (D("1100"), D("1500"), 0)
+    assert (only_a.spend, only_a.value, only_a.unallocated_spend) == (D("1109"), D("1500"), D(9))
+    only_b = overview(small, Filters(teams=("B",)))
+    assert (only_b.spend, only_b.unallocated_spend) == (D("200"), 0)
     assert only_a.savings_by_lever["dataset_reuse"] == 0  # the reuse was B's saving
     february = overview(small, Filters(start=date(2026, 2, 1), end=date(2026, 2, 28)))
-    assert (february.spend, february.value) == (D("570"), D("1500"))
+    assert (february.spend, february.value) == (D("579"), D("1500"))
     with pytest.raises(BadInputError, match="starts after it ends"):
         Filters(start=date(2026, 3, 1), end=date(2026, 2, 1))
 
