@@ -7,6 +7,7 @@ import streamlit as st
 from halfcost.app import _shell, _ui
 
 TOP_N = 20
+MONEY = ["avoided_cost", "collect_cost", "label_cost"]
 
 ctx = _shell.page_context()
 st.title("Datasets & reuse")
@@ -30,23 +31,25 @@ if reuse.empty:
     st.stop()
 
 st.subheader(f"Most reused datasets (top {TOP_N} by cost avoided)")
-top = _ui.for_display(reuse).nlargest(TOP_N, "avoided_cost")
+shown = _ui.for_display(reuse)
+top = shown.loc[shown["avoided_cost"] > 0].nlargest(TOP_N, "avoided_cost")
+top["label"] = top["dataset"] + " @" + top["version"].astype(str).str[:7]  # one bar a version
 figure = px.bar(
     top,
     x="avoided_cost",
-    y="dataset",
+    y="label",
     color="owner_team",
     orientation="h",
     hover_data=["version", "reuse_count", "teams_using"],
-    labels={"avoided_cost": "Cost avoided ($)", "dataset": ""},
+    labels={"avoided_cost": "Cost avoided ($)", "label": ""},
 )
 figure.update_layout(height=420, margin={"t": 10, "b": 10}, yaxis={"autorange": "reversed"})
 st.plotly_chart(figure, width="stretch")
-_ui.table(reuse, name="datasets_reuse", money_columns=["avoided_cost"])
+_ui.table(reuse, name="datasets_reuse", money_columns=MONEY)
 
 st.subheader("Datasets nobody reuses")
 st.caption("Candidates to advertise to other teams before they buy or label the same data.")
-_ui.table(unused, name="datasets_not_reused")
+_ui.table(unused, name="datasets_not_reused", money_columns=MONEY)
 
 st.subheader("Which teams use which datasets")
 usage = _ui.query(ctx, "dataset_usage")
