@@ -207,6 +207,7 @@ class _Context:
     session: Any
     project: Project
     review_cost_per_row: Decimal
+    pointer: tuple[datetime, str] | None = None
 
     @property
     def team_id(self) -> int:
@@ -515,8 +516,6 @@ def _ingest_events(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str
         moment = _time(event.get("time"), where)
         ctx.session.add(_event_row(ctx, event, moment))
         records += 1
-        if kind == "promotion":
-            _promote(ctx, event.get("challenger") or event.get("champion"), moment)
     return "events", records
 
 
@@ -545,21 +544,58 @@ def _event_row(ctx: _Context, event: dict[str, Any], moment: datetime) -> DriftE
     )
 
 
-def _promote(ctx: _Context, version: Any, moment: datetime) -> None:
-    """Make ``version`` the project's champion (the previous one is retired), if it is known."""
-    if not version:
-        return
-    ctx.session.flush()
-    model = ctx.session.scalar(
-        select(Model).where(Model.project_id == ctx.project.id, Model.version == str(version))
+def _promotions(ctx: _Context) -> list[tuple[datetime, str]]:
+    """(time, promoted version) of the project's promotions, oldest first."""
+    rows = ctx.session.execute(
+        select(DriftEvent.time, DriftEvent.challenger, DriftEvent.champion)
+        .where(DriftEvent.project_id == ctx.project.id, DriftEvent.kind == "promotion")
+        .order_by(DriftEvent.time)
     )
-    if model is None or model.status == "champion":
-        return
-    for old in ctx.session.scalars(
-        select(Model).where(Model.project_id == ctx.project.id, Model.status == "champion")
-    ):
-        old.status, old.retired_at = "retired", moment
-    model.status, model.promoted_at, model.retired_at = "champion", moment, None
+    found = [(moment, challenger or champion) for moment, challenger, champion in rows]
+    if ctx.pointer is not None:
+        found.append(ctx.pointer)
+        found.sort(key=lambda item: item[0])
+    return [(moment, str(version)) for moment, version in found if version]
+
+
+def reconcile_statuses(ctx: _Context) -> None:
+    """Set champion/retired statuses from the promotions, whatever order files came in.
+
+    Each promoted model is champion from its (last) promotion until the next promotion of
+    another version, then retired. Only models whose status or times differ are updated
+    (so the audit log records real changes only).
+    """
+    ctx.session.flush()
+    promotions = _promotions(ctx)
+    models = {
+        m.version: m
+        for m in ctx.session.scalars(select(Model).where(Model.project_id == ctx.project.id))
+    }
+    wanted: dict[str, tuple[datetime, datetime | None]] = {}
+    for index, (moment, version) in enumerate(promotions):
+        later = [t for t, v in promotions[index + 1 :] if v != version]
+        wanted[version] = (moment, later[0] if later else None)
+    for version, (promoted_at, retired_at) in wanted.items():
+        model = models.get(version)
+        if model is None:
+            continue
+        status = "champion" if retired_at is None else "retired"
+        if (model.status, model.promoted_at, model.retired_at) != (status, promoted_at, retired_at):
+            model.status, model.promoted_at, model.retired_at = status, promoted_at, retired_at
+
+
+def _adopt_version(ctx: _Context, path: Path, sha: str) -> int:
+    """A report seen before under a hash name, now in a ``vNNNN`` folder, takes that name."""
+    version = _model_version(path, sha)
+    if version.startswith("s-"):
+        return 0
+    model = ctx.session.scalar(
+        select(Model).where(Model.identity == sha, Model.project_id == ctx.project.id)
+    )
+    if model is None or model.version == version:
+        return 0
+    model.version = version
+    return 1
 
 
 def _ingest_pointer(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
@@ -568,7 +604,7 @@ def _ingest_pointer(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[st
     if not version:
         raise BadInputError(f"{path}: the champion pointer names no version")
     moment = _time(data.get("promoted_at") or utc_now(), str(path))
-    _promote(ctx, version, moment)
+    ctx.pointer = (moment, str(version))
     return "champion", 1
 
 
@@ -616,7 +652,8 @@ def _ingest_file(ctx: _Context, path: Path) -> dict[str, Any]:
     sha = hashlib.sha256(raw).hexdigest()
     entry = {"path": str(path), "sha256": sha}
     if ctx.session.scalar(select(IngestedFile.id).where(IngestedFile.sha256 == sha)):
-        return {**entry, "kind": None, "status": "already ingested", "records": 0}
+        renamed = _adopt_version(ctx, path, sha) if path.name == "report.json" else 0
+        return {**entry, "kind": None, "status": "already ingested", "records": renamed}
     if path.name == "events.jsonl":
         kind, records = _ingest_events(ctx, path, raw, sha)
     elif path.name == "dvc.lock" or path.suffix == ".dvc":
@@ -650,6 +687,7 @@ def ingest_into(
         ctx = _Context(session, ensure_project(session, project, team), review_cost_per_row_usd)
         for file in files:
             result.files.append(_ingest_file(ctx, file))
+        reconcile_statuses(ctx)
     return result
 
 

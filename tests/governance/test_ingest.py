@@ -247,3 +247,41 @@ def test_demo_registry_is_seeded_once_and_holds_the_real_runs(db_url, run_folder
     assert first["seeded"]["projects"] == 12 and first["ingested"][0]["files_added"] == 6
     again = fill_demo_registry(db_url, runs=[(run_folder, "demo-churn", "Demo")], seed=1)
     assert again["seeded"] is None and again["ingested"][0]["added"] == 0
+
+
+def test_statuses_follow_promotions_across_ingests(engine, tmp_path):
+    folder = tmp_path / "project"
+    data = _write(folder / "customers.csv", "a,b\n1,2\n")
+    report_a = json.dumps(_search_report(data, chosen_cost=0.4))
+    _write(folder / "models" / "challenger" / "report.json", report_a)
+    ingest_into(engine, folder, project="churn", team="Marketing")
+    with engine.connect() as connection:
+        (version,) = connection.execute(select(Model.version)).scalars()
+    assert version.startswith("s-")  # not promoted yet: named by its hash
+
+    _write(folder / ".halfcost" / "champions" / "v0001" / "report.json", report_a)
+    log = folder / ".halfcost" / "events.jsonl"
+    first = _event(
+        "p1", "promotion", champion="v0001", challenger="v0001", time="2026-03-06T00:00:00+00:00"
+    )
+    _write(log, json.dumps(first) + "\n")
+    ingest_into(engine, folder, project="churn")
+    report_b = json.dumps(_search_report(data, chosen_cost=0.3) | {"seed": 2})
+    _write(folder / ".halfcost" / "champions" / "v0002" / "report.json", report_b)
+    second = _event(
+        "p2", "promotion", champion="v0002", challenger="v0002", time="2026-04-01T00:00:00+00:00"
+    )
+    _write(log, json.dumps(first) + "\n" + json.dumps(second) + "\n")
+    ingest_into(engine, folder, project="churn")
+
+    def statuses():
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(Model.version, Model.status, Model.retired_at).order_by(Model.version)
+            )
+            return [(v, s, r and r.date().isoformat()) for v, s, r in rows]
+
+    assert statuses() == [("v0001", "retired", "2026-04-01"), ("v0002", "champion", None)]
+    audit = _count(engine, AuditEntry)
+    ingest_into(engine, folder, project="churn")  # nothing new: no change, no audit row
+    assert _count(engine, AuditEntry) == audit and len(statuses()) == 2
