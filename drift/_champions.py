@@ -50,13 +50,14 @@ def compare(
 ) -> Verdict:
     """Decide whether a challenger replaces the champion (all metrics: greater is better).
 
-    The challenger must meet ``min_score`` on the held-out data and be worse than the
-    champion by at most ``margin`` on the same held-out data, and on the held-out rows
-    of the new labelled batch when those were scored. With no champion yet, meeting the
-    target is enough.
+    The challenger must meet ``min_score`` as the search defines it (in cross-validation,
+    ``challenger_cv``) and come within ``margin`` of it on the held-out data, and it must
+    be worse than the champion by at most ``margin`` on the same held-out data, and on
+    the held-out rows of the new labelled batch when those were scored. With no champion
+    yet, meeting the target is enough.
 
     Args:
-        scores: ``challenger_holdout`` (required), ``champion_holdout``,
+        scores: ``challenger_holdout`` (required), ``challenger_cv``, ``champion_holdout``,
             ``challenger_batch``, ``champion_batch`` (None or missing when not scored).
         metric: the metric's name, for the reason.
         min_score: the target (``search.min_score``).
@@ -69,11 +70,19 @@ def compare(
         return Verdict(
             False, "the challenger has no held-out score; the retrain is incomplete.", kept
         )
-    if challenger < min_score:
+    cv = scores.get("challenger_cv")
+    if cv is not None and cv < min_score:
+        return Verdict(
+            False,
+            f"challenger {metric} {cv:.4f} in cross-validation is below the target "
+            f"{min_score:.4f}.",
+            kept,
+        )
+    if challenger < min_score - margin:
         return Verdict(
             False,
             f"challenger {metric} {challenger:.4f} on held-out data is below the target "
-            f"{min_score:.4f}.",
+            f"{min_score:.4f} by more than the margin {margin:g}.",
             kept,
         )
     champion = scores.get("champion_holdout")

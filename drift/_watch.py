@@ -365,6 +365,7 @@ def challenge(
     if not challenger_model.exists():
         raise BadInputError(f"{challenger_model} is missing; the search stage wrote no challenger.")
     scores = {
+        "challenger_cv": _challenger_summary(project).get("cv_score"),
         "challenger_holdout": _score(challenger_model, holdout, target, metric),
         "challenger_batch": _score(challenger_model, batch_holdout, target, metric),
     }
@@ -468,12 +469,23 @@ def _retrain_and_promote(
             },
         )
         return "retrain_failed", why, {}, outcome.seconds
-    verdict, champion = challenge(project, batch_holdout=batch_holdout)
+    try:
+        verdict, champion = challenge(project, batch_holdout=batch_holdout)
+    except HalfcostError as exc:  # e.g. a challenger that cannot score the held-out rows
+        if name is not None:
+            set_aside_batch(project, name)
+        why = f"the challenger could not be compared with the champion: {exc}"
+        record(
+            "retrain_failed",
+            decision="champion_kept",
+            reason=why,
+            details={**_aside_details(project, name), "log": str(outcome.log_path)},
+        )
+        return "retrain_failed", why, {}, outcome.seconds
     record(
         "retrain",
         decision="challenger_ready",
         reason=f"`dvc repro` finished in {outcome.seconds:.1f} s.",
-        challenger="challenger",
         scores=verdict.scores,
         details={
             "log": str(outcome.log_path),
@@ -510,9 +522,8 @@ def _retrain_and_promote(
         notify=True,
         decision="champion_kept",
         reason=why,
-        challenger="challenger",
         scores=verdict.scores,
-        details=_aside_details(project, name),
+        details={**_aside_details(project, name), "challenger_model": _challenger_summary(project)},
     )
     return "refused", why, verdict.scores, outcome.seconds
 
@@ -596,6 +607,7 @@ def watch_batch(
     wait_s: float = 0.0,
     sinks: Sequence[Any] | None = None,
     now: datetime | None = None,
+    report_dir: str | os.PathLike[str] | None = None,
 ) -> WatchResult:
     """Check ``batch`` for drift and, when the alert policy says so, retrain and promote.
 
@@ -610,6 +622,7 @@ def watch_batch(
             promotions and refusals. Default: none here (the CLI adds a PrintSink and
             the params' webhook).
         now: the time the policy uses for cooldowns (default: now, UTC).
+        report_dir: also save the drift check there (``drift.json`` + ``drift.html``).
 
     Raises:
         BadInputError: unreadable batch or labels, or a project without a pipeline.
@@ -629,7 +642,9 @@ def watch_batch(
     with project_lock(proj, wait_s=wait_s):
         record = _Recorder(proj, str(batch_path), len(frame), sinks)
         champion = ensure_champion(proj, record)
-        return _watch_locked(proj, record, frame, batch_path, champion, force=force, now=now)
+        return _watch_locked(
+            proj, record, frame, batch_path, champion, force=force, now=now, report_dir=report_dir
+        )
 
 
 def _watch_locked(
@@ -641,6 +656,7 @@ def _watch_locked(
     *,
     force: bool,
     now: datetime | None,
+    report_dir: str | os.PathLike[str] | None = None,
 ) -> WatchResult:
     from halfcost.drift import AlertPolicy, check_drift, load_profile
     from halfcost.drift._champions import ChampionStore
@@ -662,6 +678,8 @@ def _watch_locked(
 
     importances = getattr(load_model(store.model_dir(champion)), "feature_importances_", None)
     drift_dict = drift.to_dict()
+    if report_dir is not None:
+        drift.save(report_dir)
     policy = AlertPolicy.from_params(monitor)
     decision = policy.decide(
         drift,

@@ -52,6 +52,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="wait this long for another watch on the project (default: exit at once)",
     )
+    parser.add_argument(
+        "--out", metavar="DIR", help="also save the drift check here (drift.json, drift.html)"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         wait_s=args.wait,
         sinks=sinks,
+        report_dir=args.out,
     )
     if args.json:
         print(to_json(result.to_dict()))

@@ -43,7 +43,7 @@ def trained(tmp_path_factory) -> Path:
     """A demo project with its first champion (v0001), trained by real `dvc repro`."""
     root = tmp_path_factory.mktemp("base") / "project"
     init_project(root, demo=True, budget_s=BUDGET_S, min_score=MIN_SCORE, commit=True)
-    _edit_params(root, data={"demo_rows": 2000})
+    _edit_params(root, data={"demo_rows": 2000}, promotion={"margin": 0.02})
     assert train_first_champion(root) == "v0001"
     return root
 
@@ -93,15 +93,20 @@ def test_first_champion_records_the_data_version(trained):
 
 
 @pytest.mark.slow  # uses the trained project (one real `dvc repro`)
-def test_no_drift_batch_does_not_retrain(project, batches):
+def test_no_drift_batch_does_not_retrain(project, batches, tmp_path):
     before = (project / ".halfcost" / "champion.json").read_bytes()
-    result = watch_batch(batches["normal_unlabelled"], project=project)
+    result = watch_batch(
+        batches["normal_unlabelled"], project=project, report_dir=tmp_path / "check"
+    )
     assert result.outcome == "no_alert"
     assert not result.retrained
     assert [e["kind"] for e in result.events] == ["check"]
     assert result.events[0]["decision"] == "no_drift"
     assert (project / ".halfcost" / "champion.json").read_bytes() == before
     assert _batch_data_files(project) == []
+    saved = json.loads((tmp_path / "check" / "drift.json").read_text())
+    assert saved["share_drifted"] == result.drift["share_drifted"]
+    assert (tmp_path / "check" / "drift.html").is_file()
 
 
 @pytest.mark.slow  # uses the trained project (one real `dvc repro`)
