@@ -635,7 +635,7 @@ class CheapestModelSearch:
         base_train_s = _quiet_fit(base_model, split.x_dev, split.y_dev)
         base_holdout = self._score(base_model, split.x_hold, split.y_hold)
         models = [m for _, m, _, _ in fitted] + [base_model]
-        sizes = [model_size_bytes(m) for m in models]
+        sizes = [model_size_bytes(m, exact=False) for m in models]  # one method for all
         best = [math.inf] * len(models)
         single = [math.inf] * len(models)
         # timing effort scales with the budget: a quick search gets quick measurements

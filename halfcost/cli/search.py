@@ -134,8 +134,12 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     search.fit(frame.drop(columns=[args.target]), frame[args.target])
-    report = {**search.report_, "data": data_info(args.data, len(frame))}
-    save_model(search.best_model_, out / "model")
+    folder = save_model(search.best_model_, out / "model")
+    report = {
+        **search.report_,
+        "data": data_info(args.data, len(frame)),
+        "model_folder_bytes": sum(p.stat().st_size for p in folder.iterdir() if p.is_file()),
+    }
     _, html_path = write_report(report, out)
     chosen, savings = report["chosen"], report["savings"]
     summary = (

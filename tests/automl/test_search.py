@@ -97,7 +97,7 @@ def test_best_model_predicts_raw_rows_and_has_importances(churn_search, customer
 
 
 def test_rerun_with_same_out_resumes_the_study(customers, tmp_path):
-    args = {"min_score": 0.6, "budget_s": 2, "seed": 0, "out_dir": str(tmp_path)}
+    args = {"min_score": 0.6, "budget_s": 1, "seed": 0, "out_dir": str(tmp_path)}
     x, y = customers.drop(columns=["churned"]), customers["churned"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SearchWarning)
@@ -112,7 +112,7 @@ def test_rerun_with_same_out_resumes_the_study(customers, tmp_path):
 
 
 def test_multiclass_macro_f1(wine):
-    search = CheapestModelSearch(metric="f1", min_score=0.85, budget_s=3, seed=0)
+    search = CheapestModelSearch(metric="f1", min_score=0.85, budget_s=2, seed=0)
     search.fit(wine.drop(columns=["cultivar"]), wine["cultivar"])
     assert search.met_
     assert search.report_["classes"] == ["a", "b", "c"]
@@ -120,7 +120,7 @@ def test_multiclass_macro_f1(wine):
 
 
 def test_regression_with_string_column_and_gaps(diabetes):
-    search = CheapestModelSearch(min_score=0.30, budget_s=3, seed=0)
+    search = CheapestModelSearch(min_score=0.30, budget_s=2, seed=0)
     search.fit(diabetes.drop(columns=["target"]), diabetes["target"])
     assert search.report_["task"] == "regression" and search.report_["metric"] == "r2"
     assert search.met_ and search.report_["chosen"]["cv_score"] >= 0.30
@@ -129,7 +129,7 @@ def test_regression_with_string_column_and_gaps(diabetes):
 
 
 def test_unreachable_target_is_reported_not_met(wine):
-    search = CheapestModelSearch(metric="accuracy", min_score=1.0, budget_s=2, seed=0)
+    search = CheapestModelSearch(metric="accuracy", min_score=1.0, budget_s=1, seed=0)
     noisy = wine.copy()
     noisy.loc[noisy.index[::7], "cultivar"] = "a"  # label noise: 100% is out of reach
     search.fit(noisy.drop(columns=["cultivar"]), noisy["cultivar"])
