@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from halfcost.governance._db import connect, describe_url, migrate, write_session
@@ -608,33 +608,50 @@ def _ingest_pointer(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[st
     return "champion", 1
 
 
+def _lock_inputs(data: dict[str, Any], where: Path) -> list[dict[str, Any]]:
+    """The deps of a dvc.lock's stages that no stage produces: the pipeline's input data."""
+    stages = data.get("stages")
+    if not isinstance(stages, dict):
+        raise BadInputError(f"{where}: no 'stages' mapping; is this a DVC 3 dvc.lock?")
+    stages = {k: v for k, v in stages.items() if isinstance(v, dict)}
+    produced = [
+        PurePosixPath(str(out.get("path")))
+        for stage in stages.values()
+        for out in stage.get("outs") or []
+        if isinstance(out, dict)
+    ]
+    inputs = []
+    for stage in stages.values():
+        for dep in stage.get("deps") or []:
+            if not isinstance(dep, dict):
+                continue
+            dep_path = PurePosixPath(str(dep.get("path")))
+            if not any(dep_path == out or out in dep_path.parents for out in produced):
+                inputs.append(dep)
+    return inputs
+
+
 def _dvc_outs(data: dict[str, Any], where: Path) -> Iterator[tuple[str, str, int | None]]:
-    """(path, md5, size) of the data a dvc.lock's stages read or write, or a .dvc file tracks."""
-    entries: list[dict[str, Any]] = []
+    """(path, md5, size) of the data a dvc.lock's pipeline reads, or a .dvc file tracks.
+
+    Data are data files (``.csv``, ``.parquet``, ...) and folders (md5 ending ``.dir``)
+    whose path names no model; code, params and intermediate outputs are not datasets.
+    """
     if where.name == "dvc.lock":
-        stages = data.get("stages")
-        if not isinstance(stages, dict):
-            raise BadInputError(f"{where}: no 'stages' mapping; is this a DVC 3 dvc.lock?")
-        for stage in stages.values():
-            if isinstance(stage, dict):
-                entries.extend(e for e in stage.get("deps") or [] if isinstance(e, dict))
-                entries.extend(
-                    e
-                    for e in stage.get("outs") or []
-                    if isinstance(e, dict) and Path(str(e.get("path"))).suffix in _DATA_SUFFIXES
-                )
+        entries = _lock_inputs(data, where)
     else:
-        entries.extend(e for e in data.get("outs") or [] if isinstance(e, dict))
+        entries = [e for e in data.get("outs") or [] if isinstance(e, dict)]
         if not entries:
             raise BadInputError(f"{where}: no 'outs' with an md5; is this a DVC .dvc file?")
     seen = set()
     for entry in entries:
-        name, md5 = str(entry.get("path") or ""), entry.get("md5")
-        is_data = Path(name).suffix in _DATA_SUFFIXES or str(md5 or "").endswith(".dir")
+        name, md5 = str(entry.get("path") or ""), str(entry.get("md5") or "")
+        folder = md5.endswith(".dir") and not any("model" in p for p in Path(name).parts)
+        is_data = Path(name).suffix in _DATA_SUFFIXES or folder
         if name and md5 and is_data and (name, md5) not in seen:
             seen.add((name, md5))
             size = entry.get("size")
-            yield name, str(md5).removesuffix(".dir"), size if isinstance(size, int) else None
+            yield name, md5.removesuffix(".dir"), size if isinstance(size, int) else None
 
 
 def _ingest_dvc(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str, int]:

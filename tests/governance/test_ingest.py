@@ -212,6 +212,38 @@ def test_bad_reports_are_one_line_errors(engine, tmp_path):
     assert _count(engine, Model) == 0 and _count(engine, Saving) == 0
 
 
+def test_dvc_lock_datasets_are_the_pipelines_input_data(engine, tmp_path):
+    lock = _write(
+        tmp_path / "dvc.lock",
+        """schema: '2.0'
+stages:
+  prepare:
+    cmd: halfcost drift prepare
+    deps:
+    - {path: data/customers.csv, md5: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, size: 10}
+    - {path: data/batches, md5: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.dir, size: 20, nfiles: 2}
+    outs:
+    - {path: data/prepared, md5: cccccccccccccccccccccccccccccccc.dir}
+  search:
+    cmd: halfcost search data/prepared/train.csv
+    deps:
+    - {path: data/prepared/train.csv, md5: dddddddddddddddddddddddddddddddd}
+    - {path: search.py, md5: eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee}
+    outs:
+    - {path: models/challenger, md5: ffffffffffffffffffffffffffffffff.dir}
+  evaluate:
+    cmd: halfcost evaluate --model models/challenger/model
+    deps:
+    - {path: models/challenger, md5: ffffffffffffffffffffffffffffffff.dir}
+    - {path: external/model_zoo, md5: 99999999999999999999999999999999.dir}
+""",
+    )
+    ingest_into(engine, lock, project="churn", team="Marketing")
+    with engine.connect() as connection:
+        found = sorted(connection.execute(select(Dataset.name, Dataset.version)).all())
+    assert found == [("data/batches", "b" * 32), ("data/customers.csv", "a" * 32)]
+
+
 def test_reuse_by_another_team_is_found_by_content_hash(engine, tmp_path):
     lock = "stages:\n  s:\n    cmd: x\n    deps:\n    - path: {name}\n      md5: {md5}\n"
     md5 = "5" * 32
