@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from halfcost.errors import BadInputError
+from halfcost.errors import BadInputError, HalfcostError
 
 DEFAULT_URL = "sqlite:///halfcost-registry.db"
 ENV_VAR = "HALFCOST_DB"
@@ -228,8 +228,15 @@ def write_session(engine: Engine, actor: str) -> Iterator[RegistrySession]:
     """
     who = f"{_user()}: {actor}"
     session = RegistrySession(engine, info={"actor": who}, expire_on_commit=False)
-    with session, session.begin():
-        yield session
+    try:
+        with session, session.begin():
+            yield session
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise HalfcostError(
+            f"the registry at {describe_url(engine.url)} refused the write ({reason}); "
+            "nothing was written: check the input, or retry if another writer was busy"
+        ) from exc
 
 
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -520,9 +520,9 @@ def _ingest_events(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str
 
 
 def _event_row(ctx: _Context, event: dict[str, Any], moment: datetime) -> DriftEvent:
-    def text(key: str) -> str | None:
+    def text(key: str, limit: int = 300) -> str | None:
         value = event.get(key)
-        return None if value is None else str(value)
+        return None if value is None else str(value)[:limit]
 
     scores = event.get("scores") if isinstance(event.get("scores"), dict) else None
     details = event.get("details") if isinstance(event.get("details"), dict) else None
@@ -532,13 +532,13 @@ def _event_row(ctx: _Context, event: dict[str, Any], moment: datetime) -> DriftE
         time=moment,
         project_id=ctx.project.id,
         kind=str(event["kind"]),
-        decision=text("decision"),
-        reason=text("reason"),
+        decision=text("decision", 100),
+        reason=None if event.get("reason") is None else str(event["reason"]),
         batch=text("batch"),
         batch_rows=rows if isinstance(rows, int) else None,
-        data_version=text("data_version"),
-        champion=text("champion"),
-        challenger=text("challenger"),
+        data_version=text("data_version", 64),
+        champion=text("champion", 64),
+        challenger=text("challenger", 64),
         scores=scores,
         details=details,
     )

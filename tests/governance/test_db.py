@@ -65,6 +65,19 @@ def test_every_write_is_audited_in_the_same_transaction(engine):
         assert [r[0] for r in connection.execute(select(Team.name))] == ["Risk"]
 
 
+def test_a_refused_write_is_one_line_and_writes_nothing(engine):
+    from halfcost.errors import HalfcostError
+
+    refused = pytest.raises(HalfcostError, match="refused the write")
+    with refused as caught, write_session(engine, actor="tester") as session:
+        session.add(Team(name="Risk"))
+        session.add(Team(name="Risk"))  # the unique name is the database's to enforce
+    assert "nothing was written" in str(caught.value) and "\n" not in str(caught.value)
+    with engine.connect() as connection:
+        assert connection.scalar(select(Team.id)) is None
+        assert connection.scalar(select(AuditEntry.id)) is None
+
+
 def test_audit_log_refuses_updates_and_deletes(engine):
     migrate(engine)
     with write_session(engine, actor="tester") as session:
