@@ -236,18 +236,39 @@ def _as_numbers(column: pd.Series, kind: str) -> np.ndarray:
 
 TE_MAX_LEVELS = 10_000  # levels target-encoded per column (most frequent first)
 TE_FOLDS = 5  # cross-fitting folds for the training rows' target encodings
-TE_SMOOTHING = 20.0  # pseudo-rows of the overall mean added to every level
+TE_SMOOTHING_RANGE = (1.0, 1000.0)  # bounds of the pseudo-rows of prior per level
+
+
+def _smoothing(sums: np.ndarray, counts: np.ndarray, prior: float, variance: float) -> float:
+    """Empirical-Bayes pseudo-count: within-level noise over between-level spread.
+
+    Levels that really differ (risky merchants) get little smoothing; a column whose
+    levels differ only by chance (a batch code) is pulled all the way to the prior.
+    """
+    seen = counts > 0
+    total = counts[seen].sum()
+    if total == 0 or variance <= 0:
+        return TE_SMOOTHING_RANGE[1]
+    means = sums[seen] / counts[seen]
+    spread = float((counts[seen] * (means - prior) ** 2).sum() / total)
+    between = spread - variance * seen.sum() / total  # minus the sampling noise of the means
+    if between <= 0:
+        return TE_SMOOTHING_RANGE[1]
+    return float(np.clip((variance - between) / between, *TE_SMOOTHING_RANGE))
 
 
 def _mean_table(codes: np.ndarray, targets: np.ndarray, n_levels: int) -> np.ndarray:
     """Smoothed target means per level; row ``n_levels`` (unseen/missing) is the prior."""
     prior = targets.mean(axis=0) if len(targets) else np.zeros(targets.shape[1])
+    variance = targets.var(axis=0) if len(targets) else np.zeros(targets.shape[1])
     known = codes < n_levels
     counts = np.bincount(codes[known], minlength=n_levels)[:n_levels].astype(float)
     table = np.empty((n_levels + 1, targets.shape[1]))
     for j in range(targets.shape[1]):
         sums = np.bincount(codes[known], weights=targets[known, j], minlength=n_levels)
-        table[:n_levels, j] = (sums[:n_levels] + TE_SMOOTHING * prior[j]) / (counts + TE_SMOOTHING)
+        sums = sums[:n_levels]
+        m = _smoothing(sums, counts, float(prior[j]), float(variance[j]))
+        table[:n_levels, j] = (sums + m * prior[j]) / (counts + m)
     table[n_levels] = prior
     return table
 
