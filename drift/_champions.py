@@ -85,13 +85,13 @@ def compare(
             f"{min_score:.4f} by more than the margin {margin:g}.",
             kept,
         )
+    met = f"meets the target {min_score:.4f}" + (
+        f" ({cv:.4f} in cross-validation)" if cv is not None else ""
+    )
     champion = scores.get("champion_holdout")
     if champion is None:
         return Verdict(
-            True,
-            f"first champion: {metric} {challenger:.4f} on held-out data meets the target "
-            f"{min_score:.4f}.",
-            kept,
+            True, f"first champion: {metric} {challenger:.4f} on held-out data; {met}.", kept
         )
     for where, ours, theirs in (
         ("held-out data", challenger, champion),
@@ -117,7 +117,7 @@ def compare(
     return Verdict(
         True,
         f"challenger {metric} {challenger:.4f} vs champion {champion:.4f} on held-out data"
-        f"{batch}: meets the target {min_score:.4f} and is within the margin {margin:g}.",
+        f"{batch}: {met} and is within the margin {margin:g}.",
         kept,
     )
 

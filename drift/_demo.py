@@ -108,7 +108,9 @@ def run_drift_demo(
     first = train_first_champion(project)
     first_repro_s = time.perf_counter() - start
     _git_commit(
-        root, "demo: first champion", ["params.yaml", "dvc.lock", ".gitignore", "data", "models"]
+        root,
+        "demo: first champion",
+        ["params.yaml", "dvc.lock", ".gitignore", "data", "models", "metrics", ".halfcost"],
     )
 
     batches = _write_batches(project)
@@ -130,7 +132,13 @@ def run_drift_demo(
     _git_commit(
         root,
         f"demo: drifted batch -> {summaries['drifted_batch']['outcome']}",
-        ["dvc.lock", "data/batches"],
+        [
+            "dvc.lock",
+            "data/batches",
+            "metrics",
+            ".halfcost/champion.json",
+            ".halfcost/events.jsonl",
+        ],
     )
     store = ChampionStore(project)
     return {
