@@ -132,13 +132,7 @@ def run_drift_demo(
     _git_commit(
         root,
         f"demo: drifted batch -> {summaries['drifted_batch']['outcome']}",
-        [
-            "dvc.lock",
-            "data/batches",
-            "metrics",
-            ".halfcost/champion.json",
-            ".halfcost/events.jsonl",
-        ],
+        ["dvc.lock", "data/batches", "metrics", ".halfcost"],
     )
     store = ChampionStore(project)
     return {
