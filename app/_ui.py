@@ -277,6 +277,17 @@ def table(
     )
 
 
+MAX_COLORS = 12
+
+
+def color_by(frame: pd.DataFrame, column: str) -> str | None:
+    """``column`` when its few values make a readable legend, else None (one colour).
+
+    Plotly draws one trace per colour: 50 teams would be 50 traces, slow and unreadable.
+    """
+    return column if frame[column].nunique() <= MAX_COLORS else None
+
+
 def slice_caption(ctx: AppContext) -> str:
     """One line saying which teams and dates the page shows."""
     teams = ", ".join(ctx.teams) if ctx.teams else "all teams"

@@ -38,9 +38,9 @@ figure = px.bar(
     top,
     x="avoided_cost",
     y="label",
-    color="owner_team",
+    color=_ui.color_by(top, "owner_team"),
     orientation="h",
-    hover_data=["version", "reuse_count", "teams_using"],
+    hover_data=["owner_team", "version", "reuse_count", "teams_using"],
     labels={"avoided_cost": "Cost avoided ($)", "label": ""},
 )
 figure.update_layout(height=420, margin={"t": 10, "b": 10}, yaxis={"autorange": "reversed"})

@@ -32,9 +32,9 @@ figure = px.scatter(
     shown,
     x="spend",
     y="value",
-    color="team",
+    color=_ui.color_by(shown, "team"),
     hover_name="project",
-    hover_data={"roi": ":.1%", "payback_months": True},
+    hover_data={"team": True, "roi": ":.1%", "payback_months": True},
     labels={"spend": "Spend ($)", "value": "Value ($)"},
 )
 amounts = pd.concat([shown["spend"], shown["value"]]).dropna()
