@@ -198,6 +198,7 @@ def check_drift(
     sample_rows: int | None = None,
     seed: int = 0,
     columns: list[str] | None = None,
+    target: str | None = None,
 ) -> DriftResult:
     """Compare a batch with the reference, column by column, as Evidently's defaults would.
 
@@ -211,6 +212,7 @@ def check_drift(
         seed: seed of the row samples.
         columns: check only these columns (default: all shared columns; ``halfcost_*``
             columns and a target absent from the batch are skipped).
+        target: the label column, which a batch may lack (default: the profile's).
 
     Raises:
         BadInputError: an empty batch, different columns (named), a column whose type
@@ -221,8 +223,8 @@ def check_drift(
     if not isinstance(current, pd.DataFrame) or len(current) == 0:
         raise BadInputError("the current batch has no rows; give a batch with at least one row.")
     if isinstance(reference, pd.DataFrame):
-        reference = build_profile(reference, sample_rows=rows_to_sample, seed=seed)
-    names, skipped = _columns_to_check(reference, current, columns)
+        reference = build_profile(reference, target=target, sample_rows=rows_to_sample, seed=seed)
+    names, skipped = _columns_to_check(reference, current, columns, target or reference.target)
     reference_sample = sample_frame(reference.sample, rows_to_sample, seed)
     current_sample = sample_frame(current, rows_to_sample, seed)[names]
     results: dict[str, ColumnDrift] = {}
@@ -258,7 +260,10 @@ def _validate_arguments(drift_share: float, sample_rows: int | None) -> None:
 
 
 def _columns_to_check(
-    reference: ReferenceProfile, current: pd.DataFrame, columns: list[str] | None
+    reference: ReferenceProfile,
+    current: pd.DataFrame,
+    columns: list[str] | None,
+    target: str | None,
 ) -> tuple[list[str], dict[str, str]]:
     """Columns to check, in reference order; a clear error when the batch's columns differ.
 
@@ -278,9 +283,9 @@ def _columns_to_check(
         return [c for c in reference_names if c in columns], {}
     skipped: dict[str, str] = {}
     missing = [c for c in reference_names if c not in current_names]
-    if reference.target in missing:
-        missing.remove(reference.target)
-        skipped[reference.target] = "target column not in the batch (no labels yet)"
+    if target in missing:
+        missing.remove(target)
+        skipped[target] = "target column not in the batch (no labels yet)"
     extra = [c for c in current_names if c not in reference_names]
     if missing or extra:
         parts = []

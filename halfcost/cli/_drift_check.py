@@ -52,6 +52,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--columns", nargs="+", metavar="COL", help="check only these columns (others may differ)"
     )
+    parser.add_argument(
+        "--target", metavar="COL", help="the label column; a batch without it is still checked"
+    )
     parser.add_argument("--no-html", action="store_true", help="skip drift.html (faster)")
 
 
@@ -73,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         sample_rows=args.sample_rows,
         seed=args.seed,
         columns=args.columns,
+        target=args.target,
     )
     path = result.save(args.out, html=not args.no_html)
     if args.json:

@@ -170,6 +170,8 @@ def test_target_absent_from_batch_is_skipped(monitor_frame):
     profile = build_profile(reference, target="churned")
     result = check_drift(profile, monitor_frame(1500, seed=2).drop(columns=["churned"]))
     assert "churned" in result.skipped and "churned" not in result.columns
+    unlabelled = monitor_frame(1500, seed=2).drop(columns=["churned"])
+    assert "churned" in check_drift(reference, unlabelled, target="churned").skipped
 
 
 def test_edge_columns_agree_with_evidently():
