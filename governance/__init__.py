@@ -15,6 +15,9 @@ _EXPORTS = {
     # writing: ingestion, cost import, manual records, seeded history
     "ingest": "_ingest",
     "ingest_into": "_ingest",
+    "IngestContext": "_ingest",
+    "ReportReader": "_ingest",
+    "DEFAULT_READERS": "_ingest",
     "IngestResult": "_ingest",
     "import_costs": "_costs",
     "import_costs_into": "_costs",

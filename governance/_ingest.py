@@ -20,12 +20,13 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, ClassVar
 
 from halfcost.governance._db import connect, describe_url, migrate, write_session
 from halfcost.governance._models import (
@@ -203,14 +204,18 @@ def _count(data: dict[str, Any], key: str, where: str) -> int:
 
 
 @dataclass
-class _Context:
+class IngestContext:
+    """What a reader writes into: the open session (one transaction) and the project."""
+
     session: Any
     project: Project
     review_cost_per_row: Decimal
+    readers: Sequence[ReportReader] = ()
     pointer: tuple[datetime, str] | None = None
 
     @property
     def team_id(self) -> int:
+        """The project's team."""
         return self.project.team_id
 
 
@@ -248,7 +253,7 @@ def ensure_project(session: Any, project: str, team: str | None) -> Project:
 
 
 def _dataset(
-    ctx: _Context, name: str, version: str, rows: int | None = None, path: str | None = None
+    ctx: IngestContext, name: str, version: str, rows: int | None = None, path: str | None = None
 ) -> Dataset:
     """The dataset with this content hash (under any name), or a new one owned by this team."""
     found = ctx.session.scalar(
@@ -264,7 +269,7 @@ def _dataset(
     return dataset
 
 
-def _use(ctx: _Context, dataset: Dataset, used_at: datetime, identity: str) -> int:
+def _use(ctx: IngestContext, dataset: Dataset, used_at: datetime, identity: str) -> int:
     if ctx.session.scalar(select(DatasetUse.id).where(DatasetUse.identity == identity)):
         return 0
     ctx.session.add(
@@ -290,7 +295,7 @@ def _md5_of(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def _input_dataset(ctx: _Context, report: dict[str, Any], where: Path) -> Dataset | None:
+def _input_dataset(ctx: IngestContext, report: dict[str, Any], where: Path) -> Dataset | None:
     """The dataset a report's ``data`` section names (md5 when the file is here, else sha256)."""
     data = report.get("data")
     if not isinstance(data, dict):
@@ -329,7 +334,7 @@ def _chosen_point(point: dict[str, Any], chosen: dict[str, Any]) -> bool:
     )
 
 
-def _ingest_search(ctx: _Context, path: Path, report: dict[str, Any], sha: str) -> int:
+def _ingest_search(ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
     where = str(path)
     chosen = report.get("chosen")
     if not isinstance(chosen, dict) or "family" not in chosen:
@@ -391,7 +396,7 @@ def _ingest_search(ctx: _Context, path: Path, report: dict[str, Any], sha: str) 
     return records
 
 
-def _cost(ctx: _Context, day: date, category: str, amount: Decimal, path: Path, sha: str):
+def _cost(ctx: IngestContext, day: date, category: str, amount: Decimal, path: Path, sha: str):
     return CostEntry(
         incurred_on=day,
         project_id=ctx.project.id,
@@ -404,7 +409,7 @@ def _cost(ctx: _Context, day: date, category: str, amount: Decimal, path: Path, 
     )
 
 
-def _ingest_clean(ctx: _Context, path: Path, report: dict[str, Any], sha: str) -> int:
+def _ingest_clean(ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
     where = str(path)
     handled = _count(report, "rows_repaired", where) + _count(report, "rows_quarantined", where)
     rate = _number(report.get("review_cost_per_row_usd"), where, "review_cost_per_row_usd")
@@ -435,7 +440,7 @@ def _ingest_clean(ctx: _Context, path: Path, report: dict[str, Any], sha: str) -
     return records
 
 
-def _ingest_labeling(ctx: _Context, path: Path, report: dict[str, Any], sha: str) -> int:
+def _ingest_labeling(ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
     where = str(path)
     bought = _count(report, "labels_bought", where)
     saved = _count(report, "labels_saved_vs_random", where)
@@ -465,22 +470,64 @@ def _ingest_labeling(ctx: _Context, path: Path, report: dict[str, Any], sha: str
     return records
 
 
-_REPORT_READERS = {
-    "search": _ingest_search,
-    "clean": _ingest_clean,
-    "labeling": _ingest_labeling,
-}
+class ReportReader(ABC):
+    """Turns one kind of ``report.json`` (its ``"kind"``) into registry records.
+
+    The extension point for new commands: subclass, set ``kind``, implement :meth:`read`,
+    and pass an instance in ``ingest_into(..., readers=[*DEFAULT_READERS, MyReader()])``.
+    """
+
+    kind: ClassVar[str]
+
+    @abstractmethod
+    def read(self, ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
+        """Add the report's records through ``ctx.session``; return how many were added.
+
+        ``sha`` is the SHA-256 of the file: derive record identities from it. Raise
+        :class:`~halfcost.errors.BadInputError` (naming ``path``) for unusable content.
+        """
 
 
-def _ingest_report(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
+class SearchReader(ReportReader):
+    """``halfcost search``: a model, its Pareto front, its training cost, its data."""
+
+    kind = "search"
+
+    def read(self, ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
+        return _ingest_search(ctx, path, report, sha)
+
+
+class CleanReader(ReportReader):
+    """``halfcost clean``: the rows fixed automatically (the "less cleaning" lever)."""
+
+    kind = "clean"
+
+    def read(self, ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
+        return _ingest_clean(ctx, path, report, sha)
+
+
+class LabelingReader(ReportReader):
+    """Active-learning labelling: the labels bought and those saved against random picks."""
+
+    kind = "labeling"
+
+    def read(self, ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
+        return _ingest_labeling(ctx, path, report, sha)
+
+
+DEFAULT_READERS: tuple[ReportReader, ...] = (SearchReader(), CleanReader(), LabelingReader())
+
+
+def _ingest_report(ctx: IngestContext, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
     report = _load_json(path, raw)
     kind = report.get("kind")
-    reader = _REPORT_READERS.get(kind)
+    readers = {reader.kind: reader for reader in ctx.readers}
+    reader = readers.get(kind)
     if reader is None:
         raise BadInputError(
-            f"{path}: unknown report kind {kind!r}; choose one of {', '.join(_REPORT_READERS)}"
+            f"{path}: unknown report kind {kind!r}; choose one of {', '.join(readers)}"
         )
-    return kind, reader(ctx, path, report, sha)
+    return kind, reader.read(ctx, path, report, sha)
 
 
 def _event_lines(path: Path, raw: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -502,7 +549,7 @@ def _event_lines(path: Path, raw: bytes) -> Iterator[tuple[int, dict[str, Any]]]
         yield number, record
 
 
-def _ingest_events(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
+def _ingest_events(ctx: IngestContext, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
     records = 0
     for number, event in _event_lines(path, raw):
         where = f"{path}:{number}"
@@ -519,7 +566,7 @@ def _ingest_events(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str
     return "events", records
 
 
-def _event_row(ctx: _Context, event: dict[str, Any], moment: datetime) -> DriftEvent:
+def _event_row(ctx: IngestContext, event: dict[str, Any], moment: datetime) -> DriftEvent:
     def text(key: str, limit: int = 300) -> str | None:
         value = event.get(key)
         return None if value is None else str(value)[:limit]
@@ -544,7 +591,7 @@ def _event_row(ctx: _Context, event: dict[str, Any], moment: datetime) -> DriftE
     )
 
 
-def _promotions(ctx: _Context) -> list[tuple[datetime, str]]:
+def _promotions(ctx: IngestContext) -> list[tuple[datetime, str]]:
     """(time, promoted version) of the project's promotions, oldest first."""
     rows = ctx.session.execute(
         select(DriftEvent.time, DriftEvent.challenger, DriftEvent.champion)
@@ -558,7 +605,7 @@ def _promotions(ctx: _Context) -> list[tuple[datetime, str]]:
     return [(moment, str(version)) for moment, version in found if version]
 
 
-def reconcile_statuses(ctx: _Context) -> None:
+def reconcile_statuses(ctx: IngestContext) -> None:
     """Set champion/retired statuses from the promotions, whatever order files came in.
 
     Each promoted model is champion from its (last) promotion until the next promotion of
@@ -584,7 +631,7 @@ def reconcile_statuses(ctx: _Context) -> None:
             model.status, model.promoted_at, model.retired_at = status, promoted_at, retired_at
 
 
-def _adopt_version(ctx: _Context, path: Path, sha: str) -> int:
+def _adopt_version(ctx: IngestContext, path: Path, sha: str) -> int:
     """A report seen before under a hash name, now in a ``vNNNN`` folder, takes that name."""
     version = _model_version(path, sha)
     if version.startswith("s-"):
@@ -598,7 +645,7 @@ def _adopt_version(ctx: _Context, path: Path, sha: str) -> int:
     return 1
 
 
-def _ingest_pointer(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
+def _ingest_pointer(ctx: IngestContext, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
     data = _load_json(path, raw)
     version = data.get("version")
     if not version:
@@ -654,7 +701,7 @@ def _dvc_outs(data: dict[str, Any], where: Path) -> Iterator[tuple[str, str, int
             yield name, md5.removesuffix(".dir"), size if isinstance(size, int) else None
 
 
-def _ingest_dvc(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
+def _ingest_dvc(ctx: IngestContext, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
     data = _load_yaml(path, raw)
     moment = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     records = 0
@@ -664,7 +711,7 @@ def _ingest_dvc(ctx: _Context, path: Path, raw: bytes, sha: str) -> tuple[str, i
     return "dvc", records
 
 
-def _ingest_file(ctx: _Context, path: Path) -> dict[str, Any]:
+def _ingest_file(ctx: IngestContext, path: Path) -> dict[str, Any]:
     raw = _read_bytes(path)
     sha = hashlib.sha256(raw).hexdigest()
     entry = {"path": str(path), "sha256": sha}
@@ -695,13 +742,22 @@ def ingest_into(
     project: str,
     team: str | None = None,
     review_cost_per_row_usd: Decimal = REVIEW_COST_PER_ROW_USD,
+    readers: Sequence[ReportReader] | None = None,
 ) -> IngestResult:
-    """Ingest ``path`` (a file or a folder) into the registry behind ``engine``, atomically."""
+    """Ingest ``path`` (a file or a folder) into the registry behind ``engine``, atomically.
+
+    ``readers`` handle the ``report.json`` kinds (default :data:`DEFAULT_READERS`).
+    """
     files = find_files(Path(path))
     migrate(engine)
     result = IngestResult(project=project, db=describe_url(engine.url))
     with write_session(engine, actor=f"ingest {project}") as session:
-        ctx = _Context(session, ensure_project(session, project, team), review_cost_per_row_usd)
+        ctx = IngestContext(
+            session,
+            ensure_project(session, project, team),
+            review_cost_per_row_usd,
+            readers=tuple(DEFAULT_READERS if readers is None else readers),
+        )
         for file in files:
             result.files.append(_ingest_file(ctx, file))
         reconcile_statuses(ctx)

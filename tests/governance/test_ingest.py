@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -317,3 +318,36 @@ def test_statuses_follow_promotions_across_ingests(engine, tmp_path):
     audit = _count(engine, AuditEntry)
     ingest_into(engine, folder, project="churn")  # nothing new: no change, no audit row
     assert _count(engine, AuditEntry) == audit and len(statuses()) == 2
+
+
+def test_a_new_report_kind_plugs_in_as_a_reader(engine, tmp_path):
+    from halfcost.governance import DEFAULT_READERS, IngestContext, ReportReader
+
+    class ServingReader(ReportReader):
+        kind = "serving"
+
+        def read(self, ctx: IngestContext, path, report, sha) -> int:
+            ctx.session.add(
+                CostEntry(
+                    incurred_on=date(2026, 5, 1),
+                    project_id=ctx.project.id,
+                    team_id=ctx.team_id,
+                    category="compute",
+                    amount=D(str(report["bill_usd"])),
+                    source=path.name,
+                    identity=sha,
+                )
+            )
+            return 1
+
+    report = _write(tmp_path / "report.json", {"kind": "serving", "bill_usd": "12.5"})
+    with pytest.raises(BadInputError, match="choose one of search, clean, labeling"):
+        ingest_into(engine, report, project="churn", team="Marketing")
+    result = ingest_into(
+        engine,
+        report,
+        project="churn",
+        team="Marketing",
+        readers=[*DEFAULT_READERS, ServingReader()],
+    )
+    assert result.added == 1 and _count(engine, CostEntry) == 1
