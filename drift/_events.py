@@ -94,6 +94,7 @@ class EventLog:
         """Append an event built with :func:`make_event` (one line, locked, fsync'd)."""
         line = (to_json(event, indent=None) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        created = not self.path.exists()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -106,6 +107,8 @@ class EventLog:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+        if created:  # make the new file's directory entry durable too
+            _fsync_directory(self.path.parent)
         return event
 
     def read(self, kinds: str | list[str] | tuple[str, ...] | None = None) -> list[dict[str, Any]]:
@@ -136,6 +139,14 @@ class EventLog:
             if wanted is None or event.get("kind") in wanted:
                 events.append(event)
         return events
+
+
+def _fsync_directory(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def parse_time(value: str) -> datetime:
