@@ -15,7 +15,7 @@ Filters mean:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -76,6 +76,8 @@ class Overview:
             ``savings``.
         unallocated_spend: the part of ``spend`` booked to no project (spend minus the sum
             of the projects table's spend).
+        currency: the registry's currency (ISO 4217).
+        projects, teams: how many projects and teams the filters select.
     """
 
     spend: Decimal
@@ -87,7 +89,6 @@ class Overview:
     currency: str = "USD"
     projects: int = 0
     teams: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def savings(self) -> Decimal:
