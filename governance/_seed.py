@@ -32,7 +32,7 @@ from halfcost.governance._models import (
     Team,
     ValueEntry,
 )
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 
 from halfcost.errors import BadInputError
 
@@ -363,7 +363,7 @@ def _seed_models(
                 (len(rows) - n_models + offset, rng.sample(datasets, k=min(2, len(datasets))))
             )
     ids = bulk_insert(session, Model, rows)
-    bulk_insert_links(session, ids, links)
+    _link_model_datasets(session, ids, links)
     _seed_pareto(session, rng, ids, rows)
     return versions
 
@@ -378,7 +378,7 @@ def _set_statuses(rows: list[dict]) -> None:
         promoted[-1]["status"] = "champion"
 
 
-def bulk_insert_links(session: Any, model_ids: list[int], links: list[tuple[int, list]]) -> None:
+def _link_model_datasets(session: Any, model_ids: list[int], links: list[tuple[int, list]]) -> None:
     """Record which dataset versions each seeded model was trained on."""
     rows = [
         {"model_id": model_ids[index], "dataset_id": dataset["id"]}
@@ -386,8 +386,6 @@ def bulk_insert_links(session: Any, model_ids: list[int], links: list[tuple[int,
         for dataset in used
     ]
     if rows:
-        from sqlalchemy import insert
-
         session.execute(insert(ModelDataset), rows)
 
 
