@@ -93,18 +93,26 @@ def _insert_returning_ids(connection: Any, table: Any, rows: list[dict[str, Any]
     return ids
 
 
-def bulk_insert(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` into ``model``'s table in one statement and log each; return their ids.
+def bulk_insert(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """Insert ``rows`` into ``model``'s table in one statement and log each; return their keys.
 
-    Used by the seeder and big ingests, where one ORM object per row would be slow.
+    Used by the seeder and big ingests, where one ORM object per row would be slow. The
+    keys are the new ids, or for a table keyed by several columns (a link table) the
+    ``"a,b"`` text of each row's key.
     """
     if not rows:
         return []
-    ids = _insert_returning_ids(session.connection(), model.__table__, list(rows))
+    table = model.__table__
+    if "id" in table.c:
+        keys: list[Any] = _insert_returning_ids(session.connection(), table, list(rows))
+    else:
+        session.connection().execute(insert(table), list(rows))
+        columns = [c.name for c in table.primary_key.columns]
+        keys = [",".join(str(row[c]) for c in columns) for row in rows]
     actor = _actor(session)
     audit = [
-        _row("insert", model.__tablename__, row_id, actor, _summary(values))
-        for row_id, values in zip(ids, rows, strict=True)
+        _row("insert", model.__tablename__, key, actor, _summary(values))
+        for key, values in zip(keys, rows, strict=True)
     ]
     session.connection().execute(insert(AuditEntry.__table__), audit)
-    return ids
+    return keys

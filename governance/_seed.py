@@ -32,7 +32,7 @@ from halfcost.governance._models import (
     Team,
     ValueEntry,
 )
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 
 from halfcost.errors import BadInputError
 
@@ -385,8 +385,7 @@ def _link_model_datasets(session: Any, model_ids: list[int], links: list[tuple[i
         for index, used in links
         for dataset in used
     ]
-    if rows:
-        session.execute(insert(ModelDataset), rows)
+    bulk_insert(session, ModelDataset, rows)
 
 
 def _seed_pareto(session: Any, rng: random.Random, ids: list[int], rows: list[dict]) -> None:
