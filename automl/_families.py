@@ -58,6 +58,8 @@ class ModelFamily(ABC):
     #: the parameter a "stage" sets (e.g. ``n_estimators``), for families whose fitted
     #: models can be cut down without refitting; None when they cannot.
     stage_param: str | None = None
+    #: how many of its known-good points go into the search's first round
+    first_round_points: int = 1
 
     @abstractmethod
     def suggest(self, trial: optuna.Trial, ctx: SearchContext) -> BaseEstimator:
@@ -242,6 +244,7 @@ class LightGBMFamily(ModelFamily):
 
     name = "lightgbm"
     stage_param = "n_estimators"
+    first_round_points = 2
 
     def stages(self, estimator):
         total = int(estimator.booster_.current_iteration())
@@ -277,7 +280,12 @@ class LightGBMFamily(ModelFamily):
         # n_estimators is an upper bound: the stages find the smallest count that suffices
         # first LightGBM's own defaults (100 rounds, 31 leaves, rate 0.1, 255 bins) with
         # room to stage down or up, then fewer, wider trees at higher rates
-        shapes = [(200, 31, 16, 0.1, 255), (100, 31, 8, 0.3, 63), (60, 63, 10, 0.5, 31)]
+        shapes = [
+            (200, 31, 16, 0.1, 255),
+            (100, 31, 8, 0.3, 63),
+            (150, 15, 5, 0.2, 127),
+            (60, 63, 10, 0.5, 31),
+        ]
         return [
             {
                 **base,

@@ -412,15 +412,20 @@ class CheapestModelSearch:
             for family in self.families_
             if family.supports(self.context_)
         }
-        # round-robin: every family's first point before any family's second one
-        for j in range(max((len(p) for p in points.values()), default=0)):
-            for name, family_points in points.items():
-                if j >= len(family_points):
-                    continue
-                family = self._family(name)
-                params = {family.param_name(k): v for k, v in family_points[j].items()}
-                k = n_useful if (j == 0 and family.encoding == "native") else n_all
-                study.enqueue_trial({"family": name, "n_features": k, **params})
+        # round-robin after a first round of each family's leading points (its
+        # ``first_round_points``), so every family is tried early
+        order: list[tuple[int, int, str]] = []
+        for rank, (name, family_points) in enumerate(points.items()):
+            lead = self._family(name).first_round_points
+            for j in range(len(family_points)):
+                order.append((0 if j < lead else j, rank, name))
+        counters: dict[str, int] = {}
+        for _, _, name in sorted(order):
+            family = self._family(name)
+            j = counters[name] = counters.get(name, -1) + 1
+            params = {family.param_name(k): v for k, v in points[name][j].items()}
+            k = n_useful if (j == 0 and family.encoding == "native") else n_all
+            study.enqueue_trial({"family": name, "n_features": k, **params})
 
     def _objective(self, trial) -> float:
         import optuna
