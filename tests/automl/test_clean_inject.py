@@ -56,3 +56,9 @@ def test_same_seed_same_errors(batch) -> None:
     second = inject_errors(batch, seed=7)
     pd.testing.assert_frame_equal(first[1], second[1])
     assert not first[1].equals(inject_errors(batch, seed=8)[1])
+
+
+def test_columns_limits_where_errors_go(batch) -> None:
+    _, truth = inject_errors(batch, share=0.1, seed=4, columns=["plan", "monthly_spend"])
+    assert set(truth["column"].dropna()) <= {"plan", "monthly_spend"}
+    assert {"typo", "garbage", "duplicate"} <= set(truth["kind"])
