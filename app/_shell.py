@@ -18,10 +18,8 @@ import streamlit as st
 from halfcost.app import _ui
 
 _this_run = threading.local()  # Streamlit runs each session's script in its own thread
-_KEPT = "kept_"
-ENTRY_PAGE = Path(__file__).with_name(
-    "main.py"
-)  # session-state prefix of the filters' chosen values
+_KEPT = "kept_"  # session-state prefix of the filters' chosen values
+ENTRY_PAGE = Path(__file__).with_name("main.py")
 
 
 def _login_gate() -> None:
