@@ -640,11 +640,14 @@ def watch_batch(
         params["data"].get("id_column"),
     )
     with project_lock(proj, wait_s=wait_s):
+        first = _Recorder(proj, None, None, sinks)  # the first champion, if there is none
+        champion = ensure_champion(proj, first)
         record = _Recorder(proj, str(batch_path), len(frame), sinks)
-        champion = ensure_champion(proj, record)
-        return _watch_locked(
+        result = _watch_locked(
             proj, record, frame, batch_path, champion, force=force, now=now, report_dir=report_dir
         )
+        result.events = first.events + result.events
+        return result
 
 
 def _watch_locked(
