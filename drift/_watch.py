@@ -338,12 +338,12 @@ def set_aside_batch(project: Project, name: str) -> Path:
 
 
 # -- scoring ----------------------------------------------------------------------------
-def _score(model_dir: Path, frame: pd.DataFrame | None, target: str, metric: str) -> float | None:
-    from halfcost.automl import evaluate_model, load_model
+def _score(model: Any, frame: pd.DataFrame | None, target: str, metric: str) -> float | None:
+    """The model's score on the labelled ``frame`` (None when there is nothing to score)."""
+    from halfcost.automl import evaluate_model
 
     if frame is None or frame.empty or target not in frame.columns:
         return None
-    model = load_model(model_dir)
     return float(evaluate_model(model, frame, target=target, metric=metric)["score"])
 
 
@@ -361,16 +361,19 @@ def challenge(
     holdout = read_table(project.holdout_path)
     store = ChampionStore(project)
     champion = store.current_version()
-    challenger_model = project.challenger_dir / "model"
-    if not challenger_model.exists():
-        raise BadInputError(f"{challenger_model} is missing; the search stage wrote no challenger.")
+    challenger_dir = project.challenger_dir / "model"
+    if not challenger_dir.exists():
+        raise BadInputError(f"{challenger_dir} is missing; the search stage wrote no challenger.")
+    from halfcost.automl import load_model
+
+    challenger_model = load_model(challenger_dir)
     scores = {
         "challenger_cv": _challenger_summary(project).get("cv_score"),
         "challenger_holdout": _score(challenger_model, holdout, target, metric),
         "challenger_batch": _score(challenger_model, batch_holdout, target, metric),
     }
     if champion is not None:
-        champion_model = store.model_dir(champion)
+        champion_model = load_model(store.model_dir(champion))
         scores["champion_holdout"] = _score(champion_model, holdout, target, metric)
         scores["champion_batch"] = _score(champion_model, batch_holdout, target, metric)
     verdict = compare(scores, metric=metric, min_score=float(search["min_score"]), margin=margin)
@@ -661,12 +664,14 @@ def _watch_locked(
     now: datetime | None,
     report_dir: str | os.PathLike[str] | None = None,
 ) -> WatchResult:
+    from halfcost.automl import load_model
     from halfcost.drift import AlertPolicy, check_drift, load_profile
     from halfcost.drift._champions import ChampionStore
 
     params = project.params()
     search, monitor = params["search"], params["monitor"]
     target, metric = str(search["target"]), str(search["metric"])
+    policy = AlertPolicy.from_params(monitor)  # a bad monitor: section fails before the check
     store = ChampionStore(project)
     profile = load_profile(store.profile_path(champion))
     drift = check_drift(
@@ -676,14 +681,12 @@ def _watch_locked(
         sample_rows=monitor.get("sample_rows"),
     )
     labelled = target in frame.columns and frame[target].notna().all()
-    champion_score = _score(store.model_dir(champion), frame, target, metric) if labelled else None
-    from halfcost.automl import load_model
-
-    importances = getattr(load_model(store.model_dir(champion)), "feature_importances_", None)
+    champion_model = load_model(store.model_dir(champion))
+    champion_score = _score(champion_model, frame, target, metric) if labelled else None
+    importances = getattr(champion_model, "feature_importances_", None)
     drift_dict = drift.to_dict()
     if report_dir is not None:
         drift.save(report_dir)
-    policy = AlertPolicy.from_params(monitor)
     decision = policy.decide(
         drift,
         events=record.log.read(),  # the log so far, without this batch's check
