@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 HELP = "find the cheapest model that meets a target score"
@@ -78,17 +79,29 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report JSON on stdout")
 
 
-def _show_warnings(command: str) -> None:
+@contextlib.contextmanager
+def _search_warnings_as_lines(command: str):
+    """Print the search's own warnings as one ``halfcost CMD: warning:`` line each.
+
+    Other warnings go to the previous handler; everything is restored afterwards, so an
+    in-process caller (``halfcost demo``) keeps its own warning set-up.
+    """
     import warnings
 
     from halfcost.automl._search import SearchWarning
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, SearchWarning):
-            print(f"halfcost {command}: warning: {message}", file=sys.stderr)
+    with warnings.catch_warnings():
+        previous = warnings.showwarning
 
-    warnings.showwarning = show
-    warnings.simplefilter("always", SearchWarning)
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, SearchWarning):
+                print(f"halfcost {command}: warning: {message}", file=sys.stderr)
+            else:
+                previous(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", SearchWarning)
+        yield
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,8 +128,8 @@ def run(args: argparse.Namespace) -> int:
     from halfcost.automl._search import CheapestModelSearch
     from halfcost.jsonio import to_json
 
-    _show_warnings("search")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the CLI speaks for itself
     out = Path(args.out)
     search = CheapestModelSearch(
         metric=args.metric,
@@ -133,7 +146,11 @@ def run(args: argparse.Namespace) -> int:
         drop=[c.strip() for c in args.drop.split(",") if c.strip()],
         progress=not args.no_progress,
     )
-    search.fit(frame.drop(columns=[args.target]), frame[args.target])
+    try:
+        with _search_warnings_as_lines("search"):
+            search.fit(frame.drop(columns=[args.target]), frame[args.target])
+    finally:
+        optuna.logging.set_verbosity(verbosity)
     folder = save_model(search.best_model_, out / "model")
     report = {
         **search.report_,
