@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 import warnings
 
 import numpy as np
@@ -96,8 +97,26 @@ def test_best_model_predicts_raw_rows_and_has_importances(churn_search, customer
     assert importances["noise"] < max(importances.values())
 
 
-def test_rerun_with_same_out_resumes_the_study(customers, tmp_path):
-    args = {"min_score": 0.6, "budget_s": 1, "seed": 0, "out_dir": str(tmp_path)}
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/test"
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def storage_args(request, tmp_path):
+    """The same search settings on the default SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield {"out_dir": str(tmp_path)}
+        return
+    import optuna
+
+    name = f"halfcost-test-{uuid.uuid4().hex[:12]}"
+    yield {"storage": POSTGRES_URL, "study_name": name}
+    optuna.delete_study(study_name=name, storage=POSTGRES_URL)
+
+
+def test_rerun_with_same_storage_resumes_the_study(customers, storage_args):
+    args = {"min_score": 0.6, "budget_s": 1, "seed": 0, **storage_args}
     x, y = customers.drop(columns=["churned"]), customers["churned"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SearchWarning)
