@@ -60,7 +60,7 @@ def project(trained, tmp_path) -> Path:
 def batches(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("incoming")
     normal = make_customers(1500, seed=21, id_start=5_000_000)
-    drifted = make_customers(2000, seed=22, drift=1.0, id_start=6_000_000)
+    drifted = make_customers(4000, seed=22, drift=1.0, id_start=6_000_000)  # 2x the source
     labels = drifted[[ID_COLUMN, TARGET]].sample(frac=1.0, random_state=1)
     return {
         "normal_unlabelled": write_table(normal.drop(columns=[TARGET]), folder / "normal.csv"),
@@ -155,7 +155,7 @@ def test_drifted_batch_retrains_and_promotes(project, batches, cli):
     # the labelled batch is now DVC-tracked training data
     (added,) = _batch_data_files(project)
     assert (project / "data" / "batches" / f"{added}.dvc").is_file()
-    assert len(pd.read_csv(project / "data" / "batches" / added)) == 2000
+    assert len(pd.read_csv(project / "data" / "batches" / added)) == 4000
     # and the decision is explained by `drift history`
     history = cli(["drift", "history", "--project", str(project)])
     assert history.returncode == 0
