@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+from halfcost.cli._record import add_record_flags, check_registry, record
 
 HELP = "validate a batch with Great Expectations; repair or quarantine bad rows"
 DESCRIPTION = """\
@@ -45,6 +48,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "identifier, datetime, counter, numeric, categorical, text, boolean",
     )
     parser.add_argument("--json", action="store_true", help="print the report summary as JSON")
+    add_record_flags(parser)
 
 
 def _parse_kinds(pairs: list[str]) -> dict[str, str]:
@@ -76,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
             "--kind applies when learning a suite; with --suite, edit the suite's JSON instead."
         )
     suffix = table_suffix(args.data)
+    check_registry(args)
     policy = CleaningPolicy.from_yaml(args.policy) if args.policy else CleaningPolicy()
     suite = load_suite(args.suite) if args.suite else None
     reference = read_table(args.reference) if args.reference else None
@@ -88,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         suite = learn_suite(reference, kinds=_parse_kinds(args.kind))
     result = clean_frame(data, suite, policy)
     paths = write_clean_outputs(result, args.out, suite=suite, suffix=suffix, data_path=args.data)
+    record(args, paths["report"], default_project=Path(args.out).resolve().name)
     report = result.report
     summary = {
         key: report[key] for key in ("rows_in", "rows_clean", "rows_repaired", "rows_quarantined")
