@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -160,12 +161,33 @@ def step_drift(root: Path, budget_s: int) -> dict[str, Any]:
 
 
 def step_registry(root: Path, runs: list[tuple[Path, str, str]], seed: int) -> dict[str, Any]:
-    """Fill a demo registry with the runs above plus a seeded multi-team history."""
-    from halfcost.governance import fill_demo_registry
+    """Fill a demo registry with the runs above plus a seeded multi-team history.
+
+    The demo project is given a value per prediction and a month of served predictions,
+    so its row in the app shows a return next to the cost its runs booked.
+    """
+    from halfcost.governance import add_project, add_value, connect, fill_demo_registry
 
     db_url = f"sqlite:///{(root / 'registry.db').as_posix()}"
     summary = fill_demo_registry(db_url, runs=runs, seed=seed)
-    return {"db": db_url, **summary, "open_app": f"halfcost app --db {db_url}"}
+    engine = connect(db_url)
+    try:
+        add_project(
+            engine,
+            DEMO_PROJECT,
+            team=DEMO_TEAM,
+            value_per_prediction=Decimal("0.002"),
+            predictions_per_month=2_000_000,
+        )
+        add_value(engine, project=DEMO_PROJECT, month=datetime.now(UTC).date())
+    finally:
+        engine.dispose()
+    return {
+        "db": db_url,
+        "seeded": summary["seeded"],
+        "ingested_files": sum(item["files_added"] for item in summary["ingested"]),
+        "open_app": f"halfcost app --db {db_url}",
+    }
 
 
 def run_demo(root: Path | None = None, *, budget_s: int = 40, seed: int = 0) -> DemoResult:
