@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from halfcost.cli._record import add_record_flags, check_registry, record
+
 HELP = "check a batch; when the alert policy says so, retrain with `dvc repro` and promote"
 DESCRIPTION = """\
 Check BATCH against the champion's reference profile, record the check, and apply the
@@ -56,6 +58,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--out", metavar="DIR", help="also save the drift check here (drift.json, drift.html)"
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_record_flags(parser, project_flag="--registry-project")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from halfcost.jsonio import to_json
 
     project = Project.open(args.project)
+    check_registry(args)
     sinks = [PrintSink(stream=sys.stderr)]
     url = project.params()["monitor"].get("webhook_url")
     if url:
@@ -84,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         champion = result.champion or "none"
         print(f"{result.outcome}: {result.reason} (champion: {champion})")
+    record(args, project.root, default_project=project.name)
     if result.outcome == "retrain_failed":
         print(f"halfcost drift watch: error: {result.reason}", file=sys.stderr)
         return 1

@@ -15,8 +15,14 @@ import sys
 from pathlib import Path
 
 
-def add_record_flags(parser: argparse.ArgumentParser) -> None:
-    """Add ``--db``, ``--project`` and ``--team`` (recording in the registry)."""
+def add_record_flags(parser: argparse.ArgumentParser, *, project_flag: str = "--project") -> None:
+    """Add ``--db``, the registry project flag and ``--team`` (recording in the registry).
+
+    Args:
+        parser: the command's parser.
+        project_flag: the flag naming the registry project; a command whose
+            ``--project`` already means something else passes another name.
+    """
     group = parser.add_argument_group(
         "registry",
         "record the results in the governance registry as well "
@@ -30,10 +36,11 @@ def add_record_flags(parser: argparse.ArgumentParser) -> None:
         "(default $HALFCOST_DB; unset: nothing is recorded)",
     )
     group.add_argument(
-        "--project",
+        project_flag,
+        dest="registry_project",
         metavar="NAME",
         default=None,
-        help="registry project (default: the --out folder's name)",
+        help="registry project (default: the project's or the --out folder's name)",
     )
     group.add_argument(
         "--team", metavar="NAME", default=None, help="the project's team (needed for a new project)"
@@ -66,7 +73,7 @@ def record(args: argparse.Namespace, path: str | os.PathLike[str], default_proje
         return
     from halfcost.governance import ingest
 
-    project = getattr(args, "project", None) or default_project
+    project = getattr(args, "registry_project", None) or default_project
     result = ingest(Path(path), project=project, team=getattr(args, "team", None), db=url)
     print(
         f"registry: {result['added']} records added for project {project!r} "

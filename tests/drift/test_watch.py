@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 import yaml
 from halfcost.drift import ChampionStore, EventLog, Project, init_project, watch_batch
 from halfcost.drift._watch import attach_labels, project_lock, train_first_champion
@@ -107,6 +108,36 @@ def test_no_drift_batch_does_not_retrain(project, batches, tmp_path):
     saved = json.loads((tmp_path / "check" / "drift.json").read_text())
     assert saved["share_drifted"] == result.drift["share_drifted"]
     assert (tmp_path / "check" / "drift.html").is_file()
+
+
+@pytest.mark.slow  # uses the trained project (one real `dvc repro`)
+def test_watch_records_its_events_and_models_in_the_registry(project, batches, cli, tmp_path):
+    db = f"sqlite:///{tmp_path / 'registry.db'}"
+    proc = cli(
+        [
+            "drift",
+            "watch",
+            "--batch",
+            str(batches["normal_unlabelled"]),
+            "--project",
+            str(project),
+            "--db",
+            db,
+            "--team",
+            "growth",
+            "--registry-project",
+            "churn",
+        ]
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "registry:" in proc.stderr
+    engine = sa.create_engine(db)
+    with engine.connect() as conn:
+        projects = conn.execute(sa.text("SELECT name FROM projects")).scalars().all()
+        models = conn.execute(sa.text("SELECT count(*) FROM models")).scalar_one()
+    engine.dispose()
+    assert projects == ["churn"]
+    assert models >= 1  # the champion v0001 trained by the fixture
 
 
 @pytest.mark.slow  # uses the trained project (one real `dvc repro`)
