@@ -6,6 +6,8 @@ import argparse
 import contextlib
 import sys
 
+from halfcost.cli._record import add_record_flags, check_registry, record
+
 HELP = "find the cheapest model that meets a target score"
 DESCRIPTION = """\
 Search for the cheapest model (inference latency per 1k rows) whose cross-validated
@@ -77,6 +79,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the report JSON on stdout")
+    add_record_flags(parser)
 
 
 @contextlib.contextmanager
@@ -120,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             f"target column {args.target!r} is not in {args.data}; choose one of: "
             f"{', '.join(map(str, frame.columns))}."
         )
+    check_registry(args)
 
     import optuna
 
@@ -157,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
         "data": data_info(args.data, len(frame)),
         "model_folder_bytes": sum(p.stat().st_size for p in folder.iterdir() if p.is_file()),
     }
-    _, html_path = write_report(report, out)
+    json_path, html_path = write_report(report, out)
+    record(args, json_path, default_project=out.resolve().name)
     chosen, savings = report["chosen"], report["savings"]
     summary = (
         f"{'met' if report['met'] else 'NOT met'}: {chosen['family']} "

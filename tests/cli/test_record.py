@@ -77,3 +77,59 @@ def test_dead_registry_fails_before_any_work(cli, tmp_path, batch_files):
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "cannot reach database" in proc.stderr
     assert not out.exists()
+
+
+def test_search_records_its_model_with_baseline(cli, tmp_path, registry_url):
+    make_customers(1_500, seed=2).to_csv(tmp_path / "train.csv", index=False)
+    proc = cli(
+        [
+            "search",
+            str(tmp_path / "train.csv"),
+            "--target",
+            "churned",
+            "--min-score",
+            "0.6",
+            "--metric",
+            "roc_auc",
+            "--budget-s",
+            "5",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "s"),
+            "--db",
+            registry_url,
+            "--team",
+            "growth",
+        ]
+    )
+    assert proc.returncode == 0, proc.stderr
+    engine = sa.create_engine(registry_url)
+    with engine.connect() as conn:
+        projects = conn.execute(sa.text("SELECT name FROM projects")).scalars().all()
+        models = conn.execute(sa.text("SELECT count(*) FROM models")).scalar_one()
+    engine.dispose()
+    assert projects == ["s"]  # default project: the --out folder's name
+    assert models == 1
+
+
+def test_search_with_dead_registry_exits_2_before_searching(cli, tmp_path):
+    make_customers(300, seed=2).to_csv(tmp_path / "train.csv", index=False)
+    out = tmp_path / "s"
+    proc = cli(
+        [
+            "search",
+            str(tmp_path / "train.csv"),
+            "--target",
+            "churned",
+            "--min-score",
+            "0.6",
+            "--out",
+            str(out),
+            "--db",
+            "postgresql+psycopg://nobody@127.0.0.1:1/x",
+        ]
+    )
+    assert proc.returncode == 2
+    assert "cannot reach database" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (out / "report.json").exists()
