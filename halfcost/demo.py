@@ -9,6 +9,7 @@ with a retrain and a promotion, then fills a registry a manager can open with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -62,6 +63,17 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _command(argv: list[str], ok: tuple[int, ...] = (0,)) -> int:
+    """Run a halfcost command in-process; its stdout goes to stderr (the demo's progress)."""
+    from halfcost.cli import main as cli_main
+
+    with contextlib.redirect_stdout(sys.stderr):
+        code = cli_main(argv)
+    if code not in ok:
+        raise RuntimeError(f"halfcost {argv[0]} exited with {code}")
+    return code
+
+
 def step_data(root: Path, seed: int) -> dict[str, Any]:
     """Write the reference (trusted) sample and a fresh batch with injected errors."""
     from halfcost.automl._clean_inject import inject_errors
@@ -81,14 +93,8 @@ def step_data(root: Path, seed: int) -> dict[str, Any]:
 
 def step_clean(root: Path, data: dict[str, Any]) -> dict[str, Any]:
     """Clean the dirty batch against a suite learned from the reference."""
-    from halfcost.cli import main as cli_main
-
     out = root / "clean"
-    code = cli_main(
-        ["clean", data["dirty_batch"], "--reference", data["reference"], "--out", str(out)]
-    )
-    if code != 0:
-        raise RuntimeError(f"halfcost clean exited with {code}")
+    _command(["clean", data["dirty_batch"], "--reference", data["reference"], "--out", str(out)])
     report = json.loads((out / "report.json").read_text())
     return {
         "out": str(out),
@@ -106,7 +112,6 @@ def step_search(
     """Search for the cheapest model that meets a target on reference + cleaned batch."""
     import pandas as pd
 
-    from halfcost.cli import main as cli_main
     from halfcost.tables import read_table
 
     clean_rows = read_table(Path(clean["out"]) / "clean.csv")
@@ -132,9 +137,7 @@ def step_search(
         "--price-per-hour",
         "0.10",
     ]
-    code = cli_main(argv)
-    if code not in (0, 3):
-        raise RuntimeError(f"halfcost search exited with {code}")
+    _command(argv, ok=(0, 3))
     report = json.loads((out / "report.json").read_text())
     chosen, baseline = report["chosen"], report["baseline"]
     return {

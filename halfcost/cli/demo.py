@@ -56,7 +56,11 @@ def run(args: argparse.Namespace) -> int:
         f"  search:   chosen {search['chosen_family']} (CV {search['chosen_cv_score']:.4f}) vs "
         f"LightGBM defaults (CV {search['baseline_cv_score']:.4f}); inference latency "
         f"{search['latency_ratio_vs_lightgbm_defaults']:.2f}x -> {search['html']}",
-        f"  drift:    {drift.get('summary', drift)}",
+        f"  drift:    first champion {drift['first_champion']}; a normal batch: "
+        f"{drift['normal_batch']['outcome']}; a drifted batch: "
+        f"{drift['drifted_batch']['outcome']} -> champion {drift['champion']}",
+        f"            {drift['drifted_batch']['reason']}",
+        f"            history: halfcost drift history --project {drift['project']}",
         f"  registry: {registry['db']}",
         "",
         "Open the manager's app:",
