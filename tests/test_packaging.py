@@ -55,7 +55,28 @@ def fresh_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     deps = sysconfig.get_paths()["purelib"]
     Path(target.stdout.strip(), "zz_borrowed_deps.pth").write_text(deps + "\n")
+    _borrow_console_scripts(Path(sys.executable).parent, venv / "bin")
     return venv
+
+
+def _borrow_console_scripts(source_bin: Path, target_bin: Path) -> None:
+    """Copy the dependencies' console scripts (dvc, streamlit...) as pip would write them.
+
+    A console script is a tiny Python file whose first line names the interpreter; the
+    copy names the fresh venv's interpreter instead. halfcost's own script is the one pip
+    installed from the wheel and is left alone.
+    """
+    python = target_bin / "python"
+    for script in source_bin.iterdir():
+        target = target_bin / script.name
+        if target.exists() or not script.is_file():
+            continue
+        head = script.read_bytes()[:200]
+        if not head.startswith(b"#!") or b"python" not in head.split(b"\n", 1)[0]:
+            continue
+        body = script.read_text().split("\n", 1)[1]
+        target.write_text(f"#!{python}\n{body}")
+        target.chmod(0o755)
 
 
 def test_wheel_ships_non_python_files(wheel: Path) -> None:
