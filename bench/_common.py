@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -79,7 +80,33 @@ def load_average() -> str:
         return "n/a"
 
 
-def run_context(packages: Iterable[str]) -> list[str]:
+def git_revision(paths: Sequence[str] = ()) -> str:
+    """The repository's HEAD commit, with "+ uncommitted changes in PATHS" when ``paths`` differ."""
+    root = repo_root()
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", *paths],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    where = ", ".join(paths) or "the tree"
+    return f"{head}" + (f" + uncommitted changes in {where}" if dirty else f" ({where} clean)")
+
+
+def run_context(packages: Iterable[str], code_paths: Sequence[str] = ()) -> list[str]:
     """Lines describing where and when a benchmark ran (for the results file)."""
     return [
         f"date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
@@ -88,6 +115,7 @@ def run_context(packages: Iterable[str]) -> list[str]:
         f"load average (1/5/15 min) at start: {load_average()}",
         "versions: " + ", ".join(f"{k} {v}" for k, v in package_versions(packages).items()),
         f"command: {' '.join([Path(sys.executable).name, *sys.argv])}",
+        f"code: git {git_revision(code_paths)}",
     ]
 
 

@@ -72,6 +72,7 @@ FLAML_METRICS = {
     ("r2", False): "r2",
     ("neg_rmse", False): "rmse",
 }
+CODE_PATHS = ("automl", "halfcost", "bench/_common.py", "bench/_datasets.py", "bench/search.py")
 PACKAGES = ("halfcost", "scikit-learn", "lightgbm", "optuna", "flaml", "xgboost", "pandas")
 
 
@@ -771,7 +772,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    context = _common.run_context(PACKAGES)
+    context = _common.run_context(PACKAGES, code_paths=CODE_PATHS)
     results = []
     for name in args.dataset_names:
         dataset = load_dataset(name, seed=args.seed, n_rows=args.rows)
