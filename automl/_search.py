@@ -53,6 +53,12 @@ from halfcost.errors import BadInputError
 
 DEFAULT_STUDY_PREFIX = "halfcost-search"
 LARGE_DATA_ROWS = 20_000
+# Up to this many dev rows, finalists are cross-validated again on a second, independently
+# shuffled split: on small data the trial that wins on one split is often lucky on it
+# (many column subsets and settings tried against few rows), and a fresh split is an
+# estimate free of that selection. Above it, folds are large enough that the luck is small
+# and the refits would cost real time.
+RECHECK_MAX_ROWS = 5_000
 IMPORTANCE_SAMPLE_ROWS = 2_000
 
 
@@ -70,6 +76,7 @@ class _Split:
     y_hold: np.ndarray
     folds: list[tuple[np.ndarray, np.ndarray]]
     batch: pd.DataFrame
+    recheck_folds: list[tuple[np.ndarray, np.ndarray]] | None = None
 
 
 @dataclass
@@ -81,6 +88,7 @@ class _Finalist:
     cv_score: float
     holdout_score: float
     cost: CostMeasurement
+    recheck_score: float | None = None
 
     def met(self, min_score: float) -> bool:
         return self.cv_score >= min_score
@@ -242,7 +250,12 @@ class CheapestModelSearch:
         else:
             splitter = KFold(n_splits=n_folds, shuffle=True, random_state=self.seed)
         x_dev = x.iloc[dev_idx].reset_index(drop=True)
-        folds = list(splitter.split(np.zeros(len(y_dev)), y_dev if stratify is not None else None))
+        labels = y_dev if stratify is not None else None
+        folds = list(splitter.split(np.zeros(len(y_dev)), labels))
+        recheck_folds = None
+        if len(y_dev) <= RECHECK_MAX_ROWS:
+            splitter.random_state = self.seed + 1
+            recheck_folds = list(splitter.split(np.zeros(len(y_dev)), labels))
         return _Split(
             x_dev=x_dev,
             y_dev=y_dev,
@@ -250,6 +263,7 @@ class CheapestModelSearch:
             y_hold=y[hold_idx],
             folds=folds,
             batch=prediction_batch(x_dev, seed=self.seed),
+            recheck_folds=recheck_folds,
         )
 
     def _fingerprint(self, x: pd.DataFrame, y: np.ndarray, target: str, task: str) -> str:
@@ -635,11 +649,11 @@ class CheapestModelSearch:
             model = self._build(record["params"])
             train_s = _quiet_fit(model, split.x_dev, split.y_dev)
             holdout = self._score(model, split.x_hold, split.y_hold)
-            fitted.append((record, model, train_s, holdout))
+            fitted.append((record, model, train_s, holdout, self._recheck(record["params"])))
         base_model = self._baseline_model()
         base_train_s = _quiet_fit(base_model, split.x_dev, split.y_dev)
         base_holdout = self._score(base_model, split.x_hold, split.y_hold)
-        models = [m for _, m, _, _ in fitted] + [base_model]
+        models = [m for _, m, _, _, _ in fitted] + [base_model]
         sizes = [model_size_bytes(m, exact=False) for m in models]  # one method for all
         best = [math.inf] * len(models)
         single = [math.inf] * len(models)
@@ -653,10 +667,12 @@ class CheapestModelSearch:
                 best[i] = min(best[i], cost.latency_ms_per_1k)
                 single[i] = min(single[i], cost.single_row_latency_ms)
         results = []
-        for i, (record, _, train_s, holdout) in enumerate(fitted):
+        for i, (record, _, train_s, holdout, recheck) in enumerate(fitted):
             cost = CostMeasurement(best[i], single[i], sizes[i], train_s)
             results.append(
-                _Finalist(record["params"], record["trial"], record["cv_score"], holdout, cost)
+                _Finalist(
+                    record["params"], record["trial"], record["cv_score"], holdout, cost, recheck
+                )
             )
         base_cost = CostMeasurement(best[-1], single[-1], sizes[-1], base_train_s)
         baseline = _Finalist(
@@ -667,6 +683,18 @@ class CheapestModelSearch:
             base_cost,
         )
         return results, baseline
+
+    def _recheck(self, params: dict[str, Any]) -> float | None:
+        """Mean score on the second CV split (small data only; None when not rechecked)."""
+        split = self.split_
+        if split.recheck_folds is None:
+            return None
+        scores = []
+        for train, valid in split.recheck_folds:
+            model = self._build(params)
+            _quiet_fit(model, split.x_dev.iloc[train], split.y_dev[train])
+            scores.append(self._score(model, split.x_dev.iloc[valid], split.y_dev[valid]))
+        return float(np.mean(scores))
 
     def _baseline_model(self):
         return _pipeline(
@@ -682,13 +710,19 @@ class CheapestModelSearch:
         score reached and the cheapest model reaching it.
 
         Finalists whose hold-out score falls more than one point (1% of the target's
-        scale) below the target are passed over when another one meets the target: the
-        hold-out part is an independent check on a lucky cross-validation.
+        scale) below the target, or (small data) whose score on a second CV split falls
+        below the target, are passed over when another one meets the target: both are
+        independent checks on a cross-validation the finalist may have won by luck.
         """
         met = [f for f in finalists if f.met(self.min_score_)]
         if met:
             tolerance = 0.01 * self._scale()
-            confirmed = [f for f in met if f.holdout_score >= self.min_score_ - tolerance]
+            confirmed = [
+                f
+                for f in met
+                if f.holdout_score >= self.min_score_ - tolerance
+                and (f.recheck_score is None or f.recheck_score >= self.min_score_)
+            ]
             pool = confirmed or met
             cheapest = min(f.cost.latency_ms_per_1k for f in pool)
             close = [f for f in pool if f.cost.latency_ms_per_1k <= cheapest * 1.05]
@@ -771,6 +805,8 @@ class CheapestModelSearch:
             "holdout_score": f.holdout_score,
             **f.cost.to_dict(),
         }
+        if f.recheck_score is not None:
+            entry["recheck_cv_score"] = f.recheck_score
         if self.price_per_hour is not None:
             price = float(self.price_per_hour)
             entry["cost_per_1m_predictions_usd"] = float(

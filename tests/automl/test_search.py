@@ -138,6 +138,22 @@ def test_multiclass_macro_f1(wine):
     assert search.best_model_.predict_proba(wine.head(5)).shape == (5, 3)
 
 
+def test_small_data_finalists_are_rechecked_on_a_second_split(wine):
+    search = CheapestModelSearch(metric="f1", min_score=0.85, budget_s=2, seed=0)
+    search.fit(wine.drop(columns=["cultivar"]), wine["cultivar"])
+    finalists = search.report_["finalists"]
+    assert all("recheck_cv_score" in f for f in finalists)
+    confirmed = [
+        f
+        for f in finalists
+        if f["met"] and f["recheck_cv_score"] >= 0.85 and f["holdout_score"] >= 0.85 - 0.01
+    ]
+    chosen = search.report_["chosen"]
+    if confirmed:  # a finalist that only one split favoured is never preferred
+        assert chosen["recheck_cv_score"] >= 0.85
+        assert chosen["holdout_score"] >= 0.85 - 0.01
+
+
 def test_regression_with_string_column_and_gaps(diabetes):
     search = CheapestModelSearch(min_score=0.30, budget_s=2, seed=0)
     search.fit(diabetes.drop(columns=["target"]), diabetes["target"])
