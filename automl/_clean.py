@@ -33,6 +33,7 @@ from halfcost.automl._clean_repair import ColumnRepair, RepairOutcome, default_r
 
 from halfcost import __version__
 from halfcost.errors import BadInputError
+from halfcost.tables import column_difference
 
 ROW_COLUMN = "halfcost_row"
 REASON_COLUMN = "halfcost_reason"
@@ -161,14 +162,10 @@ def check_columns(frame: pd.DataFrame, expected: Sequence[str] | None, *, what: 
     have = [str(c) for c in frame.columns]
     missing = [c for c in expected if c not in have]
     extra = [c for c in have if c not in expected]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing {', '.join(missing)}")
-        if extra:
-            parts.append(f"unexpected {', '.join(extra)}")
+    difference = column_difference(missing, extra)
+    if difference:
         raise BadInputError(
-            f"the data's columns differ from {what}: {'; '.join(parts)}; "
+            f"the data's columns differ from {what}: {difference}; "
             "give data with the same columns (or learn a new suite)."
         )
 

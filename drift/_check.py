@@ -33,6 +33,7 @@ from halfcost.drift._profile import (
 from halfcost import __version__
 from halfcost.errors import BadInputError
 from halfcost.jsonio import write_json
+from halfcost.tables import column_difference
 
 DEFAULT_SAMPLE_ROWS = 20_000  # rows per side that Evidently renders into drift.html
 MIN_SAMPLE_ROWS = 100
@@ -287,14 +288,10 @@ def _columns_to_check(
         missing.remove(target)
         skipped[target] = "target column not in the batch (no labels yet)"
     extra = [c for c in current_names if c not in reference_names]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append(f"missing {', '.join(missing)}")
-        if extra:
-            parts.append(f"unexpected {', '.join(extra)}")
+    difference = column_difference(missing, extra)
+    if difference:
         raise BadInputError(
-            f"the batch's columns differ from the reference's ({'; '.join(parts)}); "
+            f"the batch's columns differ from the reference's ({difference}); "
             "give a batch with the reference's columns, or rebuild the reference profile."
         )
     return [c for c in reference_names if c in current_names], skipped

@@ -14,8 +14,8 @@ from typing import Any
 
 from halfcost.governance._costs import ALLOCATED_CATEGORIES
 from halfcost.governance._db import migrate, write_session
-from halfcost.governance._ingest import ensure_project
-from halfcost.governance._models import CostEntry, Dataset, DatasetUse, Team, ValueEntry
+from halfcost.governance._ingest import ensure_project, ensure_team
+from halfcost.governance._models import CostEntry, Dataset, DatasetUse, ValueEntry
 from halfcost.governance._roi import month_start
 from sqlalchemy import Engine, select
 
@@ -27,22 +27,11 @@ def _positive(value: Decimal | int | None, label: str) -> None:
         raise BadInputError(f"{label} must be ≥ 0, but got {value}")
 
 
-def _team(session: Any, name: str) -> Team:
-    if not name or not name.strip():
-        raise BadInputError("a team needs a name; got an empty one")
-    team = session.scalar(select(Team).where(Team.name == name))
-    if team is None:
-        team = Team(name=name)
-        session.add(team)
-        session.flush()
-    return team
-
-
 def add_team(engine: Engine, name: str) -> dict[str, Any]:
     """Add team ``name`` (nothing happens when it exists)."""
     migrate(engine)
     with write_session(engine, actor="registry add team") as session:
-        team = _team(session, name)
+        team = ensure_team(session, name)
         return {"team": team.name, "id": team.id}
 
 
@@ -69,7 +58,7 @@ def add_project(
         _positive(number, label)
     migrate(engine)
     with write_session(engine, actor="registry add project") as session:
-        _team(session, team)
+        ensure_team(session, team)
         project = ensure_project(session, name, team)
         if value_per_month is not None:
             project.value_per_month, project.value_per_prediction = value_per_month, None
@@ -110,7 +99,7 @@ def add_dataset(
         raise BadInputError("a dataset needs --version (its DVC md5 content hash)")
     migrate(engine)
     with write_session(engine, actor="registry add dataset") as session:
-        owner = _team(session, owner_team)
+        owner = ensure_team(session, owner_team)
         dataset = session.scalar(select(Dataset).where(Dataset.version == version).limit(1))
         if dataset is None:
             dataset = Dataset(name=name, version=version, owner_team_id=owner.id, path=path)

@@ -219,7 +219,10 @@ class IngestContext:
         return self.project.team_id
 
 
-def _ensure_team(session: Any, name: str) -> Team:
+def ensure_team(session: Any, name: str) -> Team:
+    """Team ``name``, created when new."""
+    if not name or not name.strip():
+        raise BadInputError("a team needs a name; got an empty one")
     team = session.scalar(select(Team).where(Team.name == name))
     if team is None:
         team = Team(name=name)
@@ -246,7 +249,7 @@ def ensure_project(session: Any, project: str, team: str | None) -> Project:
         raise BadInputError(
             f"project {project!r} is not in the registry yet; pass --team TEAM to create it"
         )
-    created = Project(name=project, team_id=_ensure_team(session, team).id)
+    created = Project(name=project, team_id=ensure_team(session, team).id)
     session.add(created)
     session.flush()
     return created

@@ -7,6 +7,7 @@ unsupported file gives the same clear error everywhere.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -75,3 +76,16 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         frame.to_parquet(tmp, index=False)
     os.replace(tmp, p)
     return p
+
+
+def column_difference(missing: Sequence[str], unexpected: Sequence[str]) -> str | None:
+    """Name what differs between two column sets ('missing a, b; unexpected c'), or None.
+
+    Every command that compares a batch with a reference says it the same way.
+    """
+    parts = []
+    if missing:
+        parts.append(f"missing {', '.join(map(str, missing))}")
+    if unexpected:
+        parts.append(f"unexpected {', '.join(map(str, unexpected))}")
+    return "; ".join(parts) or None

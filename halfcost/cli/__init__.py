@@ -34,6 +34,8 @@ def _command_modules() -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser (one subparser per command module)."""
+    from halfcost.cli._groups import add_command
+
     parser = argparse.ArgumentParser(
         prog="halfcost",
         description=(
@@ -46,15 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"halfcost {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _command_modules():
-        module = importlib.import_module(f"{__name__}.{name}")
-        command = sub.add_parser(
-            name.replace("_", "-"),
-            help=module.HELP,
-            description=getattr(module, "DESCRIPTION", module.HELP),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        module.register(command)
-        command.set_defaults(_run=module.run)
+        add_command(sub, name, importlib.import_module(f"{__name__}.{name}"))
     return parser
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+from types import ModuleType
 
 from halfcost import cli
 
@@ -26,12 +27,16 @@ def register_group(parser: argparse.ArgumentParser, group: str, order: tuple[str
     names = [n for n in order if n in found] + sorted(found - set(order))
     sub = parser.add_subparsers(dest=f"{group}_command", metavar="COMMAND", required=True)
     for name in names:
-        module = importlib.import_module(f"halfcost.cli.{prefix}{name}")
-        command = sub.add_parser(
-            name.replace("_", "-"),
-            help=module.HELP,
-            description=getattr(module, "DESCRIPTION", module.HELP),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        module.register(command)
-        command.set_defaults(_run=module.run)
+        add_command(sub, name, importlib.import_module(f"halfcost.cli.{prefix}{name}"))
+
+
+def add_command(sub: argparse._SubParsersAction, name: str, module: ModuleType) -> None:
+    """Add ``module`` (its HELP/DESCRIPTION/register/run) as sub-command ``name``."""
+    command = sub.add_parser(
+        name.replace("_", "-"),
+        help=module.HELP,
+        description=getattr(module, "DESCRIPTION", module.HELP),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    module.register(command)
+    command.set_defaults(_run=module.run)
