@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import streamlit as st
+
 from halfcost.app import _ui
 
 _this_run = threading.local()  # Streamlit runs each session's script in its own thread

@@ -20,8 +20,9 @@ import pandas as pd
 import streamlit as st
 
 if TYPE_CHECKING:
-    from halfcost.governance import Filters
     from sqlalchemy import Engine
+
+    from halfcost.governance import Filters
 
 CACHE_TTL_S = 30
 TEAMS_KEY = "halfcost_teams"

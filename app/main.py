@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+
 from halfcost.app import _shell
 
 PAGES_DIR = Path(__file__).parent / "pages"

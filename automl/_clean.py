@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from halfcost import __version__
 from halfcost.automl._clean_policy import CleaningPolicy, ColumnPolicy
 from halfcost.automl._clean_profile import (
     NOW_PARAMETER,
@@ -30,8 +32,6 @@ from halfcost.automl._clean_profile import (
     suite_columns,
 )
 from halfcost.automl._clean_repair import ColumnRepair, RepairOutcome, default_repairs
-
-from halfcost import __version__
 from halfcost.errors import BadInputError
 from halfcost.tables import column_difference
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from halfcost.automl._clean_policy import ColumnPolicy
 from halfcost.automl._clean_profile import NUMERIC_KINDS
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
 from halfcost.automl._clean import CleanResult
 from halfcost.automl._clean_profile import save_suite, suite_columns
-
 from halfcost.jsonio import write_json
 from halfcost.tables import table_suffix, write_table
 

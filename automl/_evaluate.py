@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from halfcost.automl._metrics import get_metric
 from halfcost.automl._model_io import HalfcostModel
-
 from halfcost.errors import BadInputError
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 import optuna
-from halfcost.automl._metrics import CLASSIFICATION, REGRESSION
 from sklearn.base import BaseEstimator
+
+from halfcost.automl._metrics import CLASSIFICATION, REGRESSION
 
 
 @dataclass(frozen=True)

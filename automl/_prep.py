@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from halfcost.automl._metrics import CLASSIFICATION, REGRESSION, TASKS
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from halfcost.automl._metrics import CLASSIFICATION, REGRESSION, TASKS
 from halfcost.errors import BadInputError
 
 RESERVED_PREFIX = "halfcost_"

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from halfcost import __version__
 from halfcost.automl._cost import (
     CostMeasurement,
     cost_per_1m_predictions_usd,
@@ -47,8 +49,6 @@ from halfcost.automl._prep import (
     encode_target,
     plan_columns,
 )
-
-from halfcost import __version__
 from halfcost.errors import BadInputError
 
 DEFAULT_STUDY_PREFIX = "halfcost-search"

@@ -132,9 +132,10 @@ def anchor_time(repeats: int) -> float:
 
 def time_pages(url: str, backend: str, repeats: int, anchor_s: float) -> list[PageTiming]:
     """Cold- and warm-cache script-run times of every page, over the registry at ``url``."""
+    from streamlit.testing.v1 import AppTest
+
     import halfcost.app
     from halfcost.app import _ui
-    from streamlit.testing.v1 import AppTest
 
     os.environ["HALFCOST_DB"] = url
     _ui.clear_cache()

@@ -139,6 +139,7 @@ def user_parsed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def time_plain_gx(frame: pd.DataFrame, result_format: dict) -> float:
     import great_expectations as gx
+
     from halfcost.automl._clean import run_gx
 
     suite = gx.ExpectationSuite(
@@ -184,7 +185,6 @@ def score(result, truth: pd.DataFrame, n_rows: int) -> dict:
 def run_size(n_rows: int, reference_rows: int, repeats: int, seed: int) -> SizeResult:
     from halfcost.automl._clean import RESULT_FORMAT
     from halfcost.automl._clean_inject import inject_errors
-
     from halfcost.demo_data import make_customers
 
     reference = make_customers(reference_rows, seed=seed)

@@ -102,6 +102,7 @@ class Tally:
 def _evidently_columns(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, dict]:
     from evidently import Report
     from evidently.presets import DataDriftPreset
+
     from halfcost.drift._check import evidently_column_results
 
     with warnings.catch_warnings():
@@ -234,6 +235,7 @@ def speed(n_rows: int, sample_rows: int) -> dict[str, float]:
 
     from evidently import Report
     from evidently.presets import DataDriftPreset
+
     from halfcost.drift._check import evidently_column_results
 
     start = time.perf_counter()

@@ -121,8 +121,9 @@ def to_categories(train: pd.DataFrame, *others: pd.DataFrame) -> list[pd.DataFra
 
 def prepare(dataset: BenchDataset, seed: int) -> Prepared:
     """Cut the test part and build the raw and ``category`` views and the timing batch."""
-    from halfcost.automl._cost import prediction_batch
     from sklearn.model_selection import train_test_split
+
+    from halfcost.automl._cost import prediction_batch
 
     x, y = dataset.features, dataset.labels
     stratify = y if dataset.task == "classification" else None
@@ -340,6 +341,7 @@ def run_halfcost(
 ) -> Outcome:
     """halfcost's search for the cheapest model meeting ``target`` on the raw training part."""
     import optuna
+
     from halfcost.automl import CheapestModelSearch
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the bench is the user: one line a set

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from halfcost.drift._project import Project
-
 from halfcost.errors import BadInputError
 from halfcost.jsonio import write_json
 

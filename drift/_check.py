@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from halfcost import __version__
 from halfcost.drift import _stats
 from halfcost.drift._profile import (
     RESERVED_PREFIX,
@@ -29,8 +31,6 @@ from halfcost.drift._profile import (
     build_profile,
     sample_frame,
 )
-
-from halfcost import __version__
 from halfcost.errors import BadInputError
 from halfcost.jsonio import write_json
 from halfcost.tables import column_difference

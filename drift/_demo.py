@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from halfcost.drift._project import Project, tool_env
-
 from halfcost.errors import BadInputError
 
 DEMO_ROWS = 3000  # the training table before drift

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from halfcost.drift._project import Project
-
 from halfcost.errors import BadInputError
 
 KINDS = ("check", "alert", "retrain_started", "retrain", "retrain_failed", "promotion", "refusal")

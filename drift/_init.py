@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from halfcost.drift._project import DEMO_SOURCE, Project, find_tool, tool_env
-
 from halfcost.errors import BadInputError
 
 DEMO_SETTINGS: dict[str, Any] = {

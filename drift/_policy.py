@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from halfcost.drift._events import parse_time
-
 from halfcost.errors import BadInputError
 
 if TYPE_CHECKING:

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from halfcost.drift._project import DEMO_SOURCE, Project
 
+from halfcost.drift._project import DEMO_SOURCE, Project
 from halfcost.errors import BadInputError
 from halfcost.tables import SUPPORTED_SUFFIXES, read_table, write_table
 

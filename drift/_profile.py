@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from halfcost.drift import _stats
 
 from halfcost import __version__
+from halfcost.drift import _stats
 from halfcost.errors import BadInputError
 from halfcost.jsonio import write_json
 

@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
 from halfcost.drift._champions import ChampionStore, Verdict, compare
 from halfcost.drift._prepare import batch_files, split_holdout
 from halfcost.drift._project import Project, find_tool, tool_env
-
 from halfcost.errors import BadInputError, ConcurrentRunError, HalfcostError
 from halfcost.tables import read_table, write_table
 

@@ -12,14 +12,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Engine, select
+
+from halfcost.errors import BadInputError
 from halfcost.governance._costs import ALLOCATED_CATEGORIES
 from halfcost.governance._db import migrate, write_session
 from halfcost.governance._ingest import ensure_project, ensure_team
 from halfcost.governance._models import CostEntry, Dataset, DatasetUse, ValueEntry
 from halfcost.governance._roi import month_start
-from sqlalchemy import Engine, select
-
-from halfcost.errors import BadInputError
 
 
 def _positive(value: Decimal | int | None, label: str) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from halfcost.governance._models import AuditEntry, Base, utc_now
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
+
+from halfcost.governance._models import AuditEntry, Base, utc_now
 
 _SUMMARY_KEYS = ("name", "version", "project_id", "category", "amount", "kind", "lever", "sha256")
 

@@ -21,12 +21,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from halfcost.governance._audit import bulk_insert
-from halfcost.governance._db import connect, describe_url, migrate, write_session
-from halfcost.governance._models import COST_CATEGORIES, CostEntry, IngestedFile, Project, Team
 from sqlalchemy import Engine, select
 
 from halfcost.errors import BadInputError
+from halfcost.governance._audit import bulk_insert
+from halfcost.governance._db import connect, describe_url, migrate, write_session
+from halfcost.governance._models import COST_CATEGORIES, CostEntry, IngestedFile, Project, Team
 
 ALLOCATED_CATEGORIES = tuple(c for c in COST_CATEGORIES if c != "unallocated")
 

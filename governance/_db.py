@@ -12,12 +12,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from halfcost.governance._audit import RegistrySession
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from halfcost.errors import BadInputError, HalfcostError
+from halfcost.governance._audit import RegistrySession
 
 DEFAULT_URL = "sqlite:///halfcost-registry.db"
 ENV_VAR = "HALFCOST_DB"

@@ -28,6 +28,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
+from sqlalchemy import Engine, select
+
+from halfcost.errors import BadInputError
 from halfcost.governance._db import connect, describe_url, migrate, write_session
 from halfcost.governance._models import (
     CostEntry,
@@ -43,9 +46,6 @@ from halfcost.governance._models import (
     Team,
     utc_now,
 )
-from sqlalchemy import Engine, select
-
-from halfcost.errors import BadInputError
 
 REVIEW_COST_PER_ROW_USD = Decimal("0.10")
 """Default cost of reviewing one bad row by hand (the "less cleaning" lever); see docs."""

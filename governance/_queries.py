@@ -21,6 +21,12 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import Engine, String, func, literal, select, type_coerce
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from halfcost.errors import BadInputError
 from halfcost.governance import _roi
 from halfcost.governance._db import has_schema
 from halfcost.governance._models import (
@@ -36,12 +42,6 @@ from halfcost.governance._models import (
     Team,
     ValueEntry,
 )
-from sqlalchemy import Engine, String, func, literal, select, type_coerce
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
-
-from halfcost.errors import BadInputError
 
 LEVERS = ("cheaper_models", "dataset_reuse", "fewer_labels", "less_cleaning")
 ZERO = Decimal(0)

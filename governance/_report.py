@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Engine
+
 from halfcost.governance._db import describe_url
 from halfcost.governance._queries import Filters, overview, projects_table, teams_table
-from sqlalchemy import Engine
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:

@@ -17,6 +17,9 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
+from sqlalchemy import Engine, func, select
+
+from halfcost.errors import BadInputError
 from halfcost.governance._audit import bulk_insert
 from halfcost.governance._db import migrate, write_session
 from halfcost.governance._models import (
@@ -32,9 +35,6 @@ from halfcost.governance._models import (
     Team,
     ValueEntry,
 )
-from sqlalchemy import Engine, func, select
-
-from halfcost.errors import BadInputError
 
 TEAM_NAMES = (
     "Pricing",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.express as px
 import streamlit as st
+
 from halfcost.app import _shell, _ui
 
 MAX_PLOTTED_PROJECTS = 40

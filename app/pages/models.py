@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.express as px
 import streamlit as st
+
 from halfcost.app import _shell, _ui
 
 MONEY = ["cost_per_1m", "baseline_cost_per_1m", "saving_per_1m"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.express as px
 import streamlit as st
+
 from halfcost.app import _shell, _ui
 
 LEVER_LABELS = {

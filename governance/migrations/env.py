@@ -7,6 +7,7 @@ an open connection in ``config.attributes["connection"]``; there is no alembic.i
 from __future__ import annotations
 
 from alembic import context
+
 from halfcost.governance._models import Base
 
 target_metadata = Base.metadata

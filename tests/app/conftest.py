@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import halfcost.app
 import pytest
+
+import halfcost.app
 
 APP_MAIN = Path(halfcost.app.__file__).resolve().parent / "main.py"
 CHROMIUM = "/usr/bin/chromium"

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import Page, expect
+
 from halfcost.app import _ui
 from halfcost.governance import Filters, connect
-from playwright.sync_api import Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -186,9 +187,10 @@ def test_team_filter_holds_across_pages_and_csv_matches(
 def test_app_over_postgresql_as_a_read_only_role(
     page: Page, app_servers, seeded_postgres, output_path
 ):
-    from halfcost.governance import drift_timeline, overview
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import DBAPIError
+
+    from halfcost.governance import drift_timeline, overview
 
     engine = connect(seeded_postgres.url, read_only=True)
     try:

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import halfcost.app
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
+
+import halfcost.app
 from halfcost.app import _ui
 from halfcost.governance import Filters, connect
-from streamlit.testing.v1 import AppTest
 
 APP_MAIN = Path(halfcost.app.__file__).resolve().parent / "main.py"
 

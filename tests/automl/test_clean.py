@@ -10,11 +10,11 @@ import great_expectations.expectations as gxe
 import numpy as np
 import pandas as pd
 import pytest
+
 from halfcost.automl import CleaningPolicy, clean_frame, learn_suite, load_suite, save_suite
 from halfcost.automl._clean_inject import inject_errors
 from halfcost.automl._clean_repair import ColumnRepair, RepairOutcome
 from halfcost.automl._clean_report import write_clean_outputs
-
 from halfcost.demo_data import make_customers
 from halfcost.errors import BadInputError
 from halfcost.jsonio import to_json

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from halfcost.automl._clean_inject import ERROR_KINDS, inject_errors
 
+from halfcost.automl._clean_inject import ERROR_KINDS, inject_errors
 from halfcost.demo_data import make_customers
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from halfcost.automl import CleaningPolicy
 from halfcost.automl._clean_policy import ColumnPolicy
-
 from halfcost.errors import BadInputError
 
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
 from halfcost.automl import learn_suite, load_suite, save_suite
 from halfcost.automl._clean_profile import classify_column, numeric_range, suite_columns
-
 from halfcost.demo_data import make_customers
 from halfcost.errors import BadInputError
 

@@ -7,6 +7,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
+
 from halfcost.automl import CostMeasurement, measure_cost
 from halfcost.automl._cost import (
     cost_per_1m_predictions_usd,
@@ -14,7 +16,6 @@ from halfcost.automl._cost import (
     prediction_batch,
     train_cost_usd,
 )
-from sklearn.linear_model import LogisticRegression
 
 
 def test_prediction_batch_is_fixed_and_bounded():

@@ -6,11 +6,12 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from sklearn.base import clone
+
 from halfcost.automl import ModelFamily, default_families
 from halfcost.automl._cost import single_thread
 from halfcost.automl._families import SearchContext
 from halfcost.automl._metrics import CLASSIFICATION, REGRESSION
-from sklearn.base import clone
 
 FAMILIES = default_families()
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from halfcost.automl import METRICS, score
-from halfcost.automl._metrics import get_metric
 from sklearn.metrics import f1_score, roc_auc_score
 
+from halfcost.automl import METRICS, score
+from halfcost.automl._metrics import get_metric
 from halfcost.errors import BadInputError
 
 

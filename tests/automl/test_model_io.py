@@ -8,11 +8,11 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from halfcost.automl import HalfcostModel, load_model, save_model
-from halfcost.automl._prep import TableEncoder, plan_columns
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
+from halfcost.automl import HalfcostModel, load_model, save_model
+from halfcost.automl._prep import TableEncoder, plan_columns
 from halfcost.errors import BadInputError
 
 

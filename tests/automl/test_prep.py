@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from halfcost.automl._prep import (
     CATEGORICAL,
     DATE,
@@ -14,7 +15,6 @@ from halfcost.automl._prep import (
     infer_task,
     plan_columns,
 )
-
 from halfcost.errors import BadInputError
 
 

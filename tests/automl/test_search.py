@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+
 from halfcost.automl import CheapestModelSearch, HalfcostModel
 from halfcost.automl._search import SearchWarning
-
 from halfcost.errors import BadInputError
 
 ENTRY_KEYS = {

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from halfcost.automl._clean_inject import inject_errors
 
+from halfcost.automl._clean_inject import inject_errors
 from halfcost.cli import main
 from halfcost.demo_data import make_customers
 

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
 from halfcost.automl import load_model
 
 CONTRACT_KEYS = {

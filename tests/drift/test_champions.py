@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from halfcost.drift import ChampionStore, Project
 from halfcost.drift._champions import compare
-
 from halfcost.errors import BadInputError
 
 

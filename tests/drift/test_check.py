@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from evidently import Report
 from evidently.presets import DataDriftPreset
+from scipy import stats
+
 from halfcost.drift import build_profile, check_drift
 from halfcost.drift._check import evidently_column_results
 from halfcost.drift._stats import (
@@ -16,8 +18,6 @@ from halfcost.drift._stats import (
     summarize_numbers,
     wasserstein_distance,
 )
-from scipy import stats
-
 from halfcost.errors import BadInputError
 
 

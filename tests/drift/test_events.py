@@ -8,9 +8,9 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+
 from halfcost.drift import EventLog
 from halfcost.drift._events import FIELDS, KINDS, SCHEMA_VERSION
-
 from halfcost.errors import BadInputError
 
 SCHEMA_KEYS = {"schema_version", "event_id", "time", "kind", *FIELDS}

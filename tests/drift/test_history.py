@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from halfcost.drift import EventLog, history
 from halfcost.drift._history import format_history
 from halfcost.drift._init import render_pipeline
-
 from halfcost.errors import BadInputError
 
 

@@ -6,10 +6,10 @@ import json
 import subprocess
 
 import yaml
-from halfcost.drift import init_project
-from halfcost.drift._init import render_pipeline
 
 from halfcost.demo_data import make_customers
+from halfcost.drift import init_project
+from halfcost.drift._init import render_pipeline
 from halfcost.tables import write_table
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+from halfcost.demo_data import make_customers
 from halfcost.drift import Project
 from halfcost.drift._init import render_pipeline
 from halfcost.drift._prepare import prepare, split_holdout
 from halfcost.drift._project import find_tool, tool_env
-
-from halfcost.demo_data import make_customers
 from halfcost.errors import BadInputError
 from halfcost.tables import write_table
 

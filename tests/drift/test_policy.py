@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from halfcost.drift import AlertPolicy, EventLog, check_drift
 from halfcost.drift._check import ColumnDrift, DriftResult
 from halfcost.drift._stats import JENSEN_SHANNON, WASSERSTEIN
-
 from halfcost.errors import BadInputError
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from halfcost.drift import build_profile, check_drift, load_profile
 from halfcost.drift._profile import is_profile
-
 from halfcost.errors import BadInputError
 
 

@@ -10,6 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from halfcost.drift import AlertPolicy, AlertSink, PrintSink, WebhookSink, notify
 from halfcost.drift._events import make_event
 

@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 import yaml
-from halfcost.drift import ChampionStore, EventLog, Project, init_project, watch_batch
-from halfcost.drift._watch import attach_labels, project_lock, train_first_champion
 
 from halfcost.demo_data import ID_COLUMN, TARGET, make_customers
+from halfcost.drift import ChampionStore, EventLog, Project, init_project, watch_batch
+from halfcost.drift._watch import attach_labels, project_lock, train_first_champion
 from halfcost.errors import BadInputError
 from halfcost.tables import write_table
 

@@ -9,12 +9,12 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from halfcost.governance import import_costs_into, migrate
-from halfcost.governance._costs import TagKeys
-from halfcost.governance._models import CostEntry, Project, Team
 from sqlalchemy import func, select
 
 from halfcost.errors import BadInputError
+from halfcost.governance import import_costs_into, migrate
+from halfcost.governance._costs import TagKeys
+from halfcost.governance._models import CostEntry, Project, Team
 
 COLUMNS = [
     "BilledCost",

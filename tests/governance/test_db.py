@@ -6,13 +6,13 @@ import uuid
 from datetime import date
 
 import pytest
-from halfcost.governance import connect, migrate
-from halfcost.governance._db import current_revision, has_schema, write_session
-from halfcost.governance._models import AuditEntry, Base, CostEntry, Team
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from halfcost.errors import BadInputError
+from halfcost.governance import connect, migrate
+from halfcost.governance._db import current_revision, has_schema, write_session
+from halfcost.governance._models import AuditEntry, Base, CostEntry, Team
 
 
 def test_migrations_create_every_table_on_an_empty_database(empty_db_url):
@@ -39,6 +39,7 @@ def test_every_public_name_resolves():
 
 def test_head_revision_matches_alembic():
     from alembic.script import ScriptDirectory
+
     from halfcost.governance._db import _alembic_config, head_revision
 
     assert (

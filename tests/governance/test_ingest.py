@@ -9,6 +9,9 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
+
+from halfcost.errors import BadInputError
 from halfcost.governance import ingest_into, migrate
 from halfcost.governance._models import (
     AuditEntry,
@@ -20,9 +23,6 @@ from halfcost.governance._models import (
     ParetoPoint,
     Saving,
 )
-from sqlalchemy import func, select
-
-from halfcost.errors import BadInputError
 
 
 def _count(engine, model) -> int:

@@ -8,6 +8,8 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+
+from halfcost.errors import BadInputError
 from halfcost.governance import (
     Filters,
     add_cost,
@@ -30,8 +32,6 @@ from halfcost.governance import (
     registry_is_empty,
     seed_history,
 )
-
-from halfcost.errors import BadInputError
 
 
 def _search_report(path: Path, created: str) -> None:
