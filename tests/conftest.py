@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +55,31 @@ def cli(halfcost_exe: list[str]):
         )
 
     return run
+
+
+@contextlib.contextmanager
+def _fresh_postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database on 127.0.0.1:5432, dropped afterwards; yields its URL.
+
+    A role ``<database>_reader`` made for it (``registry init --reader-role``) goes too.
+    The server must be up: when it is not, the test fails (it never skips).
+    """
+    from sqlalchemy import create_engine, text
+
+    name = f"halfcost_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f"DROP ROLE IF EXISTS {name}_reader"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Callable[[], contextlib.AbstractContextManager[str]]:
+    """``with postgres_database() as url:`` gives a fresh PostgreSQL database, dropped after."""
+    return _fresh_postgres_database

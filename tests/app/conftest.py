@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import subprocess
@@ -10,7 +9,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,6 @@ import halfcost.app
 
 APP_MAIN = Path(halfcost.app.__file__).resolve().parent / "main.py"
 CHROMIUM = "/usr/bin/chromium"
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SMALL_HISTORY = {"teams": 4, "projects": 10, "datasets": 24, "events": 1500, "seed": 7}
 
 
@@ -61,24 +58,6 @@ def empty_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database on 127.0.0.1:5432, dropped afterwards; yields its URL."""
-    from sqlalchemy import create_engine, text
-
-    name = f"halfcost_app_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f"DROP ROLE IF EXISTS {name}_reader"))
-        admin.dispose()
-
-
 @dataclass(frozen=True)
 class PostgresRegistry:
     """A seeded PostgreSQL registry: the owner's URL, and a reader role's (SELECT only)."""
@@ -88,7 +67,7 @@ class PostgresRegistry:
 
 
 @pytest.fixture(scope="session")
-def seeded_postgres(cli) -> Iterator[PostgresRegistry]:
+def seeded_postgres(cli, postgres_database) -> Iterator[PostgresRegistry]:
     """A PostgreSQL registry holding the small seeded history, with a read-only role made by
     `halfcost registry init --reader-role`; database and role are dropped after the session."""
     from sqlalchemy.engine import make_url
