@@ -1,6 +1,14 @@
-"""Errors that the CLI turns into one line on stderr and an exit code, never a traceback."""
+"""Errors that the CLI turns into one line on stderr and an exit code, never a traceback.
+
+The library speaks in parameter names (``budget_s``), the CLI in flags (``--budget-s``):
+an error about one parameter is raised with ``param=`` and writes ``{param}`` where the
+name belongs. ``str(error)`` shows the parameter's name, as a notebook user wrote it;
+the CLI renders the same message with the flag instead (:meth:`HalfcostError.render`).
+"""
 
 from __future__ import annotations
+
+PARAM_PLACEHOLDER = "{param}"
 
 
 class HalfcostError(Exception):
@@ -8,9 +16,29 @@ class HalfcostError(Exception):
 
     The message is one line that names the problem and the fix. ``exit_code`` is the
     process exit status the CLI uses for it.
+
+    Args:
+        message: the one-line message; ``{param}`` stands for the parameter's name.
+        param: the library parameter the message is about (e.g. ``"budget_s"``), if any.
     """
 
     exit_code: int = 1
+
+    def __init__(self, message: str = "", *, param: str | None = None) -> None:
+        self.template = message
+        self.param = param
+        super().__init__(self.render())
+
+    def render(self, name: str | None = None) -> str:
+        """The message with ``{param}`` replaced by ``name`` (default: the parameter's name)."""
+        if self.param is None:
+            return self.template
+        return self.template.replace(PARAM_PLACEHOLDER, name or self.param)
+
+
+def flag_for(param: str) -> str:
+    """The CLI flag that sets a library parameter: ``budget_s`` -> ``--budget-s``."""
+    return "--" + param.replace("_", "-")
 
 
 class BadInputError(HalfcostError, ValueError):

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 
 from halfcost import __version__
-from halfcost.errors import HalfcostError
+from halfcost.errors import HalfcostError, flag_for
 
 # The order commands appear in `halfcost --help`; modules not listed follow, sorted.
 _ORDER = ("demo", "search", "predict", "clean", "drift", "init", "registry", "app")
@@ -62,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = int(args._run(args) or 0)
     except HalfcostError as exc:
-        print(f"halfcost {args.command}: error: {exc}", file=sys.stderr)
+        # The library names parameters; the user typed flags.
+        message = exc.render(flag_for(exc.param)) if exc.param else str(exc)
+        print(f"halfcost {args.command}: error: {message}", file=sys.stderr)
         code = exc.exit_code
     except KeyboardInterrupt:
         print(f"halfcost {args.command}: interrupted.", file=sys.stderr)
