@@ -79,7 +79,8 @@ def run_drift_demo(
     """Create a demo project in ``project_dir``, train a champion, then retrain on drift.
 
     Args:
-        project_dir: a new or empty folder (never the halfcost repository).
+        project_dir: a new or empty folder (never the halfcost repository); it becomes a
+            git repository of its own, even inside another one.
         budget_s: the search budget of each (re)train, written to params.yaml.
         sinks: alert sinks for the watches (default: none; the CLI's demo may pass a
             ``PrintSink``).
@@ -102,7 +103,7 @@ def run_drift_demo(
     root = Path(project_dir).resolve()
     if root.exists() and any(root.iterdir()):
         raise BadInputError(f"{root} is not empty; give the drift demo a new folder.")
-    init_project(root, demo=True, budget_s=budget_s, commit=True)
+    init_project(root, demo=True, budget_s=budget_s, commit=True, own_repo=True)
     project = Project(root)
     _set_params(project.params_yaml, {"demo_rows": DEMO_ROWS, "margin": DEMO_MARGIN})
     (root / ".gitignore").write_text(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,14 +41,44 @@ class DemoResult:
         return {"root": str(self.root), "seconds": round(self.seconds, 1), "steps": self.steps}
 
 
+def _package_dir() -> Path:
+    """The folder halfcost is imported from (an editable install: the checkout's root)."""
+    return Path(__file__).resolve().parents[1]
+
+
+def _halfcost_checkout(path: Path) -> Path | None:
+    """The halfcost source checkout that contains ``path``, if any."""
+    for folder in (path, *path.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and 'name = "halfcost"' in pyproject.read_text(errors="replace"):
+            return folder
+    return None
+
+
+def _inside_halfcost(path: Path) -> bool:
+    package_dir = _package_dir()
+    path = path.resolve()
+    inside_package = path == package_dir or package_dir in path.parents
+    return inside_package or _halfcost_checkout(path) is not None
+
+
 def default_demo_dir(cwd: Path | None = None) -> Path:
-    """A fresh folder under ``cwd`` named after the current UTC time."""
+    """A fresh ``halfcost-demo-<UTC time>`` folder that works wherever the demo is started.
+
+    It goes under ``cwd`` (default: the current directory), unless that is inside the
+    installed halfcost package or a halfcost source checkout (where an editable install
+    would treat it as part of the package, and git ignores it): then under the user's home
+    folder, or the temporary folder if the home folder is inside one as well.
+    """
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return (cwd or Path.cwd()) / f"halfcost-demo-{stamp}"
+    for base in (cwd or Path.cwd(), Path.home(), Path(tempfile.gettempdir())):
+        if not _inside_halfcost(base):
+            return base.resolve() / f"halfcost-demo-{stamp}"
+    raise BadInputError("no folder outside the halfcost package was found; give --dir a folder.")
 
 
 def _prepare_dir(root: Path) -> Path:
-    package_dir = Path(__file__).resolve().parents[1]
+    package_dir = _package_dir()
     root = root.resolve()
     if root == package_dir or package_dir in root.parents:
         raise BadInputError(
@@ -197,15 +228,14 @@ def run_demo(root: Path | None = None, *, budget_s: int = 40, seed: int = 0) -> 
     """Run every capability on the embedded demo data in ``root`` (a new folder).
 
     Args:
-        root: the demo folder; default: a fresh ``halfcost-demo-<UTC time>`` under the
-            current directory.
+        root: the demo folder; default: :func:`default_demo_dir`.
         budget_s: search budget in seconds for the search and for each retrain.
         seed: seed for the demo data and the search.
     """
     start = time.perf_counter()
     result = DemoResult(root=_prepare_dir(root or default_demo_dir()))
     r = result.root
-    _say(f"halfcost demo in {r}")
+    _say(f"halfcost demo: writing everything to {r}")
     _say("1/5 data: a trusted reference sample and a new batch with injected errors")
     result.steps["data"] = step_data(r, seed)
     _say("2/5 clean: learn a Great Expectations suite, repair or quarantine the batch")

@@ -6,7 +6,8 @@
 #   bash scripts/bootstrap.sh bench        install the benchmark anchors (FLAML) and run bench/
 #
 # It creates .venv/ in the repository (re-used on later runs) and never needs
-# anything installed by hand.
+# anything installed by hand. Every install is held to constraints.txt, the versions CI
+# tested (regenerate it with `bash scripts/lock.sh` after changing pyproject.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -17,14 +18,21 @@ export DO_NOT_TRACK=1 GX_ANALYTICS_ENABLED=false DVC_NO_ANALYTICS=1 \
 log() { printf '\n== %s\n' "$*" >&2; }
 
 python_env() {
-    local extras=$1
+    # $1: the extras to install beside halfcost ("" for none)
+    local extras=$1 spec=.
+    [ -n "$extras" ] && spec=".[$extras]"
     if [ ! -x "$VENV/bin/python" ]; then
         log "creating $VENV"
         python3 -m venv "$VENV"
     fi
-    log "installing halfcost[$extras] (editable)"
-    "$VENV/bin/pip" install --quiet --upgrade pip
-    "$VENV/bin/pip" install --quiet -e ".[$extras]"
+    log "installing halfcost${extras:+[$extras]} (editable) at the versions in constraints.txt"
+    "$VENV/bin/pip" install --quiet -c constraints.txt -e "$spec"
+}
+
+lint() {
+    log "ruff check and ruff format --check"
+    "$VENV/bin/ruff" check --quiet .
+    "$VENV/bin/ruff" format --check --quiet .
 }
 
 need_root() {
@@ -71,7 +79,7 @@ cmd=${1:-}
 shift || true
 case "$cmd" in
     demo)
-        python_env test
+        python_env ""
         git_identity
         "$VENV/bin/halfcost" demo "$@"
         ;;
@@ -80,6 +88,7 @@ case "$cmd" in
         postgres_up
         git_identity
         python_env test
+        lint
         set +e
         "$VENV/bin/python" -m pytest "$@"
         status=$?

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -83,3 +84,80 @@ def _fresh_postgres_database() -> Iterator[str]:
 def postgres_database() -> Callable[[], contextlib.AbstractContextManager[str]]:
     """``with postgres_database() as url:`` gives a fresh PostgreSQL database, dropped after."""
     return _fresh_postgres_database
+
+
+def _borrow_console_scripts(source_bin: Path, target_bin: Path) -> None:
+    """Copy the dependencies' console scripts (dvc, streamlit...) as pip would write them.
+
+    A console script is a tiny Python file whose first line names the interpreter; the
+    copy names the target venv's interpreter instead. halfcost's own script is left out:
+    the target installs its own.
+    """
+    python = target_bin / "python"
+    for script in source_bin.iterdir():
+        target = target_bin / script.name
+        if target.exists() or not script.is_file() or script.name == "halfcost":
+            continue
+        head = script.read_bytes()[:200]
+        if not head.startswith(b"#!") or b"python" not in head.split(b"\n", 1)[0]:
+            continue
+        body = script.read_text().split("\n", 1)[1]
+        target.write_text(f"#!{python}\n{body}")
+        target.chmod(0o755)
+
+
+def make_borrowing_venv(venv: Path) -> Path:
+    """Create a virtual environment at ``venv`` that borrows this one's third-party packages.
+
+    Installing 1.3 GB of dependencies again would take minutes, so the new venv reads
+    them through a .pth line pointing at this environment's site-packages. halfcost
+    itself is not borrowed: the editable hook of this checkout is a .pth file, and .pth
+    files inside a directory added by a .pth line are not processed, so the new venv
+    runs only the halfcost that is installed into it.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    py = venv / "bin" / "python"
+    target = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    deps = sysconfig.get_paths()["purelib"]
+    Path(target.stdout.strip(), "zz_borrowed_deps.pth").write_text(deps + "\n")
+    _borrow_console_scripts(Path(sys.executable).parent, venv / "bin")
+    return venv
+
+
+@pytest.fixture(scope="session")
+def borrowing_venv() -> Callable[[Path], Path]:
+    """``borrowing_venv(path)`` makes a venv there that borrows the installed dependencies."""
+    return make_borrowing_venv
+
+
+def _clone_repo(target: Path) -> Path:
+    """Clone this repository into ``target`` as it stands, uncommitted tracked edits too.
+
+    In CI the checkout is clean and this is a plain clone of HEAD; on a developer's
+    machine, ``git stash create`` records the working tree of the tracked files as a
+    commit (without touching the checkout), and the clone checks that commit out.
+    """
+
+    def git(*args: str, cwd: Path = REPO_ROOT) -> str:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+        assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+        return done.stdout.strip()
+
+    snapshot = git("stash", "create") or git("rev-parse", "HEAD")
+    git("clone", "--quiet", "--local", "--no-checkout", str(REPO_ROOT), str(target))
+    git("checkout", "--quiet", snapshot, cwd=target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def fresh_clone() -> Callable[[Path], Path]:
+    """``fresh_clone(path)`` clones this repository there (never the checkout itself)."""
+    return _clone_repo

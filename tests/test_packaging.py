@@ -13,8 +13,8 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,41 +42,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def fresh_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    venv = tmp_path_factory.mktemp("venv")
-    assert _run([sys.executable, "-m", "venv", str(venv)], venv).returncode == 0
+def fresh_venv(
+    wheel: Path, tmp_path_factory: pytest.TempPathFactory, borrowing_venv: Callable[[Path], Path]
+) -> Path:
+    venv = borrowing_venv(tmp_path_factory.mktemp("venv"))
     py = venv / "bin" / "python"
     proc = _run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)], venv)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    # Borrow the third-party dependencies (not halfcost: the editable hook is a .pth
-    # file, and .pth files inside a directory added by a .pth line are not processed).
-    target = _run(
-        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], venv
-    )
-    deps = sysconfig.get_paths()["purelib"]
-    Path(target.stdout.strip(), "zz_borrowed_deps.pth").write_text(deps + "\n")
-    _borrow_console_scripts(Path(sys.executable).parent, venv / "bin")
     return venv
-
-
-def _borrow_console_scripts(source_bin: Path, target_bin: Path) -> None:
-    """Copy the dependencies' console scripts (dvc, streamlit...) as pip would write them.
-
-    A console script is a tiny Python file whose first line names the interpreter; the
-    copy names the fresh venv's interpreter instead. halfcost's own script is the one pip
-    installed from the wheel and is left alone.
-    """
-    python = target_bin / "python"
-    for script in source_bin.iterdir():
-        target = target_bin / script.name
-        if target.exists() or not script.is_file():
-            continue
-        head = script.read_bytes()[:200]
-        if not head.startswith(b"#!") or b"python" not in head.split(b"\n", 1)[0]:
-            continue
-        body = script.read_text().split("\n", 1)[1]
-        target.write_text(f"#!{python}\n{body}")
-        target.chmod(0o755)
 
 
 def test_wheel_ships_non_python_files(wheel: Path) -> None:
@@ -94,7 +67,9 @@ def test_wheel_ships_non_python_files(wheel: Path) -> None:
     )
 
 
-def test_installed_wheel_runs_help_and_demo(fresh_venv: Path, tmp_path: Path) -> None:
+def test_installed_wheel_runs_help_and_demo(
+    fresh_venv: Path, tmp_path: Path, fresh_clone: Callable[[Path], Path]
+) -> None:
     exe = fresh_venv / "bin" / "halfcost"
     where = _run(
         [
@@ -113,12 +88,16 @@ def test_installed_wheel_runs_help_and_demo(fresh_venv: Path, tmp_path: Path) ->
     for command in ("demo", "search", "clean", "drift", "registry", "app"):
         assert command in help_proc.stdout
 
-    demo_dir = tmp_path / "demo"
+    # A regular install, started from the root of a halfcost checkout with no --dir (the
+    # case that failed: git there ignores ./halfcost-demo-*, and DVC refused).
+    checkout = fresh_clone(tmp_path / "checkout")
+    home = tmp_path / "home"
+    home.mkdir()
     env_path = os.pathsep.join([str(fresh_venv / "bin"), os.environ.get("PATH", "")])
     demo = subprocess.run(
-        [str(exe), "demo", "--dir", str(demo_dir), "--budget-s", "15", "--json"],
-        cwd=tmp_path,
-        env={**os.environ, "PATH": env_path},
+        [str(exe), "demo", "--budget-s", "15", "--json"],
+        cwd=checkout,
+        env={**os.environ, "PATH": env_path, "HOME": str(home)},
         capture_output=True,
         text=True,
         timeout=900,
@@ -126,10 +105,17 @@ def test_installed_wheel_runs_help_and_demo(fresh_venv: Path, tmp_path: Path) ->
     )
     assert demo.returncode == 0, demo.stderr[-3000:]
     summary = json.loads(demo.stdout)
-    assert Path(summary["root"]) == demo_dir
+    demo_dir = Path(summary["root"])
+    assert demo_dir.parent == home.resolve(), "outside a checkout, the demo goes to ~"
+    assert f"writing everything to {demo_dir}" in demo.stderr
+    assert f"everything is in {demo_dir}" in demo.stderr
     assert (demo_dir / "search" / "report.json").exists()
     assert (demo_dir / "clean" / "report.json").exists()
     assert (demo_dir / "registry.db").exists()
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], cwd=checkout, capture_output=True, text=True
+    )
+    assert status.stdout == "", f"the demo wrote into the checkout: {status.stdout}"
     # The demo never writes inside the installed package.
     package_dir = Path(where.stdout.strip()).parents[1]
     assert not any(p.name.startswith("halfcost-demo") for p in package_dir.iterdir())

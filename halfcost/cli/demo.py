@@ -21,7 +21,10 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--dir",
         type=Path,
         default=None,
-        help="a new or empty folder for the demo (default: ./halfcost-demo-<UTC time>)",
+        help=(
+            "a new or empty folder for the demo (default: ./halfcost-demo-<UTC time>, or "
+            "~/halfcost-demo-<UTC time> when the current folder is inside halfcost itself)"
+        ),
     )
     parser.add_argument(
         "--budget-s",
@@ -38,8 +41,13 @@ def run(args: argparse.Namespace) -> int:
     from halfcost.jsonio import to_json
 
     result = run_demo(args.dir, budget_s=args.budget_s, seed=args.seed)
+    open_app = result.steps["registry"]["open_app"]
     if args.json:
         print(to_json(result.to_dict()))
+        print(
+            f"halfcost demo: done; everything is in {result.root}; open the app: {open_app}",
+            file=sys.stderr,
+        )
         return 0
     steps = result.steps
     search, clean, drift, registry = (
@@ -64,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         f"  registry: {registry['db']}",
         "",
         "Open the manager's app:",
-        f"  {registry['open_app']}",
+        f"  {open_app}",
     ]
     print("\n".join(lines), file=sys.stdout)
     return 0

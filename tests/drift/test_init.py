@@ -84,3 +84,42 @@ def test_init_missing_data_file_is_a_clear_error(tmp_path, cli):
     )
     assert proc.returncode == 2
     assert "nope.csv" in proc.stderr and "no such file" in proc.stderr
+
+
+def _git(*args, cwd):
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+
+
+def test_init_inside_a_repository_that_ignores_the_folder_makes_its_own(tmp_path):
+    # The issue-9 case: a halfcost checkout whose .gitignore ignores halfcost-demo*/.
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    _git("init", "--quiet", cwd=outer)
+    (outer / ".gitignore").write_text("halfcost-demo*/\n")
+    project = outer / "halfcost-demo-1" / "project"
+    result = init_project(project, demo=True, commit=True)
+    assert "git init" in result["actions"]
+    assert "dvc init" in result["actions"]  # not --subdir
+    assert _git("rev-parse", "--show-toplevel", cwd=project).stdout.strip() == str(project)
+    assert _git("log", "--oneline", cwd=project).stdout.strip()
+    assert _git("status", "--porcelain", cwd=outer).stdout == "?? .gitignore\n"
+
+
+def test_own_repo_keeps_commits_out_of_an_enclosing_repository(tmp_path):
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    _git("init", "--quiet", cwd=outer)
+    result = init_project(outer / "demo", demo=True, commit=True, own_repo=True)
+    assert "git init" in result["actions"]
+    assert (outer / "demo" / ".git").is_dir()
+    outer_log = subprocess.run(["git", "log"], cwd=outer, capture_output=True, text=True)
+    assert outer_log.returncode != 0, "the enclosing repository got a commit"
+
+
+def test_init_inside_a_repository_uses_a_dvc_subdir_by_default(tmp_path):
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    _git("init", "--quiet", cwd=outer)
+    result = init_project(outer / "proj", demo=True)
+    assert "dvc init --subdir" in result["actions"]
+    assert not (outer / "proj" / ".git").exists()
