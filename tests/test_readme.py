@@ -130,6 +130,7 @@ def test_readme_demo_command_from_a_fresh_clone(
             "-c",
             "import halfcost; print(halfcost.__file__)",
         ],
+        cwd=tmp_path,  # not this checkout: `python -c` imports from the current folder first
         capture_output=True,
         text=True,
         check=True,
