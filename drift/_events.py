@@ -11,33 +11,20 @@ batches and cooldowns from it (no other state file).
 from __future__ import annotations
 
 import fcntl
-import json
 import os
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from halfcost.errors import BadInputError
 from halfcost.jsonio import to_json
+from halfcost.records import EVENT_FIELDS, EVENT_SCHEMA_VERSION, Event, EventKind, read_jsonl
+from halfcost.records import parse_time as _parse_time
 
-SCHEMA_VERSION = 1
-KINDS = ("check", "alert", "retrain_started", "retrain", "retrain_failed", "promotion", "refusal")
+SCHEMA_VERSION = EVENT_SCHEMA_VERSION
+KINDS = tuple(str(kind) for kind in EventKind)
 STATE_DIR = ".halfcost"
 EVENTS_FILE = "events.jsonl"
-# field -> default; every line carries every field
-FIELDS: dict[str, Any] = {
-    "project": None,
-    "batch": None,
-    "batch_rows": None,
-    "data_version": None,
-    "champion": None,
-    "challenger": None,
-    "scores": dict,
-    "decision": "",
-    "reason": "",
-    "details": dict,
-}
+FIELDS = EVENT_FIELDS  # field -> default factory; every line carries every field
 
 
 def make_event(kind: str, *, time: datetime | None = None, **fields: Any) -> dict[str, Any]:
@@ -51,24 +38,7 @@ def make_event(kind: str, *, time: datetime | None = None, **fields: Any) -> dic
     Raises:
         ValueError: an unknown kind or field (a programming error, not user input).
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown event kind {kind!r}; choose one of {', '.join(KINDS)}")
-    unknown = sorted(set(fields) - set(FIELDS))
-    if unknown:
-        raise ValueError(
-            f"unknown event field(s) {', '.join(unknown)}; choose from {', '.join(FIELDS)}"
-        )
-    moment = (time or datetime.now(UTC)).astimezone(UTC)
-    event: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "event_id": uuid.uuid4().hex,
-        "time": moment.isoformat(),
-        "kind": kind,
-    }
-    for name, default in FIELDS.items():
-        value = fields.get(name)
-        event[name] = (default() if callable(default) else default) if value is None else value
-    return event
+    return Event.make(kind, time=time, **fields).to_dict()
 
 
 class EventLog:
@@ -114,31 +84,18 @@ class EventLog:
     def read(self, kinds: str | list[str] | tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """All events in the order written, optionally only those of ``kinds``.
 
-        A final line without its newline (a writer killed mid-line) is ignored.
+        A torn final line (a writer killed mid-line) is ignored
+        (:func:`halfcost.records.read_jsonl`, the one reader of JSON lines).
 
         Raises:
-            BadInputError: a complete line is not valid JSON (names the line and the fix).
+            BadInputError: a complete line is not a JSON object (names the line and the fix).
         """
-        if not self.path.exists():
-            return []
         wanted = {kinds} if isinstance(kinds, str) else set(kinds) if kinds else None
-        text = self.path.read_text(encoding="utf-8")
-        lines = text.split("\n")
-        complete = lines[:-1]  # the piece after the last newline is empty or torn
-        events = []
-        for number, line in enumerate(complete, start=1):
-            if not line.strip():
-                continue
-            try:
-                event = json.loads(line)
-            except ValueError as exc:
-                raise BadInputError(
-                    f"{self.path}:{number}: not a JSON event ({exc.args[0]}); "
-                    "fix or remove that line (the log is append-only text)."
-                ) from exc
-            if wanted is None or event.get("kind") in wanted:
-                events.append(event)
-        return events
+        return [
+            event
+            for _, event in read_jsonl(self.path)
+            if wanted is None or event.get("kind") in wanted
+        ]
 
 
 def _fsync_directory(folder: Path) -> None:
@@ -151,5 +108,4 @@ def _fsync_directory(folder: Path) -> None:
 
 def parse_time(value: str) -> datetime:
     """An event's ``time`` as an aware UTC datetime."""
-    moment = datetime.fromisoformat(value)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return _parse_time(value)

@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
@@ -46,19 +46,26 @@ from halfcost.governance._models import (
     Team,
     utc_now,
 )
+from halfcost.records import (
+    CleanReport,
+    CostCategory,
+    DataLineage,
+    Event,
+    EventKind,
+    LabelingReport,
+    Lever,
+    ModelEntry,
+    ModelStatus,
+    ReportKind,
+    SearchReport,
+    money_to_json,
+    parse_time,
+    read_jsonl,
+)
 
 REVIEW_COST_PER_ROW_USD = Decimal("0.10")
 """Default cost of reviewing one bad row by hand (the "less cleaning" lever); see docs."""
 
-EVENT_KINDS = (
-    "check",
-    "alert",
-    "retrain_started",
-    "retrain",
-    "retrain_failed",
-    "promotion",
-    "refusal",
-)
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "cache", "tmp"}
 _DATA_SUFFIXES = {".csv", ".parquet", ".tsv", ".jsonl", ".feather", ".pq", ".zip", ".gz"}
 _VERSION_DIR = re.compile(r"^v\d+$")
@@ -167,25 +174,7 @@ def _load_yaml(path: Path, raw: bytes) -> dict[str, Any]:
 
 
 def _time(value: Any, where: str) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise BadInputError(
-                f"{where}: time {value!r} is not ISO-8601; write it like 2026-01-31T12:00:00+00:00"
-            ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _number(value: Any, where: str, key: str) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation as exc:
-        raise BadInputError(f"{where}: {key} must be a number, but got {value!r}") from exc
+    return parse_time(value, where)
 
 
 def _key(*parts: str) -> str:
@@ -298,12 +287,11 @@ def _md5_of(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def _input_dataset(ctx: IngestContext, report: dict[str, Any], where: Path) -> Dataset | None:
-    """The dataset a report's ``data`` section names (md5 when the file is here, else sha256)."""
-    data = report.get("data")
-    if not isinstance(data, dict):
+def _input_dataset(ctx: IngestContext, data: DataLineage | None, where: Path) -> Dataset | None:
+    """The dataset a report's lineage names (md5 when the file is here, else sha256)."""
+    if data is None:
         return None
-    raw_path = data.get("path")
+    raw_path = data.path
     version = None
     if raw_path:
         candidate = Path(raw_path)
@@ -312,13 +300,12 @@ def _input_dataset(ctx: IngestContext, report: dict[str, Any], where: Path) -> D
             version = _md5_of(found)
             if version is not None:
                 break
-    if version is None and data.get("sha256"):
-        version = f"sha256:{data['sha256']}"
+    if version is None and data.sha256:
+        version = f"sha256:{data.sha256}"
     if version is None:
         return None
     name = Path(raw_path).name if raw_path else f"data-{version[-8:]}"
-    rows = data.get("rows") if isinstance(data.get("rows"), int) else None
-    return _dataset(ctx, name, version, rows=rows, path=raw_path)
+    return _dataset(ctx, name, version, rows=data.rows, path=raw_path)
 
 
 # --- one reader per kind -----------------------------------------------------------------------
@@ -331,68 +318,66 @@ def _model_version(path: Path, sha: str) -> str:
     return f"s-{sha[:10]}"
 
 
-def _chosen_point(point: dict[str, Any], chosen: dict[str, Any]) -> bool:
-    return point.get("family") == chosen.get("family") and point.get("params") == chosen.get(
-        "params"
-    )
+def _chosen_point(point: dict[str, Any], chosen: ModelEntry) -> bool:
+    return point.get("family") == chosen.family and point.get("params") == chosen.params
 
 
 def _ingest_search(ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
-    where = str(path)
-    chosen = report.get("chosen")
-    if not isinstance(chosen, dict) or "family" not in chosen:
-        raise BadInputError(f"{where}: a search report needs a 'chosen' model with its 'family'")
-    baseline = report.get("baseline") if isinstance(report.get("baseline"), dict) else {}
-    created = _time(report.get("created_at") or utc_now(), where)
+    record = SearchReport.from_dict(report, where=str(path))
+    chosen = record.chosen
+    assert chosen is not None  # from_dict refuses a report without one
+    baseline = record.baseline or ModelEntry(family="", cv_score=None)
+    created = record.created_at
     version = _model_version(path, sha)
     clash = ctx.session.scalar(
         select(Model).where(Model.project_id == ctx.project.id, Model.version == version)
     )
     if clash is not None:
         raise BadInputError(
-            f"{where}: project {ctx.project.name!r} already has a different model {version}; "
+            f"{path}: project {ctx.project.name!r} already has a different model {version}; "
             "ingest it under its own project"
         )
     model = Model(
         project_id=ctx.project.id,
         version=version,
-        family=str(chosen["family"]),
-        metric=report.get("metric"),
-        cv_score=chosen.get("cv_score"),
-        holdout_score=chosen.get("holdout_score"),
-        latency_ms_per_1k=chosen.get("latency_ms_per_1k"),
-        size_bytes=chosen.get("size_bytes"),
-        train_seconds=chosen.get("train_seconds"),
-        cost_per_1m=_number(chosen.get("cost_per_1m_predictions_usd"), where, "cost"),
-        train_cost=_number(chosen.get("train_cost_usd"), where, "train_cost_usd"),
-        baseline_family=baseline.get("family"),
-        baseline_score=baseline.get("cv_score"),
-        baseline_latency_ms_per_1k=baseline.get("latency_ms_per_1k"),
-        baseline_cost_per_1m=_number(baseline.get("cost_per_1m_predictions_usd"), where, "cost"),
-        status="candidate",
+        family=chosen.family,
+        metric=record.metric,
+        cv_score=chosen.cv_score,
+        holdout_score=chosen.holdout_score,
+        latency_ms_per_1k=chosen.latency_ms_per_1k,
+        size_bytes=chosen.size_bytes,
+        train_seconds=chosen.train_seconds,
+        cost_per_1m=chosen.cost_per_1m_predictions_usd,
+        train_cost=chosen.train_cost_usd,
+        baseline_family=baseline.family or None,
+        baseline_score=baseline.cv_score,
+        baseline_latency_ms_per_1k=baseline.latency_ms_per_1k,
+        baseline_cost_per_1m=baseline.cost_per_1m_predictions_usd,
+        status=ModelStatus.CANDIDATE,
         created_at=created,
         identity=sha,
     )
     ctx.session.add(model)
     ctx.session.flush()
     records = 1
-    for point in report.get("pareto") or []:
-        if isinstance(point, dict):
-            ctx.session.add(
-                ParetoPoint(
-                    model_id=model.id,
-                    family=str(point.get("family")),
-                    score=point.get("cv_score"),
-                    latency_ms_per_1k=point.get("latency_ms_per_1k"),
-                    size_bytes=point.get("size_bytes"),
-                    chosen=_chosen_point(point, chosen),
-                )
+    for point in record.pareto:
+        ctx.session.add(
+            ParetoPoint(
+                model_id=model.id,
+                family=str(point.get("family")),
+                score=point.get("cv_score"),
+                latency_ms_per_1k=point.get("latency_ms_per_1k"),
+                size_bytes=point.get("size_bytes"),
+                chosen=_chosen_point(point, chosen),
             )
-            records += 1
-    if model.train_cost is not None:
-        ctx.session.add(_cost(ctx, created.date(), "compute", model.train_cost, path, sha))
+        )
         records += 1
-    dataset = _input_dataset(ctx, report, path)
+    if model.train_cost is not None:
+        ctx.session.add(
+            _cost(ctx, created.date(), CostCategory.COMPUTE, model.train_cost, path, sha)
+        )
+        records += 1
+    dataset = _input_dataset(ctx, record.data, path)
     if dataset is not None:
         ctx.session.add(ModelDataset(model_id=model.id, dataset_id=dataset.id))
         records += _use(ctx, dataset, created, _key(sha, "use"))
@@ -413,53 +398,52 @@ def _cost(ctx: IngestContext, day: date, category: str, amount: Decimal, path: P
 
 
 def _ingest_clean(ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
-    where = str(path)
-    handled = _count(report, "rows_repaired", where) + _count(report, "rows_quarantined", where)
-    rate = _number(report.get("review_cost_per_row_usd"), where, "review_cost_per_row_usd")
+    record = CleanReport.from_dict(report, where=str(path))
+    handled = record.rows_repaired + record.rows_quarantined
+    rate = record.review_cost_per_row_usd
     rate = ctx.review_cost_per_row if rate is None else rate
-    created = _time(report.get("created_at") or utc_now(), where)
+    created = record.created_at
     from halfcost.governance._roi import cleaning_saved
 
     ctx.session.add(
         Saving(
             saved_on=created.date(),
             project_id=ctx.project.id,
-            lever="less_cleaning",
+            lever=Lever.LESS_CLEANING,
             amount=cleaning_saved(handled, rate),
             source=f"{path.name} {sha[:12]}",
             details={
-                "rows_in": report.get("rows_in"),
-                "rows_repaired": report.get("rows_repaired"),
-                "rows_quarantined": report.get("rows_quarantined"),
-                "review_cost_per_row_usd": str(rate),
+                "rows_in": record.rows_in,
+                "rows_repaired": record.rows_repaired,
+                "rows_quarantined": record.rows_quarantined,
+                "review_cost_per_row_usd": money_to_json(rate),
             },
             identity=sha,
         )
     )
     records = 1
-    dataset = _input_dataset(ctx, report, path)
+    dataset = _input_dataset(ctx, record.data, path)
     if dataset is not None:
         records += _use(ctx, dataset, created, _key(sha, "use"))
     return records
 
 
 def _ingest_labeling(ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
-    where = str(path)
-    bought = _count(report, "labels_bought", where)
-    saved = _count(report, "labels_saved_vs_random", where)
-    key = "cost_per_label_usd" if "cost_per_label_usd" in report else "cost_per_label"
-    price = _number(report.get(key), where, key)
+    record = LabelingReport.from_dict(report, where=str(path))
+    price = record.cost_per_label_usd
     if price is None or price < 0:
-        raise BadInputError(f"{where}: a labeling report needs cost_per_label_usd ≥ 0")
-    created = _time(report.get("created_at") or utc_now(), where)
+        raise BadInputError(f"{path}: a labeling report needs cost_per_label_usd ≥ 0")
+    bought, saved = record.labels_bought, record.labels_saved_vs_random
+    created = record.created_at
     from halfcost.governance._roi import labeling_saved
 
-    ctx.session.add(_cost(ctx, created.date(), "labeling", Decimal(bought) * price, path, sha))
+    labeling = CostCategory.LABELING
+    ctx.session.add(_cost(ctx, created.date(), labeling, Decimal(bought) * price, path, sha))
     ctx.session.add(
         Saving(
             saved_on=created.date(),
             project_id=ctx.project.id,
-            lever="fewer_labels",
+            lever=Lever.FEWER_LABELS,
             amount=labeling_saved(saved, price),
             source=f"{path.name} {sha[:12]}",
             details={"labels_bought": bought, "labels_saved_vs_random": saved},
@@ -467,7 +451,7 @@ def _ingest_labeling(ctx: IngestContext, path: Path, report: dict[str, Any], sha
         )
     )
     records = 2
-    dataset = _input_dataset(ctx, report, path)
+    dataset = _input_dataset(ctx, record.data, path)
     if dataset is not None:
         records += _use(ctx, dataset, created, _key(sha, "use"))
     return records
@@ -494,7 +478,7 @@ class ReportReader(ABC):
 class SearchReader(ReportReader):
     """``halfcost search``: a model, its Pareto front, its training cost, its data."""
 
-    kind = "search"
+    kind = ReportKind.SEARCH
 
     def read(self, ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
         return _ingest_search(ctx, path, report, sha)
@@ -503,7 +487,7 @@ class SearchReader(ReportReader):
 class CleanReader(ReportReader):
     """``halfcost clean``: the rows fixed automatically (the "less cleaning" lever)."""
 
-    kind = "clean"
+    kind = ReportKind.CLEAN
 
     def read(self, ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
         return _ingest_clean(ctx, path, report, sha)
@@ -512,7 +496,7 @@ class CleanReader(ReportReader):
 class LabelingReader(ReportReader):
     """Active-learning labelling: the labels bought and those saved against random picks."""
 
-    kind = "labeling"
+    kind = ReportKind.LABELING
 
     def read(self, ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
         return _ingest_labeling(ctx, path, report, sha)
@@ -533,64 +517,35 @@ def _ingest_report(ctx: IngestContext, path: Path, raw: bytes, sha: str) -> tupl
     return kind, reader.read(ctx, path, report, sha)
 
 
-def _event_lines(path: Path, raw: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadInputError(f"{path}: not UTF-8 text; restore the event log") from exc
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadInputError(
-                f"{path}:{number}: not a JSON object ({exc.msg}); fix or remove that line"
-            ) from exc
-        if not isinstance(record, dict):
-            raise BadInputError(f"{path}:{number}: not a JSON object; fix or remove that line")
-        yield number, record
-
-
 def _ingest_events(ctx: IngestContext, path: Path, raw: bytes, sha: str) -> tuple[str, int]:
     records = 0
-    for number, event in _event_lines(path, raw):
-        where = f"{path}:{number}"
-        event_id, kind = event.get("event_id"), event.get("kind")
-        if not event_id or kind not in EVENT_KINDS:
-            raise BadInputError(
-                f"{where}: an event needs an event_id and a kind among {', '.join(EVENT_KINDS)}"
-            )
-        if ctx.session.scalar(select(DriftEvent.id).where(DriftEvent.event_id == str(event_id))):
+    for number, line in read_jsonl(raw, name=str(path)):
+        event = Event.from_dict(line, where=f"{path}:{number}")
+        if ctx.session.scalar(select(DriftEvent.id).where(DriftEvent.event_id == event.event_id)):
             continue
-        moment = _time(event.get("time"), where)
-        ctx.session.add(_event_row(ctx, event, moment))
+        ctx.session.add(_event_row(ctx, event))
         records += 1
     return "events", records
 
 
-def _event_row(ctx: IngestContext, event: dict[str, Any], moment: datetime) -> DriftEvent:
-    def text(key: str, limit: int = 300) -> str | None:
-        value = event.get(key)
+def _event_row(ctx: IngestContext, event: Event) -> DriftEvent:
+    def text(value: Any, limit: int = 300) -> str | None:
         return None if value is None else str(value)[:limit]
 
-    scores = event.get("scores") if isinstance(event.get("scores"), dict) else None
-    details = event.get("details") if isinstance(event.get("details"), dict) else None
-    rows = event.get("batch_rows")
     return DriftEvent(
-        event_id=str(event["event_id"]),
-        time=moment,
+        event_id=event.event_id,
+        time=event.time,
         project_id=ctx.project.id,
-        kind=str(event["kind"]),
-        decision=text("decision", 100),
-        reason=None if event.get("reason") is None else str(event["reason"]),
-        batch=text("batch"),
-        batch_rows=rows if isinstance(rows, int) else None,
-        data_version=text("data_version", 64),
-        champion=text("champion", 64),
-        challenger=text("challenger", 64),
-        scores=scores,
-        details=details,
+        kind=str(event.kind),
+        decision=text(event.decision, 100),
+        reason=None if event.reason is None else str(event.reason),
+        batch=text(event.batch),
+        batch_rows=event.batch_rows if isinstance(event.batch_rows, int) else None,
+        data_version=text(event.data_version, 64),
+        champion=text(event.champion, 64),
+        challenger=text(event.challenger, 64),
+        scores=event.scores if isinstance(event.scores, dict) else None,
+        details=event.details if isinstance(event.details, dict) else None,
     )
 
 
@@ -598,7 +553,7 @@ def _promotions(ctx: IngestContext) -> list[tuple[datetime, str]]:
     """(time, promoted version) of the project's promotions, oldest first."""
     rows = ctx.session.execute(
         select(DriftEvent.time, DriftEvent.challenger, DriftEvent.champion)
-        .where(DriftEvent.project_id == ctx.project.id, DriftEvent.kind == "promotion")
+        .where(DriftEvent.project_id == ctx.project.id, DriftEvent.kind == EventKind.PROMOTION)
         .order_by(DriftEvent.time)
     )
     found = [(moment, challenger or champion) for moment, challenger, champion in rows]

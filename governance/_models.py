@@ -28,12 +28,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from halfcost.records import CostCategory, Lever, ModelStatus
+
 MONEY_SCALE = Decimal(10) ** 9
 """Money is stored as ``round(amount * MONEY_SCALE)``: exact to 10⁻⁹ of a currency unit."""
 
-MODEL_STATUSES = ("candidate", "champion", "retired")
-COST_CATEGORIES = ("compute", "labeling", "storage", "people", "unallocated")
-SAVING_LEVERS = ("cheaper_models", "dataset_reuse", "fewer_labels", "less_cleaning")
+MODEL_STATUSES = tuple(str(status) for status in ModelStatus)
+COST_CATEGORIES = tuple(str(category) for category in CostCategory)
+SAVING_LEVERS = tuple(str(lever) for lever in Lever)
 
 
 def to_money(value: Any) -> Decimal:

@@ -30,6 +30,7 @@ from halfcost.errors import BadInputError
 from halfcost.governance import _roi
 from halfcost.governance._db import has_schema
 from halfcost.governance._models import (
+    SAVING_LEVERS,
     CostEntry,
     Dataset,
     DatasetUse,
@@ -42,8 +43,9 @@ from halfcost.governance._models import (
     Team,
     ValueEntry,
 )
+from halfcost.records import Lever
 
-LEVERS = ("cheaper_models", "dataset_reuse", "fewer_labels", "less_cleaning")
+LEVERS = SAVING_LEVERS
 ZERO = Decimal(0)
 
 
@@ -338,10 +340,10 @@ def _lever_savings(engine: Engine, filters: Filters, lever: str) -> dict[str, De
 def savings_by_month(engine: Engine, filters: Filters) -> dict[str, dict[str, Decimal]]:
     """Savings per lever per month: ``{lever: {"YYYY-MM": amount}}``."""
     return {
-        "cheaper_models": _cheaper_model_savings(engine, filters),
-        "dataset_reuse": _reuse_savings(engine, filters),
-        "fewer_labels": _lever_savings(engine, filters, "fewer_labels"),
-        "less_cleaning": _lever_savings(engine, filters, "less_cleaning"),
+        Lever.CHEAPER_MODELS: _cheaper_model_savings(engine, filters),
+        Lever.DATASET_REUSE: _reuse_savings(engine, filters),
+        Lever.FEWER_LABELS: _lever_savings(engine, filters, Lever.FEWER_LABELS),
+        Lever.LESS_CLEANING: _lever_savings(engine, filters, Lever.LESS_CLEANING),
     }
 
 

@@ -67,7 +67,7 @@ def test_torn_last_line_is_ignored_and_corrupt_line_named(tmp_path):
         handle.write('{"kind": "alert", "ti')  # a writer killed mid-line
     assert len(log.read()) == 1
     log.path.write_text('{"kind": "check"}\nnot json\n{"kind": "check"}\n')
-    with pytest.raises(BadInputError, match=r"events.jsonl:2: not a JSON event"):
+    with pytest.raises(BadInputError, match=r"events.jsonl:2: not a JSON object"):
         log.read()
 
 
