@@ -596,6 +596,13 @@ def _apply_findings(
             if entry is not None:
                 entry["ignored_rows"] += len(finding.rows)
             continue
+        if finding.check == "range" and column_policy.out_of_range == "report":
+            counts["out_of_range_reported"] = counts.get("out_of_range_reported", 0) + len(
+                finding.rows
+            )
+            if entry is not None:
+                entry["ignored_rows"] += len(finding.rows)
+            continue
         if column_policy.action == "impute" and finding.check in _IMPUTABLE_CHECKS:
             value = _impute_value(column, profiles.get(column, {}), column_policy)
             imputed[column] = np.union1d(

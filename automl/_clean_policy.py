@@ -12,6 +12,9 @@ A policy is read from ``POLICY.yaml``::
                               # for numbers, mode for categories)
       notes:
         action: ignore
+      tenure:
+        out_of_range: report  # quarantine (default) | report: count values outside the
+                              # reference's range, keep the row
     duplicates: quarantine    # quarantine | ignore (exact duplicate rows)
 
 ``repair`` (the default) fixes what needs no guessing (category case and spacing, a close
@@ -33,7 +36,8 @@ from halfcost.errors import BadInputError
 ACTIONS = ("repair", "quarantine", "impute", "ignore")
 IMPUTE_STATISTICS = ("median", "mean", "mode")
 DUPLICATE_ACTIONS = ("quarantine", "ignore")
-_COLUMN_KEYS = ("action", "impute", "close_match_cutoff")
+OUT_OF_RANGE_ACTIONS = ("quarantine", "report")
+_COLUMN_KEYS = ("action", "impute", "close_match_cutoff", "out_of_range")
 _TOP_KEYS = ("default", "columns", "duplicates")
 
 
@@ -54,14 +58,19 @@ class ColumnPolicy:
             mode for categories.
         close_match_cutoff: minimum difflib similarity (0..1) for a misspelt category to be
             mapped to a known one; the best match must also be unique.
+        out_of_range: what a value outside the reference's range does: 'quarantine' its
+            row (the default, after ``action`` had its say), or 'report' it (counted in
+            the report, the row kept): a drifted batch keeps its new values.
     """
 
     action: str = "repair"
     impute: Any = None
     close_match_cutoff: float = 0.85
+    out_of_range: str = "quarantine"
 
     def __post_init__(self) -> None:
         _choice(self.action, ACTIONS, "action")
+        _choice(self.out_of_range, OUT_OF_RANGE_ACTIONS, "out_of_range action")
         cutoff = self.close_match_cutoff
         if isinstance(cutoff, bool) or not isinstance(cutoff, int | float) or not 0 < cutoff <= 1:
             raise BadInputError(f"close_match_cutoff must be in (0, 1], but got {cutoff!r}.")
@@ -161,6 +170,7 @@ class CleaningPolicy:
                 "action": policy.action,
                 "impute": policy.impute,
                 "close_match_cutoff": policy.close_match_cutoff,
+                "out_of_range": policy.out_of_range,
             }
 
         return {

@@ -27,6 +27,7 @@ DEMO_SETTINGS: dict[str, Any] = {
     "id_column": "customer_id",
     "drop": "customer_id",
 }
+CLEAN_POLICY = "clean_policy.yaml"  # the clean stage's policy (params.yaml clean.policy)
 # Lines added to the project's .gitignore: the lock and logs are per machine.
 GITIGNORE_LINES = ("/.halfcost/watch.lock", "/.halfcost/logs/", "/.halfcost/set_aside/")
 
@@ -282,6 +283,9 @@ def init_project(
     files = render_pipeline(source=source, **settings)
     for name, text in files.items():
         (root / name).write_text(text, encoding="utf-8")
+    policy = root / CLEAN_POLICY
+    if not policy.exists() or force:  # the user's edits survive a plain re-init
+        policy.write_text(_template("template_clean_policy.yaml"), encoding="utf-8")
     batches = Project(root).batches_dir
     batches.mkdir(parents=True, exist_ok=True)
     (batches / ".gitkeep").touch()
@@ -290,7 +294,7 @@ def init_project(
         tracked = _track_source(root, source)
         if tracked:
             actions.append(tracked)
-    written = ["dvc.yaml", "params.yaml", ".gitignore", "data/batches/.gitkeep"]
+    written = ["dvc.yaml", "params.yaml", CLEAN_POLICY, ".gitignore", "data/batches/.gitkeep"]
     if commit:
         extra = [p for p in (".dvc/config", ".dvc/.gitignore", ".dvcignore") if (root / p).exists()]
         if not demo:

@@ -77,7 +77,7 @@ def _whole_number(section: dict[str, Any], key: str, *, minimum: int) -> int:
 
 
 def prepare(project: Project) -> dict[str, Any]:
-    """Write ``data/prepared/train.csv`` and ``holdout.csv`` and return a summary.
+    """Write ``data/prepared/train.csv``, ``holdout.csv`` and ``reference.csv``; summarize.
 
     Raises:
         BadInputError: the source or a batch is unreadable, or a batch's columns differ
@@ -110,9 +110,13 @@ def prepare(project: Project) -> dict[str, Any]:
     holdout = pd.concat(holdouts, ignore_index=True)
     write_table(train, project.train_path)
     write_table(holdout, project.holdout_path)
+    # The clean stage's default reference: the source's own training rows, never a batch,
+    # so that the suite it learns can find what is wrong with a new batch.
+    write_table(trains[0], project.reference_path)
     return {
         "train": str(project.train_path),
         "holdout": str(project.holdout_path),
+        "reference": str(project.reference_path),
         "train_rows": len(train),
         "holdout_rows": len(holdout),
         "batches": [key for key, _ in parts[1:]],

@@ -167,6 +167,11 @@ class Project:
         return self.prepared_dir / "holdout.csv"
 
     @property
+    def reference_path(self) -> Path:
+        """The source's training rows: the clean stage's default reference."""
+        return self.prepared_dir / "reference.csv"
+
+    @property
     def challenger_dir(self) -> Path:
         return self.root / "models" / "challenger"
 

@@ -128,3 +128,59 @@ def test_repository_pipeline_reproduces_from_a_fresh_clone(repo_root, tmp_path):
     assert "Running stage 'search'" in dry.stdout
     assert "Running stage 'prepare'" not in dry.stdout
     assert "Running stage 'clean'" not in dry.stdout
+
+
+def test_repository_clean_policy_is_the_template(repo_root):
+    from halfcost.drift._init import _template
+
+    assert (repo_root / "clean_policy.yaml").read_text() == _template("template_clean_policy.yaml")
+
+
+def test_prepare_writes_the_sources_training_rows_as_the_clean_reference(tmp_path):
+    project = _project(tmp_path / "p", demo_rows=400)
+    write_table(make_customers(200, seed=9, id_start=10_000), project.batches_dir / "b1.csv")
+    summary = prepare(project)
+    reference = pd.read_csv(project.reference_path)
+    source_train, _ = split_holdout(
+        make_customers(400, seed=0), fraction=0.25, seed=0, key="source"
+    )
+    assert summary["reference"] == str(project.reference_path)
+    assert len(reference) == 300
+    assert set(reference["customer_id"]) == set(source_train["customer_id"])
+    batch_ids = set(make_customers(200, seed=9, id_start=10_000)["customer_id"])
+    assert not set(reference["customer_id"]) & batch_ids
+
+
+@pytest.mark.slow
+def test_clean_stage_checks_a_batch_against_the_reference_and_keeps_drifted_values(tmp_path):
+    """`dvc repro clean`: a bad batch row is quarantined; an out-of-range value is kept."""
+    from halfcost.drift import init_project
+
+    root = tmp_path / "proj"
+    init_project(root, demo=True, commit=True)
+    project = Project.open(root)
+    batch = make_customers(60, seed=21, drift=1.0, id_start=50_000)
+    numeric = "monthly_spend"
+    batch[numeric] = batch[numeric] * 50  # far outside the reference's range
+    batch.loc[batch.index[:3], "plan"] = "not-a-plan-zzz"  # a category the reference never had
+    write_table(batch, project.batches_dir / "b0001-drifted.csv")
+    done = subprocess.run(
+        [find_tool("dvc"), "repro", "clean"],
+        cwd=root,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads((root / "data" / "clean" / "report.json").read_text())
+    quarantine = pd.read_csv(root / "data" / "clean" / "quarantine.csv")
+    clean = pd.read_csv(root / "data" / "clean" / "clean.csv")
+    batch_ids = set(batch["customer_id"])
+    held_ids = set(quarantine["customer_id"]) & batch_ids
+    assert held_ids, "nothing of the bad batch was found: the suite saw only its own input"
+    assert held_ids <= set(batch.loc[batch.index[:3], "customer_id"])
+    assert report["columns"][numeric].get("out_of_range_reported", 0) > 0
+    kept = clean[clean["customer_id"].isin(batch_ids)]
+    assert len(kept) >= 40, "drifted rows were cleaned out of the retrain"
