@@ -264,7 +264,7 @@ def init_project(
     if not demo:
         if target is None or min_score is None:
             raise BadInputError("--data needs --target COLUMN and --min-score S as well.")
-        settings.update(task="classification", metric="accuracy", id_column=None)
+        settings.update(task="classification", metric="accuracy", id_column=None, drop="")
     given = {
         "target": target,
         "task": task,

@@ -68,6 +68,8 @@ def test_init_with_user_data_copies_and_tracks_it_with_dvc(tmp_path):
     assert params["search"]["metric"] == "f1" and params["search"]["min_score"] == 0.3
     deps = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]["prepare"]["deps"]
     assert deps == ["data/customers.csv", "data/batches"]
+    # the demo's `drop: customer_id` is not carried over to a user's table
+    assert params["search"]["drop"] == ""
 
 
 def test_init_needs_a_target_with_user_data(tmp_path, cli):
