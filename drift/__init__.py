@@ -25,6 +25,7 @@ _EXPORTS = {
     "watch_batch": "_watch",
     "history": "_history",
     "init_project": "_init",
+    "run_drift_demo": "_demo",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -107,7 +107,7 @@ def _command(argv: list[str], ok: tuple[int, ...] = (0,)) -> int:
 
 def step_data(root: Path, seed: int) -> dict[str, Any]:
     """Write the reference (trusted) sample and a fresh batch with injected errors."""
-    from halfcost.automl._clean_inject import inject_errors
+    from halfcost.automl import inject_errors
 
     data_dir = root / "data"
     reference = make_customers(8_000, seed=seed)
@@ -189,7 +189,7 @@ def step_search(
 
 def step_drift(root: Path, budget_s: int) -> dict[str, Any]:
     """A fresh git + DVC project: `dvc repro`, then a drifted batch that retrains and promotes."""
-    from halfcost.drift._demo import run_drift_demo
+    from halfcost.drift import run_drift_demo
 
     return run_drift_demo(root / "project", budget_s=budget_s)
 

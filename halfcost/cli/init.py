@@ -46,7 +46,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the pipeline; exit 2 on bad input."""
-    from halfcost.drift._init import init_project
+    from halfcost.drift import init_project
     from halfcost.jsonio import to_json
 
     summary = init_project(
