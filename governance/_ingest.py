@@ -58,6 +58,7 @@ EVENT_KINDS = (
     "retrain_failed",
     "promotion",
     "refusal",
+    "log_repaired",
 )
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "cache", "tmp"}
 _DATA_SUFFIXES = {".csv", ".parquet", ".tsv", ".jsonl", ".feather", ".pq", ".zip", ".gz"}
@@ -534,22 +535,10 @@ def _ingest_report(ctx: IngestContext, path: Path, raw: bytes, sha: str) -> tupl
 
 
 def _event_lines(path: Path, raw: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadInputError(f"{path}: not UTF-8 text; restore the event log") from exc
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BadInputError(
-                f"{path}:{number}: not a JSON object ({exc.msg}); fix or remove that line"
-            ) from exc
-        if not isinstance(record, dict):
-            raise BadInputError(f"{path}:{number}: not a JSON object; fix or remove that line")
-        yield number, record
+    # the drift package's one reader: a torn last line (a writer killed mid-line) is skipped
+    from halfcost.drift._events import parse_event_lines
+
+    return parse_event_lines(raw, path)
 
 
 def _ingest_events(ctx: IngestContext, path: Path, raw: bytes, sha: str) -> tuple[str, int]:

@@ -190,7 +190,7 @@ def test_a_broken_file_leaves_the_registry_unchanged(engine, run_folder):
     log = run_folder / ".halfcost" / "events.jsonl"
     log.write_text(log.read_text() + "{not json\n")
     audit_before = _count(engine, AuditEntry)
-    with pytest.raises(BadInputError, match=r"events\.jsonl:3: not a JSON object"):
+    with pytest.raises(BadInputError, match=r"events\.jsonl:3: not a JSON"):
         ingest_into(engine, run_folder, project="churn", team="Marketing")
     for model in (Model, CostEntry, Saving, DriftEvent, DatasetUse, Dataset):
         assert _count(engine, model) == 0, model.__tablename__
