@@ -331,3 +331,99 @@ def test_labels_align_by_id_or_by_row_order():
         attach_labels(batch, pd.concat([labels, labels]), target=TARGET)
     with pytest.raises(BadInputError, match="no target column"):
         attach_labels(batch, labels[[ID_COLUMN]], target=TARGET)
+
+
+def _files_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _search_running_in(root: Path) -> bool:
+    """True when a `halfcost search` (the pipeline's search stage) works in ``root``."""
+    for pid in _processes_in(root):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"search" in argv and any(a.endswith(b"halfcost") for a in argv):
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_a_sigkilled_watch_is_undone_by_the_next_one(project, batches, halfcost_exe, cli, tmp_path):
+    """kill -9 of the watch's whole process group during `dvc repro`, then watch again."""
+    champion_dir = project / ".halfcost" / "champions" / "v0001"
+    champion_before = _files_bytes(champion_dir)
+    pointer_before = (project / ".halfcost" / "champion.json").read_bytes()
+    batch = str(batches["normal_labelled"])
+    argv = [*halfcost_exe, "drift", "watch", "--batch", batch, "--project", str(project)]
+    with open(tmp_path / "killed.err", "w") as err:
+        watch = subprocess.Popen(
+            [*argv, "--force"], stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while not _search_running_in(project):
+            assert watch.poll() is None, (tmp_path / "killed.err").read_text()
+            assert time.monotonic() < deadline, "the search stage never started"
+            time.sleep(0.2)
+        os.killpg(watch.pid, signal.SIGKILL)  # the watch's own group: dvc runs in its own
+    finally:
+        if watch.poll() is None:
+            os.killpg(watch.pid, signal.SIGKILL)
+        watch.wait(timeout=30)
+    (added,) = _batch_data_files(project)  # the killed run's batch is in the training data
+    assert (project / ".halfcost" / "champion.json").read_bytes() == pointer_before
+    assert len(_events(project, "retrain_started")) == 2  # the first champion's and the killed
+
+    again = cli([*argv[1:], "--force", "--json"])
+    assert again.returncode == 0, again.stderr
+    result = json.loads(again.stdout)
+    kinds = [e["kind"] for e in result["events"]]
+    assert kinds[0] == "retrain_failed" and kinds[1] == "check", kinds
+    undone = result["events"][0]
+    assert undone["reason"] == "interrupted (found on restart)"
+    assert undone["details"]["set_aside"] == f".halfcost/set_aside/{added}"
+    assert (project / undone["details"]["set_aside"]).is_file()
+    assert result["outcome"] == "promoted", result["reason"]
+    assert kinds.count("retrain_started") == 1 and kinds[-1] == "promotion"
+    assert _processes_in(project) == []  # no orphan of the killed run is left
+    assert _batch_data_files(project) == [added]  # the batch once, under its content's name
+    gitignore = (project / "data" / "batches" / ".gitignore").read_text().splitlines()
+    assert gitignore.count(f"/{added}") == 1
+    assert _files_bytes(champion_dir) == champion_before  # v0001 never changed
+    # the same batch again is not trained on twice
+    third = watch_batch(batch, project=project, force=True)
+    assert third.outcome == "retrain_skipped" and "already in the training data" in third.reason
+    assert _batch_data_files(project) == [added]
+    assert ChampionStore(Project(project)).current_version() == "v0002"
+
+
+@pytest.mark.slow
+def test_a_torn_event_log_is_repaired_and_read_by_watch_history_and_ingest(
+    project, batches, cli, tmp_path
+):
+    log = project / ".halfcost" / "events.jsonl"
+    with log.open("a") as handle:
+        handle.write('{"event_id": "x", "kind": "che')  # a writer killed mid-line
+    argv = ["drift", "watch", "--batch", str(batches["normal_unlabelled"]), "--project"]
+    for _ in range(2):
+        proc = cli([*argv, str(project)])
+        assert proc.returncode == 0, proc.stderr
+    kinds = [e["kind"] for e in _events(project)]
+    assert kinds[-3:] == ["log_repaired", "check", "check"], kinds
+    assert (project / ".halfcost" / "events.jsonl.torn").read_text() == (
+        '{"event_id": "x", "kind": "che\n'
+    )
+    history = cli(["drift", "history", "--project", str(project), "--all"])
+    assert history.returncode == 0, history.stderr
+    db = f"sqlite:///{tmp_path / 'registry.db'}"
+    ingest = cli(
+        ["registry", "ingest", str(log), "--db", db, "--project", "churn", "--team", "growth"]
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    engine = sa.create_engine(db)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM drift_events")).scalar_one()
+    engine.dispose()
+    assert stored == len(kinds)
