@@ -803,6 +803,7 @@ def watch_batch(
     sinks: Sequence[Any] | None = None,
     now: datetime | None = None,
     report_dir: str | os.PathLike[str] | None = None,
+    on_bad_values: str = "error",
 ) -> WatchResult:
     """Check ``batch`` for drift and, when the alert policy says so, retrain and promote.
 
@@ -818,6 +819,10 @@ def watch_batch(
             the params' webhook).
         now: the time the policy uses for cooldowns (default: now, UTC).
         report_dir: also save the drift check there (``drift.json`` + ``drift.html``).
+        on_bad_values: values a feature's trained type cannot read (text in a numeric
+            column): ``error`` refuses the batch before anything is written; ``null`` or
+            ``impute`` replaces them for the check and the scores (see
+            :meth:`HalfcostModel.check_values`) and counts them in the check event.
 
     Raises:
         BadInputError: unreadable batch or labels, or a project without a pipeline.
@@ -840,7 +845,15 @@ def watch_batch(
         champion = ensure_champion(proj, first)
         record = _Recorder(proj, str(batch_path), len(frame), sinks)
         result = _watch_locked(
-            proj, record, frame, batch_path, champion, force=force, now=now, report_dir=report_dir
+            proj,
+            record,
+            frame,
+            batch_path,
+            champion,
+            force=force,
+            now=now,
+            report_dir=report_dir,
+            on_bad_values=on_bad_values,
         )
         result.events = recovered + first.events + result.events
         return result
@@ -856,6 +869,7 @@ def _watch_locked(
     force: bool,
     now: datetime | None,
     report_dir: str | os.PathLike[str] | None = None,
+    on_bad_values: str = "error",
 ) -> WatchResult:
     from halfcost.automl import load_model
     from halfcost.drift import AlertPolicy, check_drift, load_profile
@@ -867,15 +881,17 @@ def _watch_locked(
     policy = AlertPolicy.from_params(monitor)  # a bad monitor: section fails before the check
     store = ChampionStore(project)
     profile = load_profile(store.profile_path(champion))
+    champion_model = load_model(store.model_dir(champion))
+    # the batch enters a model here: its types are checked first, never silently
+    scored, bad_values = champion_model.check_values(frame, on_bad_values=on_bad_values)
     drift = check_drift(
         profile,
-        _features(frame, target),
+        _features(scored, target),
         drift_share=float(monitor["drift_share"]),
         sample_rows=monitor.get("sample_rows"),
     )
     labelled = target in frame.columns and frame[target].notna().all()
-    champion_model = load_model(store.model_dir(champion))
-    champion_score = _score(champion_model, frame, target, metric) if labelled else None
+    champion_score = _score(champion_model, scored, target, metric) if labelled else None
     importances = getattr(champion_model, "feature_importances_", None)
     drift_dict = drift.to_dict()
     if report_dir is not None:
@@ -894,6 +910,8 @@ def _watch_locked(
     if champion_score is not None:
         check["scores"]["champion_batch"] = champion_score
     check["details"]["columns"] = drift_dict.get("columns", {})
+    if bad_values:
+        check["details"]["bad_values"] = {"replaced_by": on_bad_values, "cells": bad_values}
     record("check", **check)
     decision_dict = decision.to_dict()
     reasons = decision.reason or "no policy rule fired."
@@ -929,7 +947,7 @@ def _watch_locked(
             result.outcome, result.reason = "retrain_skipped", why
         else:
             outcome, why, compared, seconds = _retrain_and_promote(
-                project, record, reason=reasons, batch_frame=frame, batch_source=batch_path
+                project, record, reason=reasons, batch_frame=scored, batch_source=batch_path
             )
             result.outcome, result.reason = outcome, why
             result.scores.update(compared)

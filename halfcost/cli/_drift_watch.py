@@ -57,6 +57,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", metavar="DIR", help="also save the drift check here (drift.json, drift.html)"
     )
+    parser.add_argument(
+        "--on-bad-values",
+        choices=("error", "null", "impute"),
+        default="error",
+        help="values a numeric or date feature cannot read: error (exit 2, the default), "
+        "null (treat them as missing) or impute (as the model imputes a missing value); "
+        "counted in the check event",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_record_flags(parser, project_flag="--registry-project")
 
@@ -82,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         wait_s=args.wait,
         sinks=sinks,
         report_dir=args.out,
+        on_bad_values=args.on_bad_values,
     )
     if args.json:
         print(to_json(result.to_dict()))
