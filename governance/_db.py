@@ -60,6 +60,7 @@ def _sqlite_url(parsed: URL, read_only: bool) -> URL:
             )
         return parsed
     path = Path(database).expanduser().resolve()
+    _check_sqlite_file(path)
     if read_only:
         if not path.is_file():
             raise BadInputError(
@@ -73,6 +74,29 @@ def _sqlite_url(parsed: URL, read_only: bool) -> URL:
             "create it or choose another path"
         )
     return parsed.set(database=str(path))
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse an existing file that is not a SQLite database (a CSV, a report) up front.
+
+    SQLite itself opens any file and fails only at the first query, deep inside a command.
+    """
+    if path.is_dir():
+        raise BadInputError(
+            f"{path} is a folder, not a SQLite registry; give a file: sqlite:///{path}/registry.db"
+        )
+    if not path.is_file() or path.stat().st_size == 0:
+        return  # a new (or empty) file becomes a registry
+    with open(path, "rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    if header != _SQLITE_HEADER:
+        raise BadInputError(
+            f"{path} is not a SQLite database; give the registry's file "
+            "(sqlite:///path/to/registry.db; a new path creates one)"
+        )
 
 
 def _on_sqlite_connect(read_only: bool):

@@ -61,13 +61,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the batch, write the report, print a summary."""
     from halfcost.drift._check import check_drift
-    from halfcost.drift._profile import is_profile, load_profile
+    from halfcost.drift._profile import load_reference
     from halfcost.jsonio import to_json
     from halfcost.tables import read_table
 
-    reference = (
-        load_profile(args.reference) if is_profile(args.reference) else read_table(args.reference)
-    )
+    reference = load_reference(args.reference)
     current = read_table(args.current)
     result = check_drift(
         reference,
