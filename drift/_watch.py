@@ -221,7 +221,7 @@ class ReproOutcome:
             how = f"was killed by signal {-self.returncode}"
         else:
             how = f"exited with status {self.returncode}"
-        last = next((ln for ln in reversed(self.tail.splitlines()) if "ERROR" in ln), "")
+        last = dvc_error(self.tail)
         last = last or next((ln for ln in reversed(self.tail.splitlines()) if ln.strip()), "")
         return f"`dvc repro` {how} after {self.seconds:.1f} s" + (
             f": {last.strip()}" if last else ""
@@ -461,15 +461,41 @@ def add_batch(project: Project, staged: Path, name: str) -> Path:
     path = project.batches_dir / name
     path.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staged, path)  # one rename: the training data never holds half a batch
-    done = _run_dvc(project, "add", "--quiet", str(path.relative_to(project.root)))
+    done = _run_dvc(project, "add", str(path.relative_to(project.root)))
     if done.returncode != 0:
         set_aside_batch(project, name)
-        error = (done.stderr or done.stdout).strip().splitlines()
+        error = dvc_error(f"{done.stderr}\n{done.stdout}") or f"exit status {done.returncode}"
+        if _LOCK_BUSY in error:
+            raise ConcurrentRunError(
+                f"`dvc add` could not run: {error} The batch was set aside; rerun the watch "
+                "when the other DVC process has finished."
+            )
         raise BadInputError(
-            f"`dvc add {path}` failed ({error[-1] if error else done.returncode}); "
-            "is the project a git + DVC repository? Run `halfcost init` on it."
+            f"`dvc add {path}` failed: {error} The batch was set aside; is the project a "
+            "git + DVC repository? Run `halfcost init` on it."
         )
     return path
+
+
+_LOCK_BUSY = "Unable to acquire lock"
+
+
+def dvc_error(output: str) -> str:
+    """DVC's error message from its output, whole: the ``ERROR:`` line and its continuation.
+
+    DVC wraps long messages over several lines; the continuation lines are joined back so
+    the message is never cut mid-sentence.
+    """
+    lines = output.splitlines()
+    start = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith("ERROR")), None)
+    if start is None:
+        return ""
+    parts = [lines[start].removeprefix("ERROR:").strip()]
+    for line in lines[start + 1 :]:
+        if not line.strip() or line.startswith(("ERROR", "WARNING", "Running stage", ">")):
+            break
+        parts.append(line.strip())
+    return " ".join(parts)
 
 
 def set_aside_batch(project: Project, name: str) -> Path:
@@ -607,7 +633,7 @@ def _retrain_and_promote(
         if name is not None:
             try:
                 add_batch(project, staged, name)
-            except BadInputError as exc:
+            except HalfcostError as exc:
                 record("retrain_failed", decision="champion_kept", reason=str(exc))
                 raise
             data = params["data"]

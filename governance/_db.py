@@ -14,7 +14,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    SQLAlchemyError,
+)
 
 from halfcost.errors import BadInputError, HalfcostError
 from halfcost.governance._audit import RegistrySession
@@ -244,6 +250,10 @@ def _user() -> str:
         return "unknown"
 
 
+class WriteConflictError(HalfcostError):
+    """A write broke a uniqueness rule: usually another writer added the same row first."""
+
+
 @contextmanager
 def write_session(engine: Engine, actor: str) -> Iterator[RegistrySession]:
     """One all-or-nothing transaction: committed on success, rolled back on any error.
@@ -257,7 +267,8 @@ def write_session(engine: Engine, actor: str) -> Iterator[RegistrySession]:
             yield session
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise HalfcostError(
+        error = WriteConflictError if isinstance(exc, IntegrityError) else HalfcostError
+        raise error(
             f"the registry at {describe_url(engine.url)} refused the write ({reason}); "
             "nothing was written: check the input, or retry if another writer was busy"
         ) from exc
