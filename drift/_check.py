@@ -197,6 +197,7 @@ class DriftResult:
 
 
 _logger = logging.getLogger(__name__)
+_summarizing = False  # inside a summarized_warnings block (the CLI runs one thread)
 
 
 @contextlib.contextmanager
@@ -206,12 +207,20 @@ def summarized_warnings(activity: str) -> Iterator[None]:
     Evidently's tests on a tiny batch make scikit-learn warn once per bootstrap round
     (thousands of identical lines); one line with the count says the same.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        # deprecations are about the libraries' code (imports), not about the data
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", PendingDeprecationWarning)
+    global _summarizing
+    if _summarizing:  # an outer block summarizes these too: one line for the whole run
         yield
+        return
+    _summarizing = True
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            # deprecations are about the libraries' code (imports), not about the data
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            yield
+    finally:
+        _summarizing = False
     if not caught:
         return
     kinds = Counter(w.category.__name__ for w in caught)

@@ -900,6 +900,7 @@ def _watch_locked(
     from halfcost.automl import load_model
     from halfcost.drift import AlertPolicy, check_drift, load_profile
     from halfcost.drift._champions import ChampionStore
+    from halfcost.drift._check import summarized_warnings
 
     params = project.params()
     search, monitor = params["search"], params["monitor"]
@@ -910,18 +911,19 @@ def _watch_locked(
     champion_model = load_model(store.model_dir(champion))
     # the batch enters a model here: its types are checked first, never silently
     scored, bad_values = champion_model.check_values(frame, on_bad_values=on_bad_values)
-    drift = check_drift(
-        profile,
-        _features(scored, target),
-        drift_share=float(monitor["drift_share"]),
-        sample_rows=monitor.get("sample_rows"),
-    )
+    with summarized_warnings(f"checking {len(frame)} row(s) for drift"):  # one line in all
+        drift = check_drift(
+            profile,
+            _features(scored, target),
+            drift_share=float(monitor["drift_share"]),
+            sample_rows=monitor.get("sample_rows"),
+        )
+        if report_dir is not None:
+            drift.save(report_dir)
     labelled = target in frame.columns and frame[target].notna().all()
     champion_score = _score(champion_model, scored, target, metric) if labelled else None
     importances = getattr(champion_model, "feature_importances_", None)
     drift_dict = drift.to_dict()
-    if report_dir is not None:
-        drift.save(report_dir)
     decision = policy.decide(
         drift,
         events=record.log.read(),  # the log so far, without this batch's check
