@@ -427,3 +427,38 @@ def test_a_torn_event_log_is_repaired_and_read_by_watch_history_and_ingest(
         stored = conn.execute(sa.text("SELECT count(*) FROM drift_events")).scalar_one()
     engine.dispose()
     assert stored == len(kinds)
+
+
+def test_dvc_errors_are_read_whole():
+    from halfcost.drift._watch import ReproOutcome, dvc_error
+
+    wrapped = (
+        "Running stage 'prepare':\n> halfcost drift prepare\n"
+        "ERROR: Unable to acquire lock. Most likely another DVC process is running or\n"
+        "was terminated abruptly. Check the page <https://dvc.org/doc/user-guide/\n"
+        "troubleshooting#lock-issue> for other possible reasons and to learn how to resolve this.\n"
+    )
+    message = dvc_error(wrapped)
+    assert message.startswith("Unable to acquire lock.")
+    assert message.endswith("to learn how to resolve this.")
+    outcome = ReproOutcome(255, 1.0, Path("repro.log"), wrapped)
+    assert outcome.describe().endswith("to learn how to resolve this.")
+    assert dvc_error("all good\n") == ""
+
+
+@pytest.mark.slow  # uses the trained project (one real `dvc repro`)
+def test_text_in_a_numeric_column_stops_the_watch_unless_asked(project, batches, cli, tmp_path):
+    bad = pd.read_csv(batches["normal_labelled"]).assign(monthly_spend="n/a yet")
+    path = write_table(bad, tmp_path / "bad.csv")
+    before = (project / ".halfcost" / "events.jsonl").read_bytes()
+    proc = cli(["drift", "watch", "--batch", str(path), "--project", str(project)])
+    assert proc.returncode == 2, proc.stderr
+    assert "'monthly_spend' (1500 of 1500 values are not numbers" in proc.stderr
+    assert "--on-bad-values" in proc.stderr
+    assert (project / ".halfcost" / "events.jsonl").read_bytes() == before  # nothing written
+    result = watch_batch(path, project=project, on_bad_values="null")
+    (check,) = [e for e in result.events if e["kind"] == "check"]
+    assert check["details"]["bad_values"] == {
+        "replaced_by": "null",
+        "cells": {"monthly_spend": 1500},
+    }
