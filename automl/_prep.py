@@ -460,12 +460,18 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 # -- type checks where data enters a trained model ----------------------------------------
 ON_BAD_VALUES = ("error", "null", "impute")
 _WHAT = {NUMERIC: "numbers", DATE: "dates"}
+# text that means "missing" (pandas' default na_values for read_csv, and the empty string)
+_MISSING_TEXT = frozenset(
+    {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN"}
+    | {"<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null", "NaT"}
+)
 
 
 def unparseable(column: pd.Series, kind: str) -> np.ndarray:
     """A mask of the cells of ``column`` that hold a value ``kind`` cannot read.
 
-    A missing cell (NaN, None, empty text) is missing, not bad; a categorical column
+    A missing cell (NaN, None, empty text, ``NA``/``null``/``nan`` as read_csv reads them) is
+    missing, not bad; a categorical column
     takes any value. A numeric column's text that is not a number, or a date column's
     text that is not a date, is bad: the encoder would silently read it as missing.
     """
@@ -475,11 +481,13 @@ def unparseable(column: pd.Series, kind: str) -> np.ndarray:
         return np.zeros(len(column), dtype=bool)
     if kind == DATE and pd.api.types.is_datetime64_any_dtype(column):
         return np.zeros(len(column), dtype=bool)
-    present = column.notna().to_numpy() & (column.astype(str).str.strip() != "").to_numpy()
-    if not present.any():
-        return present
-    parsed = _as_numbers(column, kind)
-    return present & np.isnan(parsed)
+    unread = np.flatnonzero(np.isnan(_as_numbers(column, kind)))  # one parse, as the encoder
+    mask = np.zeros(len(column), dtype=bool)
+    if unread.size:  # of the cells that did not parse, those that hold a value are bad
+        cells = column.iloc[unread]
+        text = cells.astype(str).str.strip()
+        mask[unread[(cells.notna() & ~text.isin(_MISSING_TEXT)).to_numpy()]] = True
+    return mask
 
 
 def check_values(

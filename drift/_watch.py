@@ -298,6 +298,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 # -- a retrain killed outright: found and undone by the next watch ----------------------
 INTERRUPTED_REASON = "interrupted (found on restart)"
+_INTERRUPTED = "the retrain was interrupted; the champion is unchanged and the batch was set aside."
 _END_KINDS = ("retrain_failed", "promotion", "refusal")  # what closes a retrain_started
 
 
@@ -597,11 +598,12 @@ def _retrain_and_promote(
     reason: str,
     batch_frame: pd.DataFrame | None,
     batch_source: Path | None,
-) -> tuple[str, str, dict[str, float], float]:
+) -> tuple[str, str, dict[str, float], float | None]:
     """Add the batch (if any), run ``dvc repro``, compare, promote or refuse.
 
     Returns:
-        (outcome, reason, scores, repro_seconds).
+        (outcome, reason, scores, repro_seconds); repro_seconds is None when
+        `dvc repro` did not run (the batch was already training data).
     """
     params = project.params()
     name = None
@@ -632,7 +634,17 @@ def _retrain_and_promote(
     try:
         if name is not None:
             try:
-                add_batch(project, staged, name)
+                with _sigterm_as_interrupt():
+                    add_batch(project, staged, name)
+            except KeyboardInterrupt:
+                set_aside_batch(project, name)
+                record(
+                    "retrain_failed",
+                    decision="champion_kept",
+                    reason=_INTERRUPTED,
+                    details=_aside_details(project, name),
+                )
+                raise
             except HalfcostError as exc:
                 record("retrain_failed", decision="champion_kept", reason=str(exc))
                 raise
@@ -654,7 +666,7 @@ def _repro_and_decide(
     name: str | None,
     batch_holdout: pd.DataFrame | None,
     running: dict[str, Any],
-) -> tuple[str, str, dict[str, float], float]:
+) -> tuple[str, str, dict[str, float], float | None]:
     try:
         with _sigterm_as_interrupt():
             outcome = run_repro(
@@ -666,8 +678,7 @@ def _repro_and_decide(
         record(
             "retrain_failed",
             decision="champion_kept",
-            reason="the retrain was interrupted; the champion is unchanged and the batch "
-            "was set aside.",
+            reason=_INTERRUPTED,
             details=_aside_details(project, name),
         )
         raise

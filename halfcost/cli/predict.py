@@ -42,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
     table_suffix(args.out)
     model = load_model(args.model)
-    frame, bad_values = model.check_values(read_table(args.data), on_bad_values=args.on_bad_values)
+    frame, bad_values = read_table(args.data), {}
+    if args.on_bad_values != "error":  # (predict itself refuses them: no need to check twice)
+        frame, bad_values = model.check_values(frame, on_bad_values=args.on_bad_values)
     result = pd.DataFrame({"prediction": model.predict(frame)})
     if model.is_classifier:
         proba = model.predict_proba(frame)

@@ -110,7 +110,7 @@ def test_check_values_names_bad_cells_and_replaces_them_only_when_asked():
 
     frame = pd.DataFrame(
         {
-            "x": ["1.5", "abc", "", None],
+            "x": ["1.5", "abc", "", "nan"],
             "when": ["2024-01-02", "soon", "2024-01-03", None],
             "plan": ["a", "1", "", None],  # categorical: any value is a value
         }
