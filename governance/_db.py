@@ -5,8 +5,9 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,7 @@ from halfcost.errors import BadInputError, HalfcostError
 from halfcost.governance._audit import RegistrySession
 
 DEFAULT_URL = "sqlite:///halfcost-registry.db"
+_MIGRATION_WAIT_S = 30.0  # how long a migration that lost a race waits for the winner
 ENV_VAR = "HALFCOST_DB"
 
 
@@ -211,8 +213,27 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
     """Upgrade the registry's schema to ``revision`` with Alembic; return the new revision.
 
     A registry already at the newest revision is left alone after a quick version check
-    (without importing Alembic), so every writing command may call this first.
+    (without importing Alembic), so every writing command may call this first. Two
+    commands migrating a new registry at the same moment both succeed: the one that loses
+    the race finds the schema at the head revision and leaves it.
     """
+    try:
+        return _migrate(engine, revision)
+    except DBAPIError:
+        if revision != "head":
+            raise
+        # another process is migrating the same registry (SQLite runs DDL outside the
+        # transaction, so its tables appear one by one): wait for it to reach the head
+        deadline = time.monotonic() + _MIGRATION_WAIT_S
+        while time.monotonic() < deadline:
+            with suppress(DBAPIError):
+                if current_revision(engine) == head_revision():
+                    return head_revision()
+            time.sleep(0.2)
+        raise
+
+
+def _migrate(engine: Engine, revision: str) -> str | None:
     with engine.begin() as connection:
         current = _stored_revision(connection)
         if revision == "head" and current is not None and current == head_revision():

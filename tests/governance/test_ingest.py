@@ -374,7 +374,8 @@ def test_an_ingest_that_finds_nothing_writes_nothing(engine, tmp_path):
     assert _count(engine, Project) == 0 and _count(engine, Team) == 0
 
 
-def test_identical_ingests_racing_all_succeed_once(db_url, run_folder):
+def test_identical_ingests_racing_all_succeed_once(empty_db_url, run_folder):
+    db_url = empty_db_url  # a new registry: the migrations race too
     import subprocess
 
     from halfcost.governance import connect
