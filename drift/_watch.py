@@ -521,13 +521,16 @@ def set_aside_batch(project: Project, name: str) -> Path:
 
 
 # -- scoring ----------------------------------------------------------------------------
-def _score(model: Any, frame: pd.DataFrame | None, target: str, metric: str) -> float | None:
+def _score(
+    model: Any, frame: pd.DataFrame | None, target: str, metric: str, on_bad_values: str = "error"
+) -> float | None:
     """The model's score on the labelled ``frame`` (None when there is nothing to score)."""
     from halfcost.automl import evaluate_model
 
     if frame is None or frame.empty or target not in frame.columns:
         return None
-    return float(evaluate_model(model, frame, target=target, metric=metric)["score"])
+    result = evaluate_model(model, frame, target=target, metric=metric, on_bad_values=on_bad_values)
+    return float(result["score"])
 
 
 def challenge(
@@ -552,12 +555,14 @@ def challenge(
     challenger_model = load_model(challenger_dir)
     scores = {
         "challenger_cv": _challenger_summary(project).get("cv_score"),
-        "challenger_holdout": _score(challenger_model, holdout, target, metric),
+        # the project's own held-out rows come from the training data's source: cells of
+        # the wrong type are read as missing there, as training read them
+        "challenger_holdout": _score(challenger_model, holdout, target, metric, "null"),
         "challenger_batch": _score(challenger_model, batch_holdout, target, metric),
     }
     if champion is not None:
         champion_model = load_model(store.model_dir(champion))
-        scores["champion_holdout"] = _score(champion_model, holdout, target, metric)
+        scores["champion_holdout"] = _score(champion_model, holdout, target, metric, "null")
         scores["champion_batch"] = _score(champion_model, batch_holdout, target, metric)
     verdict = compare(scores, metric=metric, min_score=float(search["min_score"]), margin=margin)
     return verdict, champion
