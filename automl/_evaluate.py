@@ -18,6 +18,7 @@ def evaluate_model(
     *,
     target: str | None = None,
     metric: str | None = None,
+    on_bad_values: str = "error",
 ) -> dict[str, Any]:
     """Score ``model`` on the labelled rows of ``frame``.
 
@@ -26,13 +27,17 @@ def evaluate_model(
         frame: raw feature columns plus the target column.
         target: the target column (default: the one the model was trained on).
         metric: the metric (default: the one the model was searched for).
+        on_bad_values: what to do with values a feature's trained type cannot read
+            (see :meth:`HalfcostModel.check_values`): ``error``, ``null`` or ``impute``.
 
     Returns:
-        ``{"metric", "score", "rows"}`` (rows: labelled rows scored).
+        ``{"metric", "score", "rows"}`` (rows: labelled rows scored), plus
+        ``bad_values`` (column -> cells replaced) when some were replaced.
 
     Raises:
         BadInputError: no such target column, no labelled row, a metric of the other task,
-            or a label the model has never seen.
+            a label the model has never seen, or (with ``on_bad_values="error"``) values
+            of the wrong type in a feature column.
     """
     meta = model.metadata
     target = target or meta["target"]
@@ -45,6 +50,7 @@ def evaluate_model(
     labelled = frame[frame[target].notna()]
     if labelled.empty:
         raise BadInputError(f"target column {target!r} has no values; give labelled rows.")
+    labelled, bad_values = model.check_values(labelled, on_bad_values=on_bad_values)
     truth = labelled[target]
     if model.is_classifier:
         index = {str(c): i for i, c in enumerate(model.classes_)}
@@ -66,4 +72,7 @@ def evaluate_model(
         if numbers.isna().any():
             raise BadInputError(f"target column {target!r} has values that are not numbers.")
         value = metric_obj(numbers.to_numpy(dtype=float), model.predict(labelled))
-    return {"metric": metric_obj.name, "score": float(value), "rows": len(labelled)}
+    result = {"metric": metric_obj.name, "score": float(value), "rows": len(labelled)}
+    if bad_values:
+        result["bad_values"] = bad_values
+    return result

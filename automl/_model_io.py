@@ -77,7 +77,50 @@ class HalfcostModel:
                 f"the data is missing feature column(s) {', '.join(map(repr, missing))} that "
                 "the model was trained on; add them (values may be empty)."
             )
-        return frame[self.feature_columns]
+        features = frame[self.feature_columns]
+        self.check_values(features)  # refuses values of the wrong type, never silently
+        return features
+
+    @property
+    def column_kinds(self) -> dict[str, str]:
+        """Raw column -> numeric, date or categorical, as the model was trained."""
+        kinds = self.metadata.get("column_kinds")
+        if kinds:
+            return dict(kinds)
+        encoder = self._encoder()
+        if encoder is None:
+            return {}
+        return dict(zip(encoder.columns_, encoder.kinds_, strict=True))
+
+    def _encoder(self) -> Any:
+        steps = getattr(self.pipeline, "steps", None) or []
+        return next((step for _, step in steps if hasattr(step, "kinds_")), None)
+
+    def check_values(
+        self, frame: pd.DataFrame, *, on_bad_values: str = "error"
+    ) -> tuple[pd.DataFrame, dict[str, int]]:
+        """Compare each column of ``frame`` with the type the model was trained on.
+
+        Args:
+            frame: the raw table about to be scored.
+            on_bad_values: ``error`` refuses values a numeric or date column cannot
+                read; ``null`` treats them as missing values (as training did);
+                ``impute`` replaces them with the training median where the model
+                imputes one (linear models, neural nets) and leaves them missing where
+                the model learned where missing values go (trees).
+
+        Returns:
+            The frame to score (bad cells replaced) and column -> bad cells replaced.
+
+        Raises:
+            BadInputError: bad values with ``on_bad_values="error"``, naming each column
+                and its count.
+        """
+        from halfcost.automl._prep import check_values
+
+        encoder = self._encoder()
+        impute = dict(getattr(encoder, "center_", None) or {})
+        return check_values(frame, self.column_kinds, on_bad_values=on_bad_values, impute=impute)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Predict classes (as in the training data) or values for each row of ``frame``."""

@@ -455,3 +455,99 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         lookup = np.array([*range(n), np.nan, n], dtype=np.float32)  # missing stays NaN
         out[:, at] = lookup[codes]
         return at + 1
+
+
+# -- type checks where data enters a trained model ----------------------------------------
+ON_BAD_VALUES = ("error", "null", "impute")
+_WHAT = {NUMERIC: "numbers", DATE: "dates"}
+# text that means "missing" (pandas' default na_values for read_csv, and the empty string)
+_MISSING_TEXT = frozenset(
+    {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN"}
+    | {"<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null", "NaT"}
+)
+
+
+def unparseable(column: pd.Series, kind: str) -> np.ndarray:
+    """A mask of the cells of ``column`` that hold a value ``kind`` cannot read.
+
+    A missing cell (NaN, None, empty text, ``NA``/``null``/``nan`` as read_csv reads them) is
+    missing, not bad; a categorical column
+    takes any value. A numeric column's text that is not a number, or a date column's
+    text that is not a date, is bad: the encoder would silently read it as missing.
+    """
+    if kind not in _WHAT or len(column) == 0:
+        return np.zeros(len(column), dtype=bool)
+    if kind == NUMERIC and pd.api.types.is_numeric_dtype(column):
+        return np.zeros(len(column), dtype=bool)
+    if kind == DATE and pd.api.types.is_datetime64_any_dtype(column):
+        return np.zeros(len(column), dtype=bool)
+    unread = np.flatnonzero(np.isnan(_as_numbers(column, kind)))  # one parse, as the encoder
+    mask = np.zeros(len(column), dtype=bool)
+    if unread.size:  # of the cells that did not parse, those that hold a value are bad
+        cells = column.iloc[unread]
+        text = cells.astype(str).str.strip()
+        mask[unread[(cells.notna() & ~text.isin(_MISSING_TEXT)).to_numpy()]] = True
+    return mask
+
+
+def check_values(
+    frame: pd.DataFrame,
+    kinds: dict[str, str],
+    *,
+    on_bad_values: str = "error",
+    impute: dict[str, float] | None = None,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Compare each column with the kind the model was trained on; never silently.
+
+    Args:
+        frame: the raw table about to enter the model.
+        kinds: column -> numeric, date or categorical, as in training.
+        on_bad_values: ``error`` (default) refuses values a column's kind cannot read;
+            ``null`` makes them missing, which the model handles as in training;
+            ``impute`` replaces them with what training imputes for a missing cell
+            (``impute``; a column without one, as in tree models, which learned where
+            missing values go, is left missing).
+        impute: column -> the value training imputes for a missing cell.
+
+    Returns:
+        The frame (a copy with the bad cells replaced, when there were any) and
+        column -> count of bad cells (empty when every value was readable).
+
+    Raises:
+        BadInputError: bad values with ``on_bad_values="error"`` (names each column and
+            its count), or an unknown ``on_bad_values``.
+    """
+    if on_bad_values not in ON_BAD_VALUES:
+        raise BadInputError(
+            f"{{param}} must be one of {', '.join(ON_BAD_VALUES)}, but got {on_bad_values!r}.",
+            param="on_bad_values",
+        )
+    masks = {}
+    for name, kind in kinds.items():
+        if name in frame.columns:
+            mask = unparseable(frame[name], kind)
+            if mask.any():
+                masks[name] = mask
+    counts = {name: int(mask.sum()) for name, mask in masks.items()}
+    if not masks:
+        return frame, counts
+    if on_bad_values == "error":
+        parts = []
+        for name, mask in masks.items():
+            example = frame[name][mask].iloc[0]
+            parts.append(
+                f"{name!r} ({counts[name]} of {len(frame)} values are not "
+                f"{_WHAT[kinds[name]]}, e.g. {example!r})"
+            )
+        raise BadInputError(
+            f"column(s) {'; '.join(parts)} differ from the types the model was trained on; "
+            "fix the data, or pass {param} null (treat them as missing) or impute.",
+            param="on_bad_values",
+        )
+    fixed = frame.copy()
+    for name, mask in masks.items():
+        fill = (impute or {}).get(name, np.nan) if on_bad_values == "impute" else np.nan
+        column = fixed[name].astype(object)
+        column[mask] = fill
+        fixed[name] = column
+    return fixed, counts

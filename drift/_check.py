@@ -11,9 +11,13 @@ per column; ``drift.json`` says what was sampled.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
 import warnings
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,7 +158,8 @@ class DriftResult:
         folder.mkdir(parents=True, exist_ok=True)
         if html:
             try:
-                self.save_html(folder / HTML_FILE)
+                with summarized_warnings(f"drawing {folder / HTML_FILE}"):
+                    self.save_html(folder / HTML_FILE)
             except Exception as exc:  # the decisions stand even if Evidently cannot draw them
                 self.sampled["report"]["error"] = f"{type(exc).__name__}: {exc}"
                 print(
@@ -189,6 +194,46 @@ class DriftResult:
         self.sampled["report"]["decisions_agreeing"] = agreeing
         self.sampled["report"]["columns"] = len(self.columns)
         return target
+
+
+_logger = logging.getLogger(__name__)
+_summarizing = False  # inside a summarized_warnings block (the CLI runs one thread)
+
+
+@contextlib.contextmanager
+def summarized_warnings(activity: str) -> Iterator[None]:
+    """Collect the libraries' warnings in the block and log them once, summarized.
+
+    Evidently's tests on a tiny batch make scikit-learn warn once per bootstrap round
+    (thousands of identical lines); one line with the count says the same.
+    """
+    global _summarizing
+    if _summarizing:  # an outer block summarizes these too: one line for the whole run
+        yield
+        return
+    _summarizing = True
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            # deprecations are about the libraries' code (imports), not about the data
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            yield
+    finally:
+        _summarizing = False
+    if not caught:
+        return
+    kinds = Counter(w.category.__name__ for w in caught)
+    first = str(caught[0].message).strip().splitlines()[0][:160] if caught else ""
+    summary = ", ".join(f"{name} x{count}" for name, count in kinds.most_common())
+    _logger.warning(
+        "%d warning(s) from the libraries while %s (%s; first: %s); small batches make "
+        "unreliable tests",
+        len(caught),
+        activity,
+        summary,
+        first,
+    )
 
 
 def check_drift(
@@ -229,17 +274,18 @@ def check_drift(
     reference_sample = sample_frame(reference.sample, rows_to_sample, seed)
     current_sample = sample_frame(current, rows_to_sample, seed)[names]
     results: dict[str, ColumnDrift] = {}
-    for name in names:
-        outcome = _check_column(
-            reference.columns[name],
-            current[name],
-            reference_sample.get(name),
-            current_sample[name],
-        )
-        if isinstance(outcome, str):
-            skipped[name] = outcome
-        else:
-            results[name] = outcome
+    with summarized_warnings(f"checking {len(current)} row(s) for drift"):
+        for name in names:
+            outcome = _check_column(
+                reference.columns[name],
+                current[name],
+                reference_sample.get(name),
+                current_sample[name],
+            )
+            if isinstance(outcome, str):
+                skipped[name] = outcome
+            else:
+                results[name] = outcome
     return DriftResult(
         columns=results,
         drift_share=drift_share,
@@ -407,7 +453,15 @@ def _evidently_test(
     }[kind]
     with warnings.catch_warnings():  # scipy warns on categories absent from the reference
         warnings.simplefilter("ignore", RuntimeWarning)
-        outcome = test(reference_values, current_values, column_type, None)
+        try:
+            outcome = test(reference_values, current_values, column_type, None)
+        except ValueError as exc:  # e.g. the text test's classifier on a one-row batch
+            if kind != _stats.TEXT:
+                raise
+            return (
+                f"Evidently's text test cannot run on {len(current_values)} row(s) "
+                f"({str(exc).splitlines()[0]}); give a larger batch"
+            )
     return ColumnDrift(
         column=reference.name,
         kind=kind,

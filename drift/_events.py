@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ SCHEMA_VERSION = EVENT_SCHEMA_VERSION
 KINDS = tuple(str(kind) for kind in EventKind)
 STATE_DIR = ".halfcost"
 EVENTS_FILE = "events.jsonl"
+TORN_SUFFIX = ".torn"  # events.jsonl.torn: torn last lines a writer moved out of the log
 FIELDS = EVENT_FIELDS  # field -> default factory; every line carries every field
 
 
@@ -61,17 +63,23 @@ class EventLog:
         return self.write(make_event(kind, **fields))
 
     def write(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Append an event built with :func:`make_event` (one line, locked, fsync'd)."""
-        line = (to_json(event, indent=None) + "\n").encode("utf-8")
+        """Append an event built with :func:`make_event` (one line, locked, fsync'd).
+
+        A torn last line (a writer killed mid-line) is first moved to
+        ``events.jsonl.torn`` and a ``log_repaired`` event recorded, so this event starts
+        on a line of its own instead of being glued onto the fragment.
+        """
+        line = _line(event)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         created = not self.path.exists()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                written = os.write(fd, line)
-                if written != len(line):  # pragma: no cover - a full disk
-                    raise OSError(f"short write to {self.path}: {written} of {len(line)} bytes")
+                repaired = self._repair_torn_tail(fd)
+                if repaired is not None:
+                    _write_all(fd, _line(repaired), self.path)
+                _write_all(fd, line, self.path)
                 os.fsync(fd)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
@@ -81,21 +89,86 @@ class EventLog:
             _fsync_directory(self.path.parent)
         return event
 
+    @property
+    def torn_path(self) -> Path:
+        """Where torn last lines go: ``events.jsonl.torn`` beside the log."""
+        return self.path.with_name(self.path.name + TORN_SUFFIX)
+
+    def _repair_torn_tail(self, fd: int) -> dict[str, Any] | None:
+        """Move a final line without its newline out of the log (caller holds the flock).
+
+        Returns the ``log_repaired`` event to write first, or None when the log ends cleanly.
+        """
+        size = os.fstat(fd).st_size
+        if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+            return None
+        start = size
+        while start > 0:  # find the last newline, reading backwards in blocks
+            block = min(65536, start)
+            chunk = os.pread(fd, block, start - block)
+            cut = chunk.rfind(b"\n")
+            if cut >= 0:
+                start = start - block + cut + 1
+                break
+            start -= block
+        fragment = os.pread(fd, size - start, start)
+        with open(self.torn_path, "ab") as torn:
+            torn.write(fragment + b"\n")
+            torn.flush()
+            os.fsync(torn.fileno())
+        os.ftruncate(fd, start)
+        return make_event(
+            "log_repaired",
+            decision="torn_line_moved",
+            reason=(
+                f"the log's last line was torn (a writer stopped mid-line); its {len(fragment)} "
+                f"byte(s) were moved to {self.torn_path.name} so every event is a whole line."
+            ),
+            details={"torn_bytes": len(fragment), "moved_to": str(self.torn_path), "offset": start},
+        )
+
     def read(self, kinds: str | list[str] | tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """All events in the order written, optionally only those of ``kinds``.
 
-        A torn final line (a writer killed mid-line) is ignored
-        (:func:`halfcost.records.read_jsonl`, the one reader of JSON lines).
+        A final line without its newline (a writer killed mid-line) is ignored.
 
         Raises:
             BadInputError: a complete line is not a JSON object (names the line and the fix).
         """
+        if not self.path.exists():
+            return []
         wanted = {kinds} if isinstance(kinds, str) else set(kinds) if kinds else None
         return [
             event
-            for _, event in read_jsonl(self.path)
+            for _, event in parse_event_lines(self.path.read_bytes(), self.path)
             if wanted is None or event.get("kind") in wanted
         ]
+
+
+def parse_event_lines(
+    raw: bytes | str, path: str | os.PathLike[str]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, event) for each complete line of an event log's content, in order.
+
+    :meth:`EventLog.read`, ``drift history`` and the registry's ingest all read through
+    :func:`halfcost.records.read_jsonl`, the one reader of JSON lines: the piece after
+    the last newline is empty or a torn line (a writer killed mid-line) and is skipped.
+
+    Raises:
+        BadInputError: the content is not UTF-8, or a complete line is not a JSON object.
+    """
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    return read_jsonl(data, name=str(path))
+
+
+def _line(event: dict[str, Any]) -> bytes:
+    return (to_json(event, indent=None) + "\n").encode("utf-8")
+
+
+def _write_all(fd: int, data: bytes, path: Path) -> None:
+    written = os.write(fd, data)
+    if written != len(data):  # pragma: no cover - a full disk
+        raise OSError(f"short write to {path}: {written} of {len(data)} bytes")
 
 
 def _fsync_directory(folder: Path) -> None:

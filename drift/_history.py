@@ -7,10 +7,10 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+from halfcost.drift._events import KINDS
 from halfcost.drift._project import Project
 from halfcost.errors import BadInputError
 
-KINDS = ("check", "alert", "retrain_started", "retrain", "retrain_failed", "promotion", "refusal")
 DECISION_KINDS = tuple(k for k in KINDS if k != "check")
 _REASON_WIDTH = 70
 

@@ -230,6 +230,25 @@ def is_profile(path: str | os.PathLike[str]) -> bool:
     return (p.is_dir() and (p / PROFILE_FILE).is_file()) or (p.name == PROFILE_FILE and p.is_file())
 
 
+def load_reference(path: str | os.PathLike[str]) -> ReferenceProfile | pd.DataFrame:
+    """A drift check's reference: a saved profile folder, or a .csv/.parquet table.
+
+    Raises:
+        BadInputError: no such profile or table (named), or an unreadable one.
+    """
+    from halfcost.tables import SUPPORTED_SUFFIXES, read_table
+
+    p = Path(path)
+    if is_profile(p) or p.is_dir():
+        return load_profile(p)  # a folder that is not a profile: its own message
+    if p.suffix.lower() in SUPPORTED_SUFFIXES or p.exists():
+        return read_table(p)
+    raise BadInputError(
+        f"{p}: no such profile; give a folder written by `halfcost drift profile REF --out "
+        "PROFILE` (e.g. a project's models/profile) or a .csv/.parquet reference table."
+    )
+
+
 def build_profile(
     frame: pd.DataFrame,
     *,

@@ -205,6 +205,11 @@ class Project:
         return self.state_dir / "watch.lock"
 
     @property
+    def running_path(self) -> Path:
+        """``retrain.json``: the retrain in progress (its batch, event and process group)."""
+        return self.state_dir / "retrain.json"
+
+    @property
     def logs_dir(self) -> Path:
         return self.state_dir / "logs"
 

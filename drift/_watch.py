@@ -24,11 +24,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +38,7 @@ from typing import Any
 import pandas as pd
 
 from halfcost.drift._champions import ChampionStore, Verdict, compare
-from halfcost.drift._prepare import batch_files, split_holdout
+from halfcost.drift._prepare import split_holdout
 from halfcost.drift._project import Project, find_tool, tool_env
 from halfcost.errors import BadInputError, ConcurrentRunError, HalfcostError
 from halfcost.tables import read_table, write_table
@@ -220,19 +221,26 @@ class ReproOutcome:
             how = f"was killed by signal {-self.returncode}"
         else:
             how = f"exited with status {self.returncode}"
-        last = next((ln for ln in reversed(self.tail.splitlines()) if "ERROR" in ln), "")
+        last = dvc_error(self.tail)
         last = last or next((ln for ln in reversed(self.tail.splitlines()) if ln.strip()), "")
         return f"`dvc repro` {how} after {self.seconds:.1f} s" + (
             f": {last.strip()}" if last else ""
         )
 
 
-def run_repro(project: Project, *, extra_args: Sequence[str] = ()) -> ReproOutcome:
+def run_repro(
+    project: Project,
+    *,
+    extra_args: Sequence[str] = (),
+    on_start: Callable[[int], None] | None = None,
+) -> ReproOutcome:
     """Run ``dvc repro`` in the project, logging to ``.halfcost/logs/``.
 
     ``dvc repro`` runs in its own process group; if this process is interrupted
     (Ctrl-C, or SIGTERM during a watch), the whole group is stopped before the
-    interruption propagates.
+    interruption propagates. ``on_start`` receives the group's id as soon as it runs
+    (the watch records it, so that the next watch can stop the group if this process is
+    killed outright).
     """
     project.logs_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -248,6 +256,8 @@ def run_repro(project: Project, *, extra_args: Sequence[str] = ()) -> ReproOutco
             start_new_session=True,
         )
         try:
+            if on_start is not None:
+                on_start(proc.pid)
             returncode = proc.wait()
         except BaseException:
             _stop_group(proc)
@@ -286,34 +296,207 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+# -- a retrain killed outright: found and undone by the next watch ----------------------
+INTERRUPTED_REASON = "interrupted (found on restart)"
+_INTERRUPTED = "the retrain was interrupted; the champion is unchanged and the batch was set aside."
+_END_KINDS = ("retrain_failed", "promotion", "refusal")  # what closes a retrain_started
+
+
+def _write_running(project: Project, running: dict[str, Any]) -> None:
+    from halfcost.jsonio import write_json
+
+    write_json(running, project.running_path)  # temp file + os.replace
+
+
+def _read_running(project: Project) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads(project.running_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _group_members(pgid: int, root: Path) -> list[int]:
+    """Live processes of process group ``pgid`` working in ``root`` (not zombies, not us).
+
+    The working folder guards against a recycled group id: ``dvc repro`` and every stage
+    it runs work in the project's folder.
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cwd = Path(os.readlink(entry / "cwd")).resolve()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state != "Z" and (cwd == root or root in cwd.parents):
+            found.append(int(entry.name))
+    return found
+
+
+def stop_orphans(project: Project) -> list[int]:
+    """Stop what is left of a killed watch's ``dvc repro`` (SIGTERM, then SIGKILL).
+
+    Returns the process ids that were still running.
+    """
+    pgid = _read_running(project).get("pgid")
+    if not isinstance(pgid, int) or pgid <= 1:
+        return []
+    root = project.root.resolve()
+    orphans = _group_members(pgid, root)
+    for sig, wait_s in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        alive = _group_members(pgid, root)
+        if not alive:
+            break
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + wait_s
+        while _group_members(pgid, root) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    return orphans
+
+
+def _open_retrain(project: Project) -> dict[str, Any] | None:
+    """The last ``retrain_started`` event that no end event followed, if any."""
+    from halfcost.drift._events import EventLog
+
+    started = None
+    for event in EventLog(project.events_path).read(["retrain_started", *_END_KINDS]):
+        started = event if event["kind"] == "retrain_started" else None
+    return started
+
+
+def recover_interrupted(project: Project, sinks: Sequence[Any] | None = None) -> list[dict]:
+    """Undo a retrain whose watch was killed (SIGKILL, power loss) before it ended.
+
+    Called under the project's lock before anything else: stops the killed watch's
+    ``dvc repro`` if it still runs, takes the batch that run added back out of the
+    training data (its file, ``.dvc`` file and ``.gitignore`` line, kept in
+    ``.halfcost/set_aside/``) and records a ``retrain_failed`` event with the reason
+    :data:`INTERRUPTED_REASON`. The champion is not touched.
+
+    Returns:
+        The events recorded (none when there was nothing to recover).
+    """
+    stopped = stop_orphans(project)
+    shutil.rmtree(project.state_dir / "staging", ignore_errors=True)  # half-staged batches
+    started = _open_retrain(project)
+    if started is None:
+        project.running_path.unlink(missing_ok=True)
+        return []
+    record = _Recorder(project, started.get("batch"), started.get("batch_rows"), sinks)
+    added = (started.get("details") or {}).get("added_batch_file")
+    name = Path(added).name if added else None
+    pointer = ChampionStore(project).current() or {}
+    if name is not None and pointer.get("batch") == name:
+        # killed between the promotion and its event: the promotion stands
+        record(
+            "promotion",
+            decision="promoted",
+            reason=f"{pointer['version']} was promoted before its watch stopped (found on "
+            "restart).",
+            champion=pointer["version"],
+            challenger=pointer["version"],
+            scores=pointer.get("scores") or {},
+            details={"started_event": started["event_id"]},
+        )
+    else:
+        details: dict[str, Any] = {"started_event": started["event_id"]}
+        if stopped:
+            details["stopped_processes"] = stopped
+        if name is not None:
+            set_aside_batch(project, name)
+            details.update(_aside_details(project, name))
+        record(
+            "retrain_failed", decision="champion_kept", reason=INTERRUPTED_REASON, details=details
+        )
+    project.running_path.unlink(missing_ok=True)
+    return record.events
+
+
 # -- adding and setting aside a batch ----------------------------------------------------
-def _batch_name(project: Project, source: Path) -> str:
-    number = len(batch_files(project)) + 1
+BATCH_PREFIX = "b-"
+_HASH_CHARS = 16  # hex digits of the batch's SHA-256 in its file name
+
+
+def _batch_name(digest: str, source: Path) -> str:
+    """``b-<sha256 of the file's bytes, 16 hex>-<source stem>.csv``: the name is the content."""
     stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in source.stem)[:40]
-    name = f"b{number:04d}-{stem}.csv"
-    while (project.batches_dir / name).exists() or (project.set_aside_dir / name).exists():
-        number += 1
-        name = f"b{number:04d}-{stem}.csv"
-    return name
+    return f"{BATCH_PREFIX}{digest[:_HASH_CHARS]}-{stem}.csv"
 
 
-def add_batch(project: Project, frame: pd.DataFrame, name: str) -> Path:
-    """Write the labelled batch as a new file in ``data/batches/`` and ``dvc add`` it.
+def find_batch(project: Project, digest: str) -> Path | None:
+    """The file in ``data/batches/`` holding the batch whose SHA-256 is ``digest``, if any."""
+    prefix = f"{BATCH_PREFIX}{digest[:_HASH_CHARS]}-"
+    if not project.batches_dir.is_dir():
+        return None
+    return next(
+        (p for p in sorted(project.batches_dir.iterdir()) if p.name.startswith(prefix)), None
+    )
+
+
+def stage_batch(project: Project, frame: pd.DataFrame) -> tuple[Path, str]:
+    """Write the labelled batch to a staging file in ``.halfcost/``; return it and its SHA-256."""
+    import hashlib
+
+    staging = project.state_dir / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    path = write_table(frame, staging / f"batch-{os.getpid()}.csv")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return path, digest
+
+
+def add_batch(project: Project, staged: Path, name: str) -> Path:
+    """Move the staged batch file into ``data/batches/`` as ``name`` and ``dvc add`` it.
 
     Raises:
-        BadInputError: ``dvc add`` failed (the file is removed again).
+        BadInputError: ``dvc add`` failed (the file is set aside again).
     """
     path = project.batches_dir / name
-    write_table(frame, path)  # temporary name, then one rename
-    done = _run_dvc(project, "add", "--quiet", str(path.relative_to(project.root)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, path)  # one rename: the training data never holds half a batch
+    done = _run_dvc(project, "add", str(path.relative_to(project.root)))
     if done.returncode != 0:
         set_aside_batch(project, name)
-        error = (done.stderr or done.stdout).strip().splitlines()
+        error = dvc_error(f"{done.stderr}\n{done.stdout}") or f"exit status {done.returncode}"
+        if _LOCK_BUSY in error:
+            raise ConcurrentRunError(
+                f"`dvc add` could not run: {error} The batch was set aside; rerun the watch "
+                "when the other DVC process has finished."
+            )
         raise BadInputError(
-            f"`dvc add {path}` failed ({error[-1] if error else done.returncode}); "
-            "is the project a git + DVC repository? Run `halfcost init` on it."
+            f"`dvc add {path}` failed: {error} The batch was set aside; is the project a "
+            "git + DVC repository? Run `halfcost init` on it."
         )
     return path
+
+
+_LOCK_BUSY = "Unable to acquire lock"
+
+
+def dvc_error(output: str) -> str:
+    """DVC's error message from its output, whole: the ``ERROR:`` line and its continuation.
+
+    DVC wraps long messages over several lines; the continuation lines are joined back so
+    the message is never cut mid-sentence.
+    """
+    lines = output.splitlines()
+    start = next((i for i in range(len(lines) - 1, -1, -1) if lines[i].startswith("ERROR")), None)
+    if start is None:
+        return ""
+    parts = [lines[start].removeprefix("ERROR:").strip()]
+    for line in lines[start + 1 :]:
+        if not line.strip() or line.startswith(("ERROR", "WARNING", "Running stage", ">")):
+            break
+        parts.append(line.strip())
+    return " ".join(parts)
 
 
 def set_aside_batch(project: Project, name: str) -> Path:
@@ -338,13 +521,16 @@ def set_aside_batch(project: Project, name: str) -> Path:
 
 
 # -- scoring ----------------------------------------------------------------------------
-def _score(model: Any, frame: pd.DataFrame | None, target: str, metric: str) -> float | None:
+def _score(
+    model: Any, frame: pd.DataFrame | None, target: str, metric: str, on_bad_values: str = "error"
+) -> float | None:
     """The model's score on the labelled ``frame`` (None when there is nothing to score)."""
     from halfcost.automl import evaluate_model
 
     if frame is None or frame.empty or target not in frame.columns:
         return None
-    return float(evaluate_model(model, frame, target=target, metric=metric)["score"])
+    result = evaluate_model(model, frame, target=target, metric=metric, on_bad_values=on_bad_values)
+    return float(result["score"])
 
 
 def challenge(
@@ -369,12 +555,14 @@ def challenge(
     challenger_model = load_model(challenger_dir)
     scores = {
         "challenger_cv": _challenger_summary(project).get("cv_score"),
-        "challenger_holdout": _score(challenger_model, holdout, target, metric),
+        # the project's own held-out rows come from the training data's source: cells of
+        # the wrong type are read as missing there, as training read them
+        "challenger_holdout": _score(challenger_model, holdout, target, metric, "null"),
         "challenger_batch": _score(challenger_model, batch_holdout, target, metric),
     }
     if champion is not None:
         champion_model = load_model(store.model_dir(champion))
-        scores["champion_holdout"] = _score(champion_model, holdout, target, metric)
+        scores["champion_holdout"] = _score(champion_model, holdout, target, metric, "null")
         scores["champion_batch"] = _score(champion_model, batch_holdout, target, metric)
     verdict = compare(scores, metric=metric, min_score=float(search["min_score"]), margin=margin)
     return verdict, champion
@@ -415,42 +603,87 @@ def _retrain_and_promote(
     reason: str,
     batch_frame: pd.DataFrame | None,
     batch_source: Path | None,
-) -> tuple[str, str, dict[str, float], float]:
+) -> tuple[str, str, dict[str, float], float | None]:
     """Add the batch (if any), run ``dvc repro``, compare, promote or refuse.
 
     Returns:
-        (outcome, reason, scores, repro_seconds).
+        (outcome, reason, scores, repro_seconds); repro_seconds is None when
+        `dvc repro` did not run (the batch was already training data).
     """
     params = project.params()
     name = None
     batch_holdout = None
     if batch_frame is not None and batch_source is not None:
-        name = _batch_name(project, batch_source)
-        add_batch(project, batch_frame, name)
-        data = params["data"]
-        _, batch_holdout = split_holdout(
-            batch_frame,
-            fraction=float(data["holdout_fraction"]),
-            seed=int(data["split_seed"]),
-            key=name,
-        )
-    record(
+        staged, digest = stage_batch(project, batch_frame)
+        present = find_batch(project, digest)
+        if present is not None:
+            staged.unlink(missing_ok=True)
+            where = str(present.relative_to(project.root))
+            why = (
+                f"this batch is already in the training data as {where} (same content); "
+                "retraining on it again would count its rows twice, so the champion is kept."
+            )
+            record("refusal", decision="retrain_skipped", reason=why, details={"batch_file": where})
+            return "retrain_skipped", why, {}, None
+        name = _batch_name(digest, batch_source)
+    # the start is logged before the batch is added: a kill at any point after this line
+    # leaves an open retrain_started that names the batch, and the next watch undoes it
+    started = record(
         "retrain_started",
         decision="retrain",
         reason=reason,
         details={"added_batch_file": None if name is None else f"data/batches/{name}"},
     )
+    running = {"watch_pid": os.getpid(), "batch": name, "started_event": started["event_id"]}
+    _write_running(project, running)
+    try:
+        if name is not None:
+            try:
+                with _sigterm_as_interrupt():
+                    add_batch(project, staged, name)
+            except KeyboardInterrupt:
+                set_aside_batch(project, name)
+                record(
+                    "retrain_failed",
+                    decision="champion_kept",
+                    reason=_INTERRUPTED,
+                    details=_aside_details(project, name),
+                )
+                raise
+            except HalfcostError as exc:
+                record("retrain_failed", decision="champion_kept", reason=str(exc))
+                raise
+            data = params["data"]
+            _, batch_holdout = split_holdout(
+                batch_frame,
+                fraction=float(data["holdout_fraction"]),
+                seed=int(data["split_seed"]),
+                key=name,
+            )
+        return _repro_and_decide(project, record, name, batch_holdout, running)
+    finally:  # not reached when the watch is SIGKILLed: the next watch cleans up then
+        project.running_path.unlink(missing_ok=True)
+
+
+def _repro_and_decide(
+    project: Project,
+    record: _Recorder,
+    name: str | None,
+    batch_holdout: pd.DataFrame | None,
+    running: dict[str, Any],
+) -> tuple[str, str, dict[str, float], float | None]:
     try:
         with _sigterm_as_interrupt():
-            outcome = run_repro(project)
+            outcome = run_repro(
+                project, on_start=lambda pgid: _write_running(project, {**running, "pgid": pgid})
+            )
     except KeyboardInterrupt:
         if name is not None:
             set_aside_batch(project, name)
         record(
             "retrain_failed",
             decision="champion_kept",
-            reason="the retrain was interrupted; the champion is unchanged and the batch "
-            "was set aside.",
+            reason=_INTERRUPTED,
             details=_aside_details(project, name),
         )
         raise
@@ -589,6 +822,7 @@ def train_first_champion(
     """
     proj = project if isinstance(project, Project) else Project.open(project)
     with project_lock(proj, wait_s=wait_s):
+        recover_interrupted(proj)
         return ensure_champion(proj, _Recorder(proj, None, None, None))
 
 
@@ -611,6 +845,7 @@ def watch_batch(
     sinks: Sequence[Any] | None = None,
     now: datetime | None = None,
     report_dir: str | os.PathLike[str] | None = None,
+    on_bad_values: str = "error",
 ) -> WatchResult:
     """Check ``batch`` for drift and, when the alert policy says so, retrain and promote.
 
@@ -626,6 +861,10 @@ def watch_batch(
             the params' webhook).
         now: the time the policy uses for cooldowns (default: now, UTC).
         report_dir: also save the drift check there (``drift.json`` + ``drift.html``).
+        on_bad_values: values a feature's trained type cannot read (text in a numeric
+            column): ``error`` refuses the batch before anything is written; ``null`` or
+            ``impute`` replaces them for the check and the scores (see
+            :meth:`HalfcostModel.check_values`) and counts them in the check event.
 
     Raises:
         BadInputError: unreadable batch or labels, or a project without a pipeline.
@@ -643,13 +882,22 @@ def watch_batch(
         params["data"].get("id_column"),
     )
     with project_lock(proj, wait_s=wait_s):
+        recovered = recover_interrupted(proj, sinks)  # a killed watch's retrain, undone
         first = _Recorder(proj, None, None, sinks)  # the first champion, if there is none
         champion = ensure_champion(proj, first)
         record = _Recorder(proj, str(batch_path), len(frame), sinks)
         result = _watch_locked(
-            proj, record, frame, batch_path, champion, force=force, now=now, report_dir=report_dir
+            proj,
+            record,
+            frame,
+            batch_path,
+            champion,
+            force=force,
+            now=now,
+            report_dir=report_dir,
+            on_bad_values=on_bad_values,
         )
-        result.events = first.events + result.events
+        result.events = recovered + first.events + result.events
         return result
 
 
@@ -663,10 +911,12 @@ def _watch_locked(
     force: bool,
     now: datetime | None,
     report_dir: str | os.PathLike[str] | None = None,
+    on_bad_values: str = "error",
 ) -> WatchResult:
     from halfcost.automl import load_model
     from halfcost.drift import AlertPolicy, check_drift, load_profile
     from halfcost.drift._champions import ChampionStore
+    from halfcost.drift._check import summarized_warnings
 
     params = project.params()
     search, monitor = params["search"], params["monitor"]
@@ -674,19 +924,22 @@ def _watch_locked(
     policy = AlertPolicy.from_params(monitor)  # a bad monitor: section fails before the check
     store = ChampionStore(project)
     profile = load_profile(store.profile_path(champion))
-    drift = check_drift(
-        profile,
-        _features(frame, target),
-        drift_share=float(monitor["drift_share"]),
-        sample_rows=monitor.get("sample_rows"),
-    )
-    labelled = target in frame.columns and frame[target].notna().all()
     champion_model = load_model(store.model_dir(champion))
-    champion_score = _score(champion_model, frame, target, metric) if labelled else None
+    # the batch enters a model here: its types are checked first, never silently
+    scored, bad_values = champion_model.check_values(frame, on_bad_values=on_bad_values)
+    with summarized_warnings(f"checking {len(frame)} row(s) for drift"):  # one line in all
+        drift = check_drift(
+            profile,
+            _features(scored, target),
+            drift_share=float(monitor["drift_share"]),
+            sample_rows=monitor.get("sample_rows"),
+        )
+        if report_dir is not None:
+            drift.save(report_dir)
+    labelled = target in frame.columns and frame[target].notna().all()
+    champion_score = _score(champion_model, scored, target, metric) if labelled else None
     importances = getattr(champion_model, "feature_importances_", None)
     drift_dict = drift.to_dict()
-    if report_dir is not None:
-        drift.save(report_dir)
     decision = policy.decide(
         drift,
         events=record.log.read(),  # the log so far, without this batch's check
@@ -701,6 +954,8 @@ def _watch_locked(
     if champion_score is not None:
         check["scores"]["champion_batch"] = champion_score
     check["details"]["columns"] = drift_dict.get("columns", {})
+    if bad_values:
+        check["details"]["bad_values"] = {"replaced_by": on_bad_values, "cells": bad_values}
     record("check", **check)
     decision_dict = decision.to_dict()
     reasons = decision.reason or "no policy rule fired."
@@ -736,11 +991,11 @@ def _watch_locked(
             result.outcome, result.reason = "retrain_skipped", why
         else:
             outcome, why, compared, seconds = _retrain_and_promote(
-                project, record, reason=reasons, batch_frame=frame, batch_source=batch_path
+                project, record, reason=reasons, batch_frame=scored, batch_source=batch_path
             )
             result.outcome, result.reason = outcome, why
             result.scores.update(compared)
-            result.repro_seconds = round(seconds, 2)
+            result.repro_seconds = None if seconds is None else round(seconds, 2)
     result.champion = store.current_version()
     result.events = record.events
     return result
@@ -754,8 +1009,10 @@ __all__ = [
     "challenge",
     "ensure_champion",
     "project_lock",
+    "recover_interrupted",
     "run_repro",
     "set_aside_batch",
+    "stop_orphans",
     "train_first_champion",
     "watch_batch",
 ]

@@ -18,7 +18,7 @@ from halfcost.errors import BadInputError
 from halfcost.governance._costs import ALLOCATED_CATEGORIES
 from halfcost.governance._db import migrate, write_session
 from halfcost.governance._ingest import ensure_project, ensure_team
-from halfcost.governance._models import CostEntry, Dataset, DatasetUse, ValueEntry
+from halfcost.governance._models import CostEntry, Dataset, DatasetUse, Team, ValueEntry
 from halfcost.governance._roi import month_start
 
 
@@ -28,11 +28,12 @@ def _positive(value: Decimal | int | None, label: str) -> None:
 
 
 def add_team(engine: Engine, name: str) -> dict[str, Any]:
-    """Add team ``name`` (nothing happens when it exists)."""
+    """Add team ``name`` (nothing happens when it exists: ``created`` is then False)."""
     migrate(engine)
     with write_session(engine, actor="registry add team") as session:
+        existed = session.scalar(select(Team.id).where(Team.name == name)) is not None
         team = ensure_team(session, name)
-        return {"team": team.name, "id": team.id}
+        return {"team": team.name, "id": team.id, "created": not existed}
 
 
 def add_project(

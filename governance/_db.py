@@ -5,8 +5,9 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -14,12 +15,19 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    SQLAlchemyError,
+)
 
 from halfcost.errors import BadInputError, HalfcostError
 from halfcost.governance._audit import RegistrySession
 
 DEFAULT_URL = "sqlite:///halfcost-registry.db"
+_MIGRATION_WAIT_S = 30.0  # how long a migration that lost a race waits for the winner
 ENV_VAR = "HALFCOST_DB"
 
 
@@ -60,6 +68,7 @@ def _sqlite_url(parsed: URL, read_only: bool) -> URL:
             )
         return parsed
     path = Path(database).expanduser().resolve()
+    _check_sqlite_file(path)
     if read_only:
         if not path.is_file():
             raise BadInputError(
@@ -73,6 +82,29 @@ def _sqlite_url(parsed: URL, read_only: bool) -> URL:
             "create it or choose another path"
         )
     return parsed.set(database=str(path))
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse an existing file that is not a SQLite database (a CSV, a report) up front.
+
+    SQLite itself opens any file and fails only at the first query, deep inside a command.
+    """
+    if path.is_dir():
+        raise BadInputError(
+            f"{path} is a folder, not a SQLite registry; give a file: sqlite:///{path}/registry.db"
+        )
+    if not path.is_file() or path.stat().st_size == 0:
+        return  # a new (or empty) file becomes a registry
+    with open(path, "rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    if header != _SQLITE_HEADER:
+        raise BadInputError(
+            f"{path} is not a SQLite database; give the registry's file "
+            "(sqlite:///path/to/registry.db; a new path creates one)"
+        )
 
 
 def _on_sqlite_connect(read_only: bool):
@@ -181,8 +213,27 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
     """Upgrade the registry's schema to ``revision`` with Alembic; return the new revision.
 
     A registry already at the newest revision is left alone after a quick version check
-    (without importing Alembic), so every writing command may call this first.
+    (without importing Alembic), so every writing command may call this first. Two
+    commands migrating a new registry at the same moment both succeed: the one that loses
+    the race finds the schema at the head revision and leaves it.
     """
+    try:
+        return _migrate(engine, revision)
+    except DBAPIError:
+        if revision != "head":
+            raise
+        # another process is migrating the same registry (SQLite runs DDL outside the
+        # transaction, so its tables appear one by one): wait for it to reach the head
+        deadline = time.monotonic() + _MIGRATION_WAIT_S
+        while time.monotonic() < deadline:
+            with suppress(DBAPIError):
+                if current_revision(engine) == head_revision():
+                    return head_revision()
+            time.sleep(0.2)
+        raise
+
+
+def _migrate(engine: Engine, revision: str) -> str | None:
     with engine.begin() as connection:
         current = _stored_revision(connection)
         if revision == "head" and current is not None and current == head_revision():
@@ -220,6 +271,10 @@ def _user() -> str:
         return "unknown"
 
 
+class WriteConflictError(HalfcostError):
+    """A write broke a uniqueness rule: usually another writer added the same row first."""
+
+
 @contextmanager
 def write_session(engine: Engine, actor: str) -> Iterator[RegistrySession]:
     """One all-or-nothing transaction: committed on success, rolled back on any error.
@@ -233,7 +288,8 @@ def write_session(engine: Engine, actor: str) -> Iterator[RegistrySession]:
             yield session
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise HalfcostError(
+        error = WriteConflictError if isinstance(exc, IntegrityError) else HalfcostError
+        raise error(
             f"the registry at {describe_url(engine.url)} refused the write ({reason}); "
             "nothing was written: check the input, or retry if another writer was busy"
         ) from exc

@@ -31,7 +31,13 @@ from typing import Any, ClassVar
 from sqlalchemy import Engine, select
 
 from halfcost.errors import BadInputError
-from halfcost.governance._db import connect, describe_url, migrate, write_session
+from halfcost.governance._db import (
+    WriteConflictError,
+    connect,
+    describe_url,
+    migrate,
+    write_session,
+)
 from halfcost.governance._models import (
     CostEntry,
     Dataset,
@@ -69,6 +75,9 @@ REVIEW_COST_PER_ROW_USD = Decimal("0.10")
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "cache", "tmp"}
 _DATA_SUFFIXES = {".csv", ".parquet", ".tsv", ".jsonl", ".feather", ".pq", ".zip", ".gz"}
 _VERSION_DIR = re.compile(r"^v\d+$")
+# state folders of a drift project whose files are not the project's: batches a watch set
+# aside (refused or failed: never training data) and half-staged batches
+_STATE_SKIP = {".halfcost": {"set_aside", "staging"}}
 
 
 @dataclass
@@ -123,7 +132,8 @@ def find_files(path: Path) -> list[Path]:
         return [path]
     found = []
     for root, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".incoming"))
+        skip = _SKIP_DIRS | _STATE_SKIP.get(Path(root).name, set())
+        dirs[:] = sorted(d for d in dirs if d not in skip and not d.startswith(".incoming"))
         found.extend(Path(root) / name for name in sorted(files) if _known(Path(root) / name))
     return sorted(found, key=_order)
 
@@ -707,8 +717,28 @@ def ingest_into(
     ``readers`` handle the ``report.json`` kinds (default :data:`DEFAULT_READERS`).
     """
     files = find_files(Path(path))
-    migrate(engine)
     result = IngestResult(project=project, db=describe_url(engine.url))
+    if not files:  # nothing found: nothing written, not even the team or the project
+        return result
+    migrate(engine)
+    try:
+        return _ingest_files(engine, files, result, project, team, review_cost_per_row_usd, readers)
+    except WriteConflictError:
+        # another ingest committed the same rows first (identical ingests racing): once
+        # more, in a fresh transaction, finds them ingested
+        result.files.clear()
+        return _ingest_files(engine, files, result, project, team, review_cost_per_row_usd, readers)
+
+
+def _ingest_files(
+    engine: Engine,
+    files: list[Path],
+    result: IngestResult,
+    project: str,
+    team: str | None,
+    review_cost_per_row_usd: Decimal,
+    readers: Sequence[ReportReader] | None,
+) -> IngestResult:
     with write_session(engine, actor=f"ingest {project}") as session:
         ctx = IngestContext(
             session,

@@ -77,6 +77,7 @@ class EventKind(StrEnum):
     RETRAIN_FAILED = "retrain_failed"
     PROMOTION = "promotion"
     REFUSAL = "refusal"
+    LOG_REPAIRED = "log_repaired"
 
 
 class Decision(StrEnum):
@@ -166,9 +167,9 @@ def read_jsonl(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """The JSON objects of a JSON-lines file, with their 1-based line numbers.
 
-    A final piece without its newline is a line a writer was killed in the middle of
-    (every writer ends its lines with one): it is skipped when it does not parse, and read
-    when it does. Blank lines are skipped.
+    Every writer ends its lines with a newline, so the piece after the last newline is
+    either empty or a line a writer was killed in the middle of: it is skipped (and the
+    event log's writer moves it aside before appending). Blank lines are skipped.
 
     Args:
         source: a path, or the file's bytes.
@@ -190,16 +191,13 @@ def read_jsonl(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadInputError(f"{where}: not UTF-8 text; restore the file from a backup") from exc
-    lines = text.split("\n")
-    last = len(lines)
-    for number, line in enumerate(lines, start=1):
+    complete = text.split("\n")[:-1]  # the piece after the last newline is torn or empty
+    for number, line in enumerate(complete, start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except ValueError as exc:
-            if number == last:  # torn: the writer never finished this line
-                continue
             raise BadInputError(
                 f"{where}:{number}: not a JSON object ({exc.args[0]}); fix or remove that line"
             ) from exc

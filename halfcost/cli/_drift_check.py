@@ -60,25 +60,24 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the batch, write the report, print a summary."""
-    from halfcost.drift._check import check_drift
-    from halfcost.drift._profile import is_profile, load_profile
+    from halfcost.drift._check import check_drift, summarized_warnings
+    from halfcost.drift._profile import load_reference
     from halfcost.jsonio import to_json
     from halfcost.tables import read_table
 
-    reference = (
-        load_profile(args.reference) if is_profile(args.reference) else read_table(args.reference)
-    )
+    reference = load_reference(args.reference)
     current = read_table(args.current)
-    result = check_drift(
-        reference,
-        current,
-        drift_share=args.drift_share,
-        sample_rows=args.sample_rows,
-        seed=args.seed,
-        columns=args.columns,
-        target=args.target,
-    )
-    path = result.save(args.out, html=not args.no_html)
+    with summarized_warnings(f"checking {len(current)} row(s) for drift"):  # one line in all
+        result = check_drift(
+            reference,
+            current,
+            drift_share=args.drift_share,
+            sample_rows=args.sample_rows,
+            seed=args.seed,
+            columns=args.columns,
+            target=args.target,
+        )
+        path = result.save(args.out, html=not args.no_html)
     if args.json:
         print(to_json(result.to_dict()))
     else:

@@ -20,12 +20,17 @@ the batch is then moved to .halfcost/set_aside/. Every step is one line in
 
 With no champion yet, watch first runs `dvc repro` and promotes the first challenger that
 meets the target as v0001. Only one watch runs per project at a time (.halfcost/watch.lock).
+A retrain whose watch was killed outright is found by the next watch, which stops what is
+left of its `dvc repro`, sets its batch aside and records `retrain_failed` ("interrupted
+(found on restart)") before anything else. Batches are named by their content's hash: the
+same batch is never added to the training data twice.
 
 LABELS holds the target column for the batch's rows: matched by an id column both tables
 have (params.yaml data.id_column, else any shared column), otherwise by row order.
 
 exit status: 0 done (no alert, alert, promoted or refused); 1 the retrain failed;
-2 bad input; 4 another watch is running on the project.
+2 bad input (also text in a numeric or date feature, unless --on-bad-values); 4 another
+watch is running on the project, or another DVC process holds DVC's lock.
 
 examples:
   halfcost drift watch --batch new.csv --labels new_labels.csv --project .
@@ -57,6 +62,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", metavar="DIR", help="also save the drift check here (drift.json, drift.html)"
     )
+    parser.add_argument(
+        "--on-bad-values",
+        choices=("error", "null", "impute"),
+        default="error",
+        help="values a numeric or date feature cannot read: error (exit 2, the default), "
+        "null (treat them as missing) or impute (as the model imputes a missing value); "
+        "counted in the check event",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_record_flags(parser, project_flag="--registry-project")
 
@@ -82,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         wait_s=args.wait,
         sinks=sinks,
         report_dir=args.out,
+        on_bad_values=args.on_bad_values,
     )
     if args.json:
         print(to_json(result.to_dict()))

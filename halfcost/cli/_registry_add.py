@@ -149,6 +149,9 @@ def run(args: argparse.Namespace) -> int:
         engine.dispose()
     if args.json:
         print(to_json(result))
+    elif result.get("created") is False:
+        print(f"{args.add_what} {args.name!r} already exists (id={result['id']}); nothing added")
     else:
+        result.pop("created", None)
         print(f"added {args.add_what}: " + ", ".join(f"{k}={v}" for k, v in result.items()))
     return 0

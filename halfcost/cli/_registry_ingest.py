@@ -55,6 +55,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(to_json(result))
         return 0
+    if not result["files"]:
+        print(
+            f"found nothing to ingest in {args.path} (no report.json, events.jsonl, dvc.lock "
+            "or *.dvc file); nothing written"
+        )
+        return 0
     for item in result["files"]:
         label = item["kind"] or "-"
         print(f"{item['status']:>16}  {label:<8} {item['records']:>5} records  {item['path']}")

@@ -23,6 +23,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", metavar="M", help="metric (default: the model's)")
     parser.add_argument("--out", metavar="JSON", help="also write the result to this JSON file")
     parser.add_argument("--json", action="store_true", help="print the result JSON on stdout")
+    parser.add_argument(
+        "--on-bad-values",
+        choices=("error", "null", "impute"),
+        default="error",
+        help="values a numeric or date feature cannot read: error (exit 2, the default), "
+        "null (treat them as missing) or impute (as the model imputes a missing value); "
+        "replaced cells are counted in the output",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +41,13 @@ def run(args: argparse.Namespace) -> int:
     from halfcost.tables import read_table
 
     model = load_model(args.model)
-    result = evaluate_model(model, read_table(args.data), target=args.target, metric=args.metric)
+    result = evaluate_model(
+        model,
+        read_table(args.data),
+        target=args.target,
+        metric=args.metric,
+        on_bad_values=args.on_bad_values,
+    )
     met = None
     if result["metric"] == model.metadata.get("metric"):
         result["min_score"] = model.metadata.get("min_score")
@@ -45,5 +59,10 @@ def run(args: argparse.Namespace) -> int:
         print(to_json(result))
     else:
         verdict = "" if met is None else (" (target met)" if met else " (target NOT met)")
-        print(f"{result['metric']} = {result['score']:.4f} on {result['rows']} rows{verdict}")
+        replaced = ", ".join(f"{k}: {v}" for k, v in result.get("bad_values", {}).items())
+        replaced = f" (values of the wrong type replaced: {replaced})" if replaced else ""
+        print(
+            f"{result['metric']} = {result['score']:.4f} on {result['rows']} rows"
+            f"{verdict}{replaced}"
+        )
     return 3 if met is False else 0

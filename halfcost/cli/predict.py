@@ -22,6 +22,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--out", required=True, metavar="PRED", help="where to write predictions (.csv or .parquet)"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    parser.add_argument(
+        "--on-bad-values",
+        choices=("error", "null", "impute"),
+        default="error",
+        help="values a numeric or date feature cannot read: error (exit 2, the default), "
+        "null (treat them as missing) or impute (as the model imputes a missing value); "
+        "replaced cells are counted in the output",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
 
     table_suffix(args.out)
     model = load_model(args.model)
-    frame = read_table(args.data, allow_empty=True)
+    frame, bad_values = read_table(args.data), {}
+    if args.on_bad_values != "error":  # (predict itself refuses them: no need to check twice)
+        frame, bad_values = model.check_values(frame, on_bad_values=args.on_bad_values)
     result = pd.DataFrame({"prediction": model.predict(frame)})
     if model.is_classifier:
         proba = model.predict_proba(frame)
@@ -42,5 +52,18 @@ def run(args: argparse.Namespace) -> int:
             result[f"proba_{cls}"] = proba[:, i]
     path = write_table(result, args.out)
     summary = {"model": str(args.model), "rows": len(result), "out": str(path)}
-    print(to_json(summary) if args.json else f"wrote {len(result)} predictions to {path}")
+    if bad_values:
+        summary["bad_values"] = bad_values
+    if args.json:
+        print(to_json(summary))
+    else:
+        print(f"wrote {len(result)} predictions to {path}{_replaced(bad_values, args)}")
     return 0
+
+
+def _replaced(bad_values: dict[str, int], args: argparse.Namespace) -> str:
+    if not bad_values:
+        return ""
+    how = "treated as missing" if args.on_bad_values == "null" else "imputed"
+    cells = ", ".join(f"{name}: {count}" for name, count in bad_values.items())
+    return f" (values of the wrong type {how}: {cells})"

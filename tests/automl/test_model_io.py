@@ -63,8 +63,19 @@ def test_unseen_categories_and_missing_values_are_handled(model, customers):
     rows["plan"] = ["never-seen", None, np.nan]
     rows["spend"] = [np.nan, "not a number", 10.0]
     rows["signup_date"] = [None, "2024-13-45", "2024-02-02"]
-    assert len(model.predict(rows)) == 3
-    assert np.isfinite(model.predict_proba(rows)).all()
+    # text where the model was trained on numbers or dates is never read silently
+    with pytest.raises(BadInputError, match=r"'spend' \(1 of 3 values are not numbers") as error:
+        model.predict(rows)
+    assert "'signup_date' (1 of 3 values are not dates" in str(error.value)
+    assert "on_bad_values" in str(error.value)
+    for how in ("null", "impute"):
+        checked, bad = model.check_values(rows, on_bad_values=how)
+        assert bad == {"spend": 1, "signup_date": 1}
+        assert rows["spend"].tolist()[1] == "not a number"  # the caller's frame is kept
+        assert len(model.predict(checked)) == 3
+        assert np.isfinite(model.predict_proba(checked)).all()
+    blank = rows.assign(spend=[np.nan, None, 10.0], signup_date=[None, None, "2024-02-02"])
+    assert model.check_values(blank)[1] == {}  # missing cells are missing, not bad
 
 
 def test_extra_columns_and_column_order_do_not_matter(model, customers):

@@ -103,3 +103,26 @@ def test_high_cardinality_column_is_target_encoded_without_leaking():
     prior = y.mean()
     assert out[1, 1] == pytest.approx(prior) and out[2, 1] == pytest.approx(prior)
     assert out[0, 1] > prior  # shop 1 churns at 80%
+
+
+def test_check_values_names_bad_cells_and_replaces_them_only_when_asked():
+    from halfcost.automl._prep import check_values
+
+    frame = pd.DataFrame(
+        {
+            "x": ["1.5", "abc", "", "nan"],
+            "when": ["2024-01-02", "soon", "2024-01-03", None],
+            "plan": ["a", "1", "", None],  # categorical: any value is a value
+        }
+    )
+    kinds = {"x": "numeric", "when": "date", "plan": "categorical"}
+    with pytest.raises(BadInputError, match=r"'x' \(1 of 4 values are not numbers, e.g. 'abc'\)"):
+        check_values(frame, kinds)
+    nulled, counts = check_values(frame, kinds, on_bad_values="null")
+    assert counts == {"x": 1, "when": 1}
+    assert pd.isna(nulled.loc[1, "x"]) and pd.isna(nulled.loc[1, "when"])
+    assert nulled.loc[0, "x"] == "1.5" and frame.loc[1, "x"] == "abc"
+    imputed, _ = check_values(frame, kinds, on_bad_values="impute", impute={"x": 7.0})
+    assert imputed.loc[1, "x"] == 7.0 and pd.isna(imputed.loc[1, "when"])
+    with pytest.raises(BadInputError, match="on_bad_values must be one of"):
+        check_values(frame, kinds, on_bad_values="drop")

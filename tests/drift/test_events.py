@@ -71,6 +71,56 @@ def test_torn_last_line_is_ignored_and_corrupt_line_named(tmp_path):
         log.read()
 
 
+TORN_LOGS = {
+    # name: the log's bytes before the next append (each ends without its newline)
+    "torn_line": lambda whole: whole + b'{"event_id": "x", "kind": "che',
+    "truncated_file": lambda whole: whole[: len(whole) - 17],  # cut inside the last event
+    "only_a_fragment": lambda whole: b'{"event_id": "x"',
+}
+
+
+@pytest.mark.parametrize("damage", sorted(TORN_LOGS))
+def test_a_writer_moves_a_torn_last_line_aside_first(tmp_path, damage):
+    log = EventLog(tmp_path / "events.jsonl")
+    for kind in ("check", "alert"):
+        log.append(kind)
+    damaged = TORN_LOGS[damage](log.path.read_bytes())
+    log.path.write_bytes(damaged)
+    kept = damaged[: damaged.rfind(b"\n") + 1]  # the whole lines before the fragment
+    readable = log.read()  # the reader skips the fragment
+    written = log.append("check", batch="next")
+    raw = log.path.read_bytes()
+    assert raw.startswith(kept) and raw.endswith(b"\n")
+    events = log.read()
+    assert events[: len(readable)] == readable
+    repaired, last = events[len(readable) :]
+    assert repaired["kind"] == "log_repaired" and last == written
+    fragment = damaged[len(kept) :]
+    assert repaired["details"]["torn_bytes"] == len(fragment)
+    assert log.torn_path.read_bytes() == fragment + b"\n"
+    log.append("check")  # the log now ends cleanly: nothing more is repaired
+    assert [e["kind"] for e in log.read()][-3:] == ["log_repaired", "check", "check"]
+
+
+def test_an_empty_log_reads_as_no_events_and_takes_appends(tmp_path):
+    log = EventLog(tmp_path / "events.jsonl")
+    log.path.write_bytes(b"")
+    assert log.read() == []
+    log.append("check")
+    assert [e["kind"] for e in log.read()] == ["check"]
+    assert not log.torn_path.exists()
+
+
+def test_governance_reads_the_log_with_the_same_reader(tmp_path):
+    from halfcost.governance import ingest
+
+    log = EventLog(tmp_path / "events.jsonl")
+    log.append("check")
+    log.path.write_bytes(log.path.read_bytes() + b'{"event_id": "x", "ki')
+    result = ingest(log.path, project="p", team="t", db=f"sqlite:///{tmp_path / 'r.db'}")
+    assert result["added"] == 1  # the whole line; the torn one skipped, as EventLog reads it
+
+
 def _append_many(path: str, worker: int, count: int) -> None:
     log = EventLog(path)
     for i in range(count):

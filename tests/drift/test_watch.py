@@ -331,3 +331,143 @@ def test_labels_align_by_id_or_by_row_order():
         attach_labels(batch, pd.concat([labels, labels]), target=TARGET)
     with pytest.raises(BadInputError, match="no target column"):
         attach_labels(batch, labels[[ID_COLUMN]], target=TARGET)
+
+
+def _files_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _search_running_in(root: Path) -> bool:
+    """True when a `halfcost search` (the pipeline's search stage) works in ``root``."""
+    for pid in _processes_in(root):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"search" in argv and any(a.endswith(b"halfcost") for a in argv):
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_a_sigkilled_watch_is_undone_by_the_next_one(project, batches, halfcost_exe, cli, tmp_path):
+    """kill -9 of the watch's whole process group during `dvc repro`, then watch again."""
+    _edit_params(project, search={"budget_s": 20})  # the orphaned search outlives the kill
+    # the search is timed, so its challenger varies with the machine's load: a wide margin
+    # makes this test about the recovery, not about which challenger a busy machine finds
+    _edit_params(project, promotion={"margin": 1.0})
+    champion_dir = project / ".halfcost" / "champions" / "v0001"
+    champion_before = _files_bytes(champion_dir)
+    pointer_before = (project / ".halfcost" / "champion.json").read_bytes()
+    batch = str(batches["normal_labelled"])
+    argv = [*halfcost_exe, "drift", "watch", "--batch", batch, "--project", str(project)]
+    with open(tmp_path / "killed.err", "w") as err:
+        watch = subprocess.Popen(
+            [*argv, "--force"], stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while not _search_running_in(project):
+            assert watch.poll() is None, (tmp_path / "killed.err").read_text()
+            assert time.monotonic() < deadline, "the search stage never started"
+            time.sleep(0.2)
+        os.killpg(watch.pid, signal.SIGKILL)  # the watch's own group: dvc runs in its own
+    finally:
+        if watch.poll() is None:
+            os.killpg(watch.pid, signal.SIGKILL)
+        watch.wait(timeout=30)
+    orphans = _processes_in(project)
+    assert orphans, "dvc repro runs in its own session: it outlives the watch's group"
+    (added,) = _batch_data_files(project)  # the killed run's batch is in the training data
+    assert (project / ".halfcost" / "champion.json").read_bytes() == pointer_before
+    assert len(_events(project, "retrain_started")) == 2  # the first champion's and the killed
+
+    _edit_params(project, search={"budget_s": BUDGET_S})  # the retry needs no long search
+    again = cli([*argv[1:], "--force", "--json"])
+    assert again.returncode == 0, again.stderr
+    result = json.loads(again.stdout)
+    kinds = [e["kind"] for e in result["events"]]
+    assert kinds[0] == "retrain_failed" and kinds[1] == "check", kinds
+    undone = result["events"][0]
+    assert undone["reason"] == "interrupted (found on restart)"
+    assert undone["details"]["set_aside"] == f".halfcost/set_aside/{added}"
+    assert (project / undone["details"]["set_aside"]).is_file()
+    stopped = undone["details"]["stopped_processes"]  # the orphan was stopped first
+    assert stopped and not any(Path(f"/proc/{pid}/cwd").exists() for pid in stopped)
+    assert result["outcome"] == "promoted", result["reason"]
+    assert kinds.count("retrain_started") == 1 and kinds[-1] == "promotion"
+    assert _processes_in(project) == []  # no orphan of the killed run is left
+    assert _batch_data_files(project) == [added]  # the batch once, under its content's name
+    gitignore = (project / "data" / "batches" / ".gitignore").read_text().splitlines()
+    assert gitignore.count(f"/{added}") == 1
+    assert _files_bytes(champion_dir) == champion_before  # v0001 never changed
+    # the same batch again is not trained on twice
+    third = watch_batch(batch, project=project, force=True)
+    assert third.outcome == "retrain_skipped" and "already in the training data" in third.reason
+    assert _batch_data_files(project) == [added]
+    assert ChampionStore(Project(project)).current_version() == "v0002"
+
+
+@pytest.mark.slow
+def test_a_torn_event_log_is_repaired_and_read_by_watch_history_and_ingest(
+    project, batches, cli, tmp_path
+):
+    log = project / ".halfcost" / "events.jsonl"
+    with log.open("a") as handle:
+        handle.write('{"event_id": "x", "kind": "che')  # a writer killed mid-line
+    argv = ["drift", "watch", "--batch", str(batches["normal_unlabelled"]), "--project"]
+    for _ in range(2):
+        proc = cli([*argv, str(project)])
+        assert proc.returncode == 0, proc.stderr
+    kinds = [e["kind"] for e in _events(project)]
+    assert kinds[-3:] == ["log_repaired", "check", "check"], kinds
+    assert (project / ".halfcost" / "events.jsonl.torn").read_text() == (
+        '{"event_id": "x", "kind": "che\n'
+    )
+    history = cli(["drift", "history", "--project", str(project), "--all"])
+    assert history.returncode == 0, history.stderr
+    db = f"sqlite:///{tmp_path / 'registry.db'}"
+    ingest = cli(
+        ["registry", "ingest", str(log), "--db", db, "--project", "churn", "--team", "growth"]
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    engine = sa.create_engine(db)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM drift_events")).scalar_one()
+    engine.dispose()
+    assert stored == len(kinds)
+
+
+def test_dvc_errors_are_read_whole():
+    from halfcost.drift._watch import ReproOutcome, dvc_error
+
+    wrapped = (
+        "Running stage 'prepare':\n> halfcost drift prepare\n"
+        "ERROR: Unable to acquire lock. Most likely another DVC process is running or\n"
+        "was terminated abruptly. Check the page <https://dvc.org/doc/user-guide/\n"
+        "troubleshooting#lock-issue> for other possible reasons and to learn how to resolve this.\n"
+    )
+    message = dvc_error(wrapped)
+    assert message.startswith("Unable to acquire lock.")
+    assert message.endswith("to learn how to resolve this.")
+    outcome = ReproOutcome(255, 1.0, Path("repro.log"), wrapped)
+    assert outcome.describe().endswith("to learn how to resolve this.")
+    assert dvc_error("all good\n") == ""
+
+
+@pytest.mark.slow  # uses the trained project (one real `dvc repro`)
+def test_text_in_a_numeric_column_stops_the_watch_unless_asked(project, batches, cli, tmp_path):
+    bad = pd.read_csv(batches["normal_labelled"]).assign(monthly_spend="n/a yet")
+    path = write_table(bad, tmp_path / "bad.csv")
+    before = (project / ".halfcost" / "events.jsonl").read_bytes()
+    proc = cli(["drift", "watch", "--batch", str(path), "--project", str(project)])
+    assert proc.returncode == 2, proc.stderr
+    assert "'monthly_spend' (1500 of 1500 values are not numbers" in proc.stderr
+    assert "--on-bad-values" in proc.stderr
+    assert (project / ".halfcost" / "events.jsonl").read_bytes() == before  # nothing written
+    result = watch_batch(path, project=project, on_bad_values="null")
+    (check,) = [e for e in result.events if e["kind"] == "check"]
+    assert check["details"]["bad_values"] == {
+        "replaced_by": "null",
+        "cells": {"monthly_spend": 1500},
+    }

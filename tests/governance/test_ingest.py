@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
@@ -190,7 +191,7 @@ def test_a_broken_file_leaves_the_registry_unchanged(engine, run_folder):
     log = run_folder / ".halfcost" / "events.jsonl"
     log.write_text(log.read_text() + "{not json\n")
     audit_before = _count(engine, AuditEntry)
-    with pytest.raises(BadInputError, match=r"events\.jsonl:3: not a JSON object"):
+    with pytest.raises(BadInputError, match=r"events\.jsonl:3: not a JSON"):
         ingest_into(engine, run_folder, project="churn", team="Marketing")
     for model in (Model, CostEntry, Saving, DriftEvent, DatasetUse, Dataset):
         assert _count(engine, model) == 0, model.__tablename__
@@ -351,3 +352,60 @@ def test_a_new_report_kind_plugs_in_as_a_reader(engine, tmp_path):
         readers=[*DEFAULT_READERS, ServingReader()],
     )
     assert result.added == 1 and _count(engine, CostEntry) == 1
+
+
+def test_set_aside_batches_are_not_datasets_the_project_used(engine, run_folder):
+    aside = run_folder / ".halfcost" / "set_aside" / "b-0123456789abcdef-x.csv.dvc"
+    _write(aside, "outs:\n- md5: 55555555555555555555555555555555\n  path: b-x.csv\n")
+    result = ingest_into(engine, run_folder, project="churn", team="Marketing").to_dict()
+    assert str(aside) not in [f["path"] for f in result["files"]]
+    with engine.connect() as connection:
+        versions = {r[0] for r in connection.execute(select(Dataset.version))}
+    assert "5" * 32 not in versions and "4" * 32 in versions
+
+
+def test_an_ingest_that_finds_nothing_writes_nothing(engine, tmp_path):
+    from halfcost.governance._models import Project, Team
+
+    (tmp_path / "nothing").mkdir()
+    (tmp_path / "nothing" / "notes.txt").write_text("no halfcost files here")
+    result = ingest_into(engine, tmp_path / "nothing", project="churn", team="Marketing")
+    assert result.to_dict()["files"] == [] and result.added == 0
+    assert _count(engine, Project) == 0 and _count(engine, Team) == 0
+
+
+def test_identical_ingests_racing_all_succeed_once(empty_db_url, run_folder):
+    db_url = empty_db_url  # a new registry: the migrations race too
+    import subprocess
+
+    from halfcost.governance import connect
+
+    exe = Path(sys.executable).parent / "halfcost"  # started at once, not one by one
+    args = ["registry", "ingest", str(run_folder), "--project", "churn", "--team", "Marketing"]
+    procs = [
+        subprocess.Popen(
+            [str(exe), *args, "--db", db_url, "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [proc.communicate(timeout=300) for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 4, [err for _, err in outputs]
+    added = [json.loads(out)["files_added"] for out, _ in outputs]
+    assert sorted(added) == [0, 0, 0, 6]  # one ingest added the files; the others found them
+    engine = connect(db_url)
+    try:
+        assert _count(engine, DriftEvent) == 2 and _count(engine, Model) == 1
+    finally:
+        engine.dispose()
+
+
+def test_adding_an_existing_team_says_so(cli, db_url):
+    first = cli(["registry", "add", "team", "Marketing", "--db", db_url])
+    again = cli(["registry", "add", "team", "Marketing", "--db", db_url])
+    assert first.returncode == 0 and again.returncode == 0, again.stderr
+    assert first.stdout.startswith("added team")
+    assert "'Marketing' already exists" in again.stdout
+    assert not again.stdout.startswith("added")
