@@ -18,8 +18,8 @@ from halfcost.governance._models import AuditEntry, Base, CostEntry, Team
 def test_migrations_create_every_table_on_an_empty_database(empty_db_url):
     engine = connect(empty_db_url)
     assert current_revision(engine) is None and not has_schema(engine)
-    assert migrate(engine) == "0001_initial"
-    assert migrate(engine) == "0001_initial"  # running again changes nothing
+    assert migrate(engine) == "0002_provenance_evidence"
+    assert migrate(engine) == "0002_provenance_evidence"  # running again changes nothing
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
