@@ -46,6 +46,7 @@ _EXPORTS = {
     "models_inventory": "_queries",
     "pareto_points": "_queries",
     "drift_timeline": "_queries",
+    "drift_reports": "_queries",
     "provenance_counts": "_queries",
     "evidence_file": "_queries",
     "PROVENANCES": "_models",

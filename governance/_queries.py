@@ -79,6 +79,8 @@ class Overview:
             ``savings``, ``partial`` (True for a month the data or the filters do not cover
             whole: the current month, or one the date range cuts).
         roi_note: why ``roi`` is None ("n/a: …"), or None when it is shown.
+        estimates: per lever, the ``formula`` of its estimate and its ``inputs`` (predictions
+            and project-months counted for cheaper models; reuses and datasets for reuse).
         unallocated_spend: the part of ``spend`` booked to no project (spend minus the sum
             of the projects table's spend).
         currency: the registry's currency (ISO 4217).
@@ -95,6 +97,7 @@ class Overview:
     projects: int = 0
     teams: int = 0
     roi_note: str | None = None
+    estimates: dict[str, dict[str, Any]] | None = None
 
     @property
     def savings(self) -> Decimal:
@@ -258,8 +261,15 @@ def _add(target: dict[str, Decimal], key: str, amount: Decimal) -> None:
     target[key] = target.get(key, ZERO) + amount
 
 
-def _cheaper_model_savings(engine: Engine, filters: Filters) -> dict[str, Decimal]:
-    """Monthly savings of each project's champion against its baseline, from served volume."""
+def _cheaper_model_savings(
+    engine: Engine, filters: Filters, inputs: dict[str, Any] | None = None
+) -> dict[str, Decimal]:
+    """Monthly savings of each project's champion against its baseline, from served volume.
+
+    ``inputs`` (when given) receives the estimate's inputs: predictions and project-months.
+    """
+    inputs = {} if inputs is None else inputs
+    inputs.update(predictions=0, project_months=0)
     month = _Month(ValueEntry.month)
     usage = select(ValueEntry.project_id, month, func.sum(ValueEntry.predictions)).group_by(
         ValueEntry.project_id, month
@@ -284,6 +294,8 @@ def _cheaper_model_savings(engine: Engine, filters: Filters) -> dict[str, Decima
                 model.baseline_cost_per_1m, model.cost_per_1m, int(predictions)
             )
             _add(savings, key, saving)
+            inputs["predictions"] += int(predictions)
+            inputs["project_months"] += 1
     return savings
 
 
@@ -326,28 +338,58 @@ def _first_reuses(engine: Engine, filters: Filters) -> list[Any]:
     return _rows(engine, stmt)
 
 
-def _reuse_savings(engine: Engine, filters: Filters) -> dict[str, Decimal]:
+def _reuse_savings(
+    engine: Engine, filters: Filters, inputs: dict[str, Any] | None = None
+) -> dict[str, Decimal]:
+    inputs = {} if inputs is None else inputs
     savings: dict[str, Decimal] = {}
-    for _dataset, _team, first_used, collect, label in _first_reuses(engine, filters):
+    reuses, datasets = 0, set()
+    for dataset, _team, first_used, collect, label in _first_reuses(engine, filters):
         _add(savings, _roi.month_key(first_used), _roi.reuse_avoided_cost(collect, label, 1))
+        reuses += 1
+        datasets.add(dataset)
+    inputs.update(reuses=reuses, datasets=len(datasets))
     return savings
 
 
-def _lever_savings(engine: Engine, filters: Filters, lever: str) -> dict[str, Decimal]:
+def _lever_savings(
+    engine: Engine, filters: Filters, lever: str, inputs: dict[str, Any] | None = None
+) -> dict[str, Decimal]:
     month = _Month(Saving.saved_on)
-    stmt = select(month, _money_sum(Saving.amount)).where(Saving.lever == lever).group_by(month)
+    stmt = (
+        select(month, _money_sum(Saving.amount), func.count())
+        .where(Saving.lever == lever)
+        .group_by(month)
+    )
     stmt = _filter_dates(stmt, Saving.saved_on, filters)
     stmt = _filter_project_team(stmt, Saving.project_id, filters)
-    return {key: amount for key, amount in _rows(engine, stmt)}
+    found = _rows(engine, stmt)
+    if inputs is not None:
+        inputs["entries"] = sum(int(count) for *_, count in found)
+    return {key: amount for key, amount, _count in found}
 
 
-def savings_by_month(engine: Engine, filters: Filters) -> dict[str, dict[str, Decimal]]:
-    """Savings per lever per month: ``{lever: {"YYYY-MM": amount}}``."""
+def savings_by_month(
+    engine: Engine, filters: Filters, inputs: dict[str, dict[str, Any]] | None = None
+) -> dict[str, dict[str, Decimal]]:
+    """Savings per lever per month: ``{lever: {"YYYY-MM": amount}}``.
+
+    ``inputs`` (when given) receives each estimated lever's inputs (see ``Overview.estimates``).
+    """
+    inputs = {} if inputs is None else inputs
     return {
-        Lever.CHEAPER_MODELS: _cheaper_model_savings(engine, filters),
-        Lever.DATASET_REUSE: _reuse_savings(engine, filters),
-        Lever.FEWER_LABELS: _lever_savings(engine, filters, Lever.FEWER_LABELS),
-        Lever.LESS_CLEANING: _lever_savings(engine, filters, Lever.LESS_CLEANING),
+        Lever.CHEAPER_MODELS: _cheaper_model_savings(
+            engine, filters, inputs.setdefault(Lever.CHEAPER_MODELS, {})
+        ),
+        Lever.DATASET_REUSE: _reuse_savings(
+            engine, filters, inputs.setdefault(Lever.DATASET_REUSE, {})
+        ),
+        Lever.FEWER_LABELS: _lever_savings(
+            engine, filters, Lever.FEWER_LABELS, inputs.setdefault(Lever.FEWER_LABELS, {})
+        ),
+        Lever.LESS_CLEANING: _lever_savings(
+            engine, filters, Lever.LESS_CLEANING, inputs.setdefault(Lever.LESS_CLEANING, {})
+        ),
     }
 
 
@@ -356,7 +398,8 @@ def overview(engine: Engine, filters: Filters | None = None) -> Overview:
     filters = filters or Filters()
     spend = _monthly_spend(engine, filters)
     value = _monthly_value(engine, filters)
-    levers = savings_by_month(engine, filters)
+    inputs: dict[str, dict[str, Any]] = {}
+    levers = savings_by_month(engine, filters, inputs)
     months = sorted(set(spend) | set(value) | {m for lever in levers.values() for m in lever})
     monthly = pd.DataFrame(
         {
@@ -388,6 +431,10 @@ def overview(engine: Engine, filters: Filters | None = None) -> Overview:
         value=total_value,
         roi=totals.roi,
         roi_note=totals.roi_note,
+        estimates={
+            lever: {"formula": _roi.FORMULAS[lever], "inputs": inputs.get(lever, {})}
+            for lever in LEVERS
+        },
         savings_by_lever={lever: sum(levers[lever].values(), ZERO) for lever in LEVERS},
         monthly=monthly,
         unallocated_spend=_unallocated_spend(engine, filters),
@@ -950,3 +997,25 @@ def evidence_file(engine: Engine, kind: str, row_id: int) -> dict[str, Any] | No
         else f"{project}: {label} drift report"
     )
     return {"path": path, "title": title, "exists": Path(path).is_file()}
+
+
+def drift_reports(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
+    """The drift events (checks included) that stored a ``drift.html``, newest last."""
+    filters = filters or Filters()
+    stmt = (
+        select(
+            DriftEvent.time,
+            Project.name.label("project"),
+            DriftEvent.kind,
+            DriftEvent.batch,
+            DriftEvent.report_html,
+            DriftEvent.id.label("event_id"),
+        )
+        .join(Project, Project.id == DriftEvent.project_id)
+        .join(Team, Team.id == Project.team_id)
+        .where(DriftEvent.report_html.is_not(None))
+    )
+    stmt = _filter_times(stmt, DriftEvent.time, filters)
+    if filters.teams is not None:
+        stmt = stmt.where(Team.name.in_(filters.teams))
+    return _frame(engine, stmt.order_by(DriftEvent.time))
