@@ -571,3 +571,12 @@ def money_delta(now: Decimal, before: Decimal | None) -> str | None:
         return None
     change = now - before
     return ("+" if change >= 0 else "-") + money(abs(change))
+
+
+def money_axis(figure: Any, axis: str = "y", values: Any = None) -> None:
+    """A money axis from zero: whole dollars when the amounts are large, cents when small."""
+    numbers = pd.to_numeric(pd.Series(list(values if values is not None else [])), "coerce")
+    largest = float(numbers.abs().max()) if numbers.notna().any() else 0.0
+    fmt = "$,.0f" if largest >= 10 else "$,.2f"
+    update = figure.update_yaxes if axis == "y" else figure.update_xaxes
+    update(rangemode="tozero", tickformat=fmt)

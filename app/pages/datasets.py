@@ -56,7 +56,7 @@ figure.update_layout(
     barmode="relative",
     yaxis={"categoryorder": "total ascending"},
 )
-figure.update_xaxes(rangemode="tozero", tickformat="$,.0f")
+_ui.money_axis(figure, "x", top["avoided_cost"])
 st.plotly_chart(figure, width="stretch")
 _ui.table(reuse, name="datasets_reuse")
 

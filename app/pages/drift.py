@@ -52,7 +52,9 @@ def report_links() -> None:
     st.markdown("**Drift reports of the checked batches** (open in a new tab, read-only):")
     for _, event in reports.iloc[::-1].head(MAX_LINKS).iterrows():
         st.markdown(
-            f"- [{event['project']}: {event['kind']} of {event['time']:%Y-%m-%d %H:%M} UTC]"
+            f"- [{event['project']}: {event['kind']} of "
+            f"{str(event['batch'] or 'a batch').rsplit('/', 1)[-1]}, "
+            f"{event['time']:%Y-%m-%d %H:%M} UTC]"
             f"(./evidence?event={int(event['event_id'])})"
         )
 

@@ -35,15 +35,17 @@ if inventory.empty:
 with st.expander("How “Saved by cheaper models” is estimated"):
     st.markdown(_ui.estimate_note("Saved by cheaper models", **estimate))
 
-missed = inventory.loc[(inventory["status"] == "champion") & (inventory["holdout_met"] == False)]  # noqa: E712
+live = inventory.loc[inventory["status"] != "retired"]
+missed = live.loc[live["holdout_met"].fillna(True) == False]  # noqa: E712
 if not missed.empty:
     names = ", ".join(
-        f"{p} {_ui.short_version(v)}"
-        for p, v in zip(missed["project"], missed["version"], strict=True)
+        f"{p} {_ui.short_version(v)} ({s})"
+        for p, v, s in zip(missed["project"], missed["version"], missed["status"], strict=True)
     )
     st.warning(
-        f"**{len(missed):,} champion(s) miss their target on held-out data** (they met it in "
-        f"cross-validation only): {names}. Check them before trusting their savings.",
+        f"**{len(missed):,} champion or candidate model(s) miss their target on held-out "
+        f"data** (they met it in cross-validation only): {names}. Check them before trusting "
+        "their scores and savings.",
         icon=":material/warning:",
     )
 
@@ -67,7 +69,7 @@ figure = px.bar(
     labels={"usd_per_1m": "$ per 1M predictions", "project": "", "model": ""},
 )
 figure.update_layout(height=360, margin={"t": 10, "b": 10})
-figure.update_yaxes(rangemode="tozero", tickformat="$,.2f")
+_ui.money_axis(figure, "y", bars["usd_per_1m"])
 st.plotly_chart(figure, width="stretch")
 _ui.table(inventory, name="models", link="model")
 
@@ -91,6 +93,7 @@ if points.empty:
 else:
     shown = _ui.for_display(points)
     shown["model"] = shown["chosen"].map({True: "chosen", False: "other candidate"})
+    shown["version"] = shown["version"].map(_ui.short_version)
     figure = px.scatter(
         shown,
         x="latency_ms_per_1k",
@@ -112,7 +115,7 @@ else:
         figure.add_hline(
             y=float(latest["min_score"]),
             line={"dash": "dash", "color": "#d62728"},
-            annotation_text=f"target {float(latest['min_score']):.3f}",
+            annotation_text=f"target {float(latest['min_score']):.3f} (latest search)",
             annotation_position="bottom right",
         )
     base_latency, base_score = latest["baseline_latency_ms_per_1k"], latest["baseline_score"]

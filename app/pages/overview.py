@@ -77,7 +77,7 @@ with left:
     figure = px.bar(bars, x="lever", y="saved", text="text", labels={"saved": "Saved ($)"})
     figure.update_traces(textposition="outside", cliponaxis=False)
     figure.update_layout(height=320, margin={"t": 20, "b": 10}, xaxis_title=None)
-    figure.update_yaxes(rangemode="tozero", tickformat="$,.0f")
+    _ui.money_axis(figure, "y", bars["saved"])
     st.plotly_chart(figure, width="stretch")
     with st.expander("How each saving is estimated"):
         for lever, label in LEVER_LABELS.items():
@@ -96,26 +96,35 @@ with right:
             for m, partial in zip(shown["month"], shown["partial"], strict=True)
         ]
         figure = go.Figure()
+        whole, partial = shown.loc[~shown["partial"]], shown.loc[shown["partial"]]
         for column, name in (("spend", "Spend"), ("value", "Value")):
-            figure.add_scatter(
-                x=shown["label"],
-                y=shown[column],
+            figure.add_scatter(  # whole months: the trend
+                x=whole["label"],
+                y=whole[column],
                 name=name,
                 mode="lines+markers",
                 line={"color": SERIES_COLORS[name]},
-                marker={
-                    "symbol": ["circle-open" if p else "circle" for p in shown["partial"]],
-                    "size": 8,
-                },
+            )
+            figure.add_scatter(  # partial months: open markers, not joined to the trend
+                x=partial["label"],
+                y=partial[column],
+                name=f"{name} (partial month)",
+                mode="markers",
+                marker={"color": SERIES_COLORS[name], "symbol": "circle-open", "size": 10},
+                showlegend=not partial.empty,
             )
         figure.update_layout(height=320, margin={"t": 10, "b": 10}, legend_title_text=None)
-        figure.update_yaxes(rangemode="tozero", tickformat="$,.0f", title=None)
-        figure.update_xaxes(type="category", title=None)
+        _ui.money_axis(figure, "y", pd.concat([shown["spend"], shown["value"]]))
+        figure.update_yaxes(title=None)
+        figure.update_xaxes(
+            type="category", title=None, categoryorder="array", categoryarray=shown["label"]
+        )
         st.plotly_chart(figure, width="stretch")
         if shown["partial"].any():
             st.caption(
                 "Open markers and “(partial)”: a month the data or the chosen dates do not "
-                "cover whole (the current month is still running)."
+                "cover whole (the current month is still running); it is not joined to the "
+                "trend, so its lower totals do not read as a collapse."
             )
 st.subheader("Month by month")
 _ui.table(monthly, name="monthly")

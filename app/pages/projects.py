@@ -54,8 +54,8 @@ figure.add_shape(  # above this line a project returned more than it cost
 figure.add_annotation(x=top, y=top, text="break-even", showarrow=False, yshift=10)
 figure.update_traces(marker={"size": 10})
 figure.update_layout(height=380, margin={"t": 10, "b": 10})
-figure.update_xaxes(rangemode="tozero", tickformat="$,.0f")
-figure.update_yaxes(rangemode="tozero", tickformat="$,.0f")
+_ui.money_axis(figure, "x", shown["spend"])
+_ui.money_axis(figure, "y", shown["value"])
 st.plotly_chart(figure, width="stretch")
 _ui.table(projects, name="projects")
 
