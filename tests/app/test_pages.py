@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -297,3 +298,36 @@ def test_login_is_required_when_auth_is_configured(seeded_sqlite_url, monkeypatc
     assert any("manager@example.com" in c.value for c in app.sidebar.caption)
     assert "Log out" in [b.label for b in app.button]
     assert metric(app, "Spend")
+
+
+def test_seeded_rows_raise_a_banner_on_every_page(seeded_sqlite_url, monkeypatch):
+    app = open_app(seeded_sqlite_url, monkeypatch)
+    for page in PAGES:
+        app.switch_page(f"pages/{page}.py").run()
+        assert any("Demo data." in w.value for w in app.warning), page
+
+
+def test_a_measured_registry_shows_roi_na_the_partial_month_and_the_flag(
+    measured_sqlite_url, monkeypatch
+):
+    from halfcost.governance import connect, overview, projects_table
+
+    engine = connect(measured_sqlite_url, read_only=True)
+    try:
+        summary = overview(engine, Filters())
+        projects = projects_table(engine, Filters())
+    finally:
+        engine.dispose()
+    assert Decimal(0) < summary.spend < Decimal("0.01")  # the whole search: 43 s at $0.10/h
+    assert summary.roi is None and "below" in summary.roi_note
+    assert projects["payback_months"].isna().all() and projects["roi_note"].notna().all()
+    assert summary.monthly["partial"].iloc[-1]  # the current month is still running
+    app = open_app(measured_sqlite_url, monkeypatch)
+    assert not any("Demo data." in w.value for w in app.warning)
+    assert metric(app, "ROI") == "n/a"
+    monthly = app.dataframe[0].value
+    assert monthly["Partial month"].iloc[-1] == "yes"
+    app.switch_page("pages/models.py").run()
+    assert any("miss their target on held-out data" in w.value for w in app.warning)
+    assert app.dataframe[0].value["Report"].iloc[0].startswith("./evidence?model=")
+    assert app.dataframe[0].value["Held-out meets target"].iloc[0] == "no"
