@@ -222,15 +222,24 @@ def money(value: Decimal | float | int | None) -> str:
 
 def per_million(value: Decimal | float | None) -> str:
     """A per-prediction cost for display: ``$0.30 per 1M``; tiny ones per 1B; ``—``."""
+    return per_unit(value, "1M")
+
+
+_UNITS = ("1k", "1M", "1B")
+
+
+def per_unit(value: Decimal | float | None, unit: str = "1k") -> str:
+    """Money per ``unit`` predictions, moved to a larger unit until it reads as cents or
+    more: ``0.0000034`` per 1k → ``$0.0034`` per 1M → ``$3.40 per 1B``; ``—``."""
     if _missing(value):
         return MISSING
     amount = Decimal(str(value))
-    if amount == 0 or abs(amount) >= Decimal("0.01"):
-        return f"{money(amount)} per 1M"
-    per_billion = amount * 1000
-    if abs(per_billion) >= Decimal("0.01"):
-        return f"{money(per_billion)} per 1B"
-    return "< $0.01 per 1B"
+    index = _UNITS.index(unit)
+    while amount != 0 and abs(amount) < Decimal("0.01") and index < len(_UNITS) - 1:
+        amount, index = amount * 1000, index + 1
+    if amount != 0 and abs(amount) < Decimal("0.01"):
+        return f"< $0.01 per {_UNITS[index]}"
+    return f"{money(amount)} per {_UNITS[index]}"
 
 
 def percent(value: Decimal | float | None, note: str | None = None) -> str:
@@ -324,7 +333,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "roi": ("ROI", "percent"),
     "roi_note": ("Why ROI is n/a", "text"),
     "payback_months": ("Payback (months)", "months"),
-    "cost_per_1k_predictions": ("Cost per 1k predictions", "money"),
+    "cost_per_1k_predictions": ("Cost of predictions", "per_thousand"),
     "predictions": ("Predictions", "count"),
     "projects": ("Projects", "count"),
     "provenance": ("Source", "text"),
@@ -403,6 +412,8 @@ def _shown_value(kind: str, value: Any) -> Any:
         return money(value)
     if kind == "per_million":
         return per_million(value)
+    if kind == "per_thousand":
+        return per_unit(value, "1k")
     if kind == "percent":
         return percent(value)
     if kind == "count":
