@@ -105,9 +105,10 @@ def _drift_lines(drift: dict) -> list[str]:
     scores = drifted.get("scores") or {}
     fell = ""
     if isinstance(scores.get("champion_batch"), int | float) and "target" in scores:
+        below = scores["champion_batch"] < scores["target"]
         fell = (
-            f"; the champion's score on it fell to {_score(scores['champion_batch'])} "
-            f"(target {_target(scores['target'])})"
+            f"; the champion scored {_score(scores['champion_batch'])} on it "
+            f"({'below' if below else 'still above'} the target {_target(scores['target'])})"
         )
     outcome = {
         "promoted": f"so halfcost retrained through `dvc repro` and promoted {drift['champion']}",

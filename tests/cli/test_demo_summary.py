@@ -49,7 +49,10 @@ def test_a_target_missed_on_held_out_data_is_said_plainly():
     assert "meets it in cross-validation (0.7949)" in text
     assert "NOT on the held-out 20% of the rows (0.7687 < 0.79)" in text
     assert "4.0x cheaper to run than LightGBM with default settings" in text
-    assert "2 columns moved (age, plan)" in text and "fell to 0.6612 (target 0.75)" in text
+    assert (
+        "2 columns moved (age, plan)" in text
+        and "scored 0.6612 on it (below the target 0.75)" in text
+    )
     assert "promoted v0002" in text and "Why: challenger roc_auc" in text
     assert "SEEDED history of 5 teams and 12 projects" in text
     assert "12,000 new rows" in text
