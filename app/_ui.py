@@ -464,8 +464,32 @@ def display_frame(frame: pd.DataFrame, link: str | None = None) -> pd.DataFrame:
                 for path, row_id in zip(frame[column], ids, strict=True)
             ]
             continue
-        shown[label] = [_shown_value(kind, v) for v in frame[column]]
+        if kind in ("percent", "months") and "roi_note" in frame.columns:
+            # ROI and payback that are not shown say so: "n/a" (the reason is beside them)
+            shown[label] = [
+                ("n/a" if isinstance(note, str) else _shown_value(kind, v))
+                if _missing(v)
+                else _shown_value(kind, v)
+                for v, note in zip(frame[column], frame["roi_note"], strict=True)
+            ]
+            if kind == "months":
+                shown[label] = ["not yet" if text == MISSING else text for text in shown[label]]
+            continue
+        shown[label] = _format_column(kind, frame[column])
     return shown.reset_index(drop=True)
+
+
+def _format_column(kind: str, values: pd.Series) -> list[str]:
+    """One column formatted for reading; missing cells as ``—`` (vectorised where it pays:
+    a drift log has thousands of rows)."""
+    missing = values.isna().to_numpy()
+    if kind in ("datetime", "date") and not missing.all():
+        stamps = pd.to_datetime(values, utc=True, errors="coerce")
+        text = stamps.dt.strftime("%Y-%m-%d %H:%M" if kind == "datetime" else "%Y-%m-%d")
+        return [MISSING if m else t for m, t in zip(missing, text, strict=True)]
+    if kind == "text":
+        return [MISSING if m else str(v) for m, v in zip(missing, values, strict=True)]
+    return [_shown_value(kind, None if m else v) for m, v in zip(missing, values, strict=True)]
 
 
 def table(
@@ -475,6 +499,7 @@ def table(
     key: str | None = None,
     link: str | None = None,
     height: int | None = None,
+    max_rows: int = 1000,
 ) -> None:
     """Draw ``frame`` readably (see :func:`display_frame`) with a CSV download of its exact
     values (full precision, plain decimals, the read API's column names).
@@ -485,10 +510,13 @@ def table(
         key: widget key of the download button (defaults to ``name``).
         link: ``model`` or ``event``: link each row's report (``report_html``).
         height: the table's height in pixels (default: Streamlit's).
+        max_rows: rows shown on the page (a longer table is cut, with a caption saying so;
+            nobody reads 10,000 rows on a page, and sending them costs seconds).
     """
     import streamlit.column_config as cc
 
-    shown = display_frame(frame, link=link)
+    shown = display_frame(frame.head(max_rows + 1), link=link)
+    total = len(frame)
     config: dict[str, Any] = {}
     for column in frame.columns:
         label, kind = COLUMNS.get(column, (column, "text"))
@@ -499,6 +527,9 @@ def table(
         elif column in HELP:
             config[label] = cc.TextColumn(label, help=HELP[column])
     options: dict[str, Any] = {"height": height} if height else {}
+    if total > max_rows:
+        st.caption(f"The first {max_rows:,} of {total:,} rows; the download holds every one.")
+        shown = shown.head(max_rows)
     st.dataframe(shown, hide_index=True, column_config=config, width="stretch", **options)
     st.download_button(
         f"Download {name}.csv",

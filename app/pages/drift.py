@@ -9,6 +9,7 @@ import streamlit as st
 from halfcost.app import _shell, _ui
 
 MAX_PLOTTED_PROJECTS = 40
+MAX_PLOTTED_EVENTS = 3000  # newest first; more points only slow the browser down
 MAX_LINKS = 10
 KIND_COLORS = {  # distinct hues, and distinct symbols below, for distinct kinds
     "alert": "#d62728",
@@ -65,11 +66,12 @@ if timeline.empty:
     st.stop()
 
 busiest = timeline["project"].value_counts().index[:MAX_PLOTTED_PROJECTS]
-plotted = timeline.loc[timeline["project"].isin(busiest)]
-if len(busiest) < timeline["project"].nunique():
+plotted = timeline.loc[timeline["project"].isin(busiest)].tail(MAX_PLOTTED_EVENTS)
+if len(busiest) < timeline["project"].nunique() or len(plotted) < len(timeline):
     st.caption(
-        f"The timeline shows the {MAX_PLOTTED_PROJECTS} projects with the most events; "
-        "pick teams in the sidebar to see others. The table below lists every event."
+        f"The timeline shows the latest {len(plotted):,} events of the "
+        f"{min(len(busiest), MAX_PLOTTED_PROJECTS)} projects with the most events; pick "
+        "teams or dates in the sidebar to see others; the table's download lists every event."
     )
 figure = px.scatter(
     plotted,
@@ -81,6 +83,7 @@ figure = px.scatter(
     symbol_map=KIND_SYMBOLS,
     hover_data=["team", "decision", "reason"],
     labels={"time": "", "project": "", "kind": "event"},
+    render_mode="svg",  # WebGL in a browser without a GPU is slower than SVG here
 )
 figure.update_traces(marker={"size": 9})
 figure.update_layout(height=max(320, 22 * len(busiest)), margin={"t": 10})

@@ -64,12 +64,13 @@ project = st.selectbox("Project", options=projects["project"].tolist(), key="dri
 detail = _ui.query(ctx, "project_detail", project)
 row = projects.loc[projects["project"] == project].iloc[0]
 note = row["roi_note"] if isinstance(row["roi_note"], str) else None
-cols = st.columns(5)
+cols = st.columns(4)
 cols[0].metric("Spend", _ui.money(row["spend"]))
 cols[1].metric("Value", _ui.money(row["value"]))
 cols[2].metric("ROI", _ui.percent(row["roi"], note), help=note or "(value − spend) ÷ spend.")
 cols[3].metric("Payback", _ui.months(row["payback_months"], note), help=note)
-cols[4].metric("Source", str(row["provenance"] or _ui.MISSING), help=_ui.HELP["provenance"])
+source = row["provenance"] if isinstance(row["provenance"], str) else _ui.MISSING
+st.caption(f"Where its figures come from: {source}. {_ui.HELP['provenance'].capitalize()}")
 
 tabs = st.tabs(["Models", "Costs", "Value", "Alerts"])
 for tab, key in zip(tabs, ["models", "costs", "values", "alerts"], strict=True):
