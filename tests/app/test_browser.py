@@ -267,7 +267,9 @@ def test_a_measured_registry_has_no_banner_and_an_honest_roi(page: Page, app_ser
     # the current month is still running: marked, not drawn as a collapse
     expect(page.get_by_text("(partial)").first).to_be_visible(timeout=TIMEOUT_MS)
     charts_drawn(page)
-    assert page.locator(".xtick text", has_text="(partial)").count() >= 1
+    expect(page.locator(".xtick text", has_text="(partial)").first).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
     shoot(page, output_path, "overview-measured")
     go_to(page, "projects")
     expect(page.get_by_text(BANNER)).to_have_count(0)
