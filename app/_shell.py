@@ -121,6 +121,8 @@ def prepare() -> _ui.AppContext:
         _ui.registry_engine(db_url)
         empty = _ui.query(_ui.AppContext(db_url=db_url), "registry_is_empty")
         ctx = _ui.AppContext(db_url=db_url) if empty else _sidebar(db_url)
+        if not empty:
+            _ui.seeded_banner(ctx)
     except _ui.registry_errors() as error:
         st.title("halfcost")
         st.error(_ui.unreachable_message(db_url, error))

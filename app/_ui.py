@@ -9,6 +9,7 @@ the registry is empty or unreachable.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 
     from halfcost.governance import Filters
 
-CACHE_TTL_S = 30
+CACHE_TTL_S = float(os.environ.get("HALFCOST_APP_CACHE_TTL_S", "30"))
+"""How long figures are kept before the registry is read again (the benchmark sets ~0)."""
 TEAMS_KEY = "halfcost_teams"
 DATES_KEY = "halfcost_dates"
 
@@ -45,10 +47,20 @@ _FILTERED_QUERIES = frozenset(
         "dataset_usage",
         "models_inventory",
         "drift_timeline",
+        "drift_reports",
         "teams_table",
     }
 )
-_UNFILTERED_QUERIES = frozenset({"list_teams", "date_bounds", "registry_is_empty", "pareto_points"})
+_UNFILTERED_QUERIES = frozenset(
+    {
+        "list_teams",
+        "date_bounds",
+        "registry_is_empty",
+        "pareto_points",
+        "provenance_counts",
+        "evidence_file",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -183,48 +195,113 @@ def stop_if_empty(ctx: AppContext) -> None:
 
 # ----------------------------------------------------------------------------- formats
 
+MISSING = "—"
+
 
 def _missing(value: Any) -> bool:
-    """True for None, NaN and pandas' NA (an undefined ROI, a payback not reached yet)."""
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    """True for None, NaN, NaT and pandas' NA (an undefined ROI, a payback not reached yet)."""
+    if value is None or isinstance(value, dict | list | tuple | set):
+        return value is None
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def money(value: Decimal | float | int | None) -> str:
-    """Money for display: ``$1,234,567`` (cents below $1,000); ``—`` when unknown.
+    """Money for display: ``$1,234,567.89`` (thousands separators, two decimals); ``—``.
 
     The registry keeps exact Decimals; this is the only place they are rounded.
     """
     if _missing(value):
-        return "—"
+        return MISSING
     amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    if amount < 1000:
-        return f"{sign}${amount:,.2f}"
-    return f"{sign}${amount:,.0f}"
+    text = f"${abs(amount):,.2f}"
+    return f"-{text}" if amount < 0 and text != "$0.00" else text
 
 
-def percent(value: Decimal | float | None) -> str:
-    """A ratio for display as a percentage (``0.253`` → ``25.3%``); ``—`` when unknown."""
+def per_million(value: Decimal | float | None) -> str:
+    """A per-prediction cost for display: ``$0.30 per 1M``; tiny ones per 1B; ``—``."""
+    return per_unit(value, "1M")
+
+
+_UNITS = ("1k", "1M", "1B")
+
+
+def per_unit(value: Decimal | float | None, unit: str = "1k") -> str:
+    """Money per ``unit`` predictions, moved to a larger unit until it reads as cents or
+    more: ``0.0000034`` per 1k → ``$0.0034`` per 1M → ``$3.40 per 1B``; ``—``."""
     if _missing(value):
-        return "—"
+        return MISSING
+    amount = Decimal(str(value))
+    index = _UNITS.index(unit)
+    while amount != 0 and abs(amount) < Decimal("0.01") and index < len(_UNITS) - 1:
+        amount, index = amount * 1000, index + 1
+    if amount != 0 and abs(amount) < Decimal("0.01"):
+        return f"< $0.01 per {_UNITS[index]}"
+    return f"{money(amount)} per {_UNITS[index]}"
+
+
+def percent(value: Decimal | float | None, note: str | None = None) -> str:
+    """A ratio as a percentage with one decimal (``0.253`` → ``25.3%``); ``n/a`` or ``—``."""
+    if _missing(value):
+        return "n/a" if note else MISSING
     return f"{float(value) * 100:,.1f}%"
 
 
-def months(value: float | int | None) -> str:
-    """A payback period for display (``7 months``); ``not yet`` when it has not paid back."""
+def count(value: int | float | None) -> str:
+    """A whole number with thousands separators (``882,702,224``); ``—`` when unknown."""
     if _missing(value):
-        return "not yet"
-    count = float(value)
-    text = f"{count:,.0f}" if count == int(count) else f"{count:,.1f}"
-    return f"{text} month" + ("" if count == 1 else "s")
+        return MISSING
+    return f"{int(value):,}"
+
+
+def months(value: float | int | None, note: str | None = None) -> str:
+    """A payback period (``7 months``); ``n/a`` when ROI is not shown, else ``not yet``."""
+    if _missing(value):
+        return "n/a" if note else "not yet"
+    number = float(value)
+    text = f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+    return f"{text} month" + ("" if number == 1 else "s")
+
+
+def short_version(value: Any) -> str:
+    """``v0002`` as is; a content hash or ``s-<hash>`` cut to 8 characters; ``—``."""
+    if _missing(value) or value == "":
+        return MISSING
+    text = str(value)
+    if text.startswith("v") and text[1:].isdigit():
+        return text
+    bare = text.removeprefix("sha256:").removeprefix("s-")
+    return bare[:8]
+
+
+def _plain_number(value: Any) -> Any:
+    """A number as plain decimal text for CSV (never ``1E-9`` or ``3.014e-06``)."""
+    if isinstance(value, Decimal):
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if isinstance(value, float) and value == value and value not in (float("inf"), -float("inf")):
+        import numpy as np
+
+        return np.format_float_positional(value, trim="-")
+    return value
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """The read API's frame as CSV: full precision, plain decimal notation, empty = missing."""
+    plain = frame.copy()
+    for column in plain.columns:
+        if plain[column].dtype == object or plain[column].dtype.kind == "f":
+            plain[column] = plain[column].map(_plain_number).astype(object)
+    return plain.to_csv(index=False)
 
 
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with Decimal and nullable-integer columns as floats (missing = NaN).
 
-    Tables and charts draw, sort and serialise floats; the exact Decimals stay in the
-    read API's frame, which is what the CSV download writes.
+    Charts draw, sort and serialise floats; the exact Decimals stay in the read API's
+    frame, which is what the CSV download writes.
     """
     shown = frame.copy()
     for column in shown.columns:
@@ -245,31 +322,218 @@ def _decimal_to_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+# Each column the read API returns: its plain-language header and how to show it.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "project": ("Project", "text"),
+    "team": ("Team", "text"),
+    "owner_team": ("Owner team", "text"),
+    "teams_using": ("Teams using it", "text"),
+    "spend": ("Spend", "money"),
+    "value": ("Value", "money"),
+    "roi": ("ROI", "percent"),
+    "roi_note": ("Why ROI is n/a", "text"),
+    "payback_months": ("Payback (months)", "months"),
+    "cost_per_1k_predictions": ("Cost of predictions", "per_thousand"),
+    "predictions": ("Predictions", "count"),
+    "projects": ("Projects", "count"),
+    "provenance": ("Source", "text"),
+    "month": ("Month", "text"),
+    "savings": ("Saved", "money"),
+    "partial": ("Partial month", "bool"),
+    "lever": ("Lever", "text"),
+    "saved": ("Saved", "money"),
+    "how": ("How it is computed", "text"),
+    "version": ("Version", "version"),
+    "family": ("Model family", "text"),
+    "status": ("Status", "text"),
+    "cv_score": ("Score (CV)", "score"),
+    "holdout_score": ("Score (held-out)", "score"),
+    "min_score": ("Target", "score"),
+    "holdout_met": ("Held-out meets target", "bool"),
+    "latency_ms_per_1k": ("Latency (ms per 1k rows)", "float"),
+    "size_bytes": ("Size (bytes)", "count"),
+    "train_seconds": ("Final fit (s)", "float"),
+    "search_seconds": ("Whole search (s)", "float"),
+    "n_trials": ("Trials", "count"),
+    "cost_per_1m": ("Serving cost", "per_million"),
+    "baseline_family": ("Baseline", "text"),
+    "baseline_score": ("Baseline score (CV)", "score"),
+    "baseline_latency_ms_per_1k": ("Baseline latency (ms per 1k)", "float"),
+    "baseline_cost_per_1m": ("Baseline serving cost", "per_million"),
+    "saving_per_1m": ("Saving", "per_million"),
+    "created_at": ("Created (UTC)", "datetime"),
+    "promoted_at": ("Promoted (UTC)", "datetime"),
+    "retired_at": ("Retired (UTC)", "datetime"),
+    "report_html": ("Report", "link"),
+    "dataset": ("Dataset", "text"),
+    "uses": ("Uses", "count"),
+    "reuse_count": ("Reused by (teams)", "count"),
+    "avoided_cost": ("Cost avoided", "money"),
+    "collect_cost": ("Collect cost", "money"),
+    "label_cost": ("Label cost", "money"),
+    "rows": ("Rows", "count"),
+    "used_at": ("Used (UTC)", "datetime"),
+    "time": ("Time (UTC)", "datetime"),
+    "kind": ("Event", "text"),
+    "decision": ("Decision", "text"),
+    "reason": ("Reason", "text"),
+    "batch": ("Batch", "text"),
+    "champion": ("Champion", "version"),
+    "challenger": ("Challenger", "version"),
+    "date": ("Date", "date"),
+    "category": ("Category", "text"),
+    "amount": ("Amount", "money"),
+    "currency": ("Currency", "text"),
+    "source": ("Recorded from", "text"),
+    "details": ("How it is computed", "details"),
+    "note": ("Note", "text"),
+    "score": ("Score (CV)", "score"),
+    "chosen": ("Chosen", "bool"),
+}
+HIDDEN_COLUMNS = frozenset({"model_id", "event_id"})
+HELP = {
+    "roi": "(value − spend) ÷ spend. n/a when spend is zero or below the minimum (see the "
+    "next column).",
+    "provenance": "measured by a halfcost run, imported from billing or entered by a "
+    "person, estimated by a stated formula, or seeded demo history.",
+    "holdout_met": "no: the model met the target in cross-validation but not on the held-out rows.",
+    "payback_months": "Months from the first cost until cumulative value passed cumulative "
+    "cost. n/a when ROI is n/a; 'not yet' when it has not paid back.",
+    "report_html": "Opens the run's report (served by this app, read-only).",
+}
+
+
+def _shown_value(kind: str, value: Any) -> Any:
+    if kind == "bool":
+        return MISSING if _missing(value) else ("yes" if bool(value) else "no")
+    if _missing(value):
+        return MISSING
+    if kind == "money":
+        return money(value)
+    if kind == "per_million":
+        return per_million(value)
+    if kind == "per_thousand":
+        return per_unit(value, "1k")
+    if kind == "percent":
+        return percent(value)
+    if kind == "count":
+        return count(value)
+    if kind == "months":
+        return months(value)
+    if kind == "score":
+        return f"{float(value):.4f}"
+    if kind == "float":
+        return f"{float(value):,.3f}"
+    if kind == "version":
+        return short_version(value)
+    if kind == "datetime":
+        return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+    if kind == "date":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if kind == "details":
+        return _describe_details(value)
+    return str(value)
+
+
+def _describe_details(value: Any) -> str:
+    if not isinstance(value, dict):
+        return str(value)
+    formula = value.get("formula")
+    inputs = value.get("inputs") or {}
+    shown = ", ".join(f"{k} = {v}" for k, v in inputs.items() if v is not None)
+    return f"{formula} ({shown})" if formula and shown else str(formula or shown or MISSING)
+
+
+def display_frame(frame: pd.DataFrame, link: str | None = None) -> pd.DataFrame:
+    """The table as a reader sees it: plain headers, one format per kind, ``—`` for missing.
+
+    ``link`` (``model`` or ``event``) turns the ``report_html`` column into a link to the
+    app's evidence page for that row (by its id, never by its path).
+    """
+    shown = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        if column in HIDDEN_COLUMNS:
+            continue
+        label, kind = COLUMNS.get(column, (column.replace("_", " ").capitalize(), "text"))
+        if kind == "link":
+            if link is None:
+                continue
+            ids = frame["model_id" if link == "model" else "event_id"]
+            shown[label] = [
+                None if _missing(path) else f"./evidence?{link}={int(row_id)}"
+                for path, row_id in zip(frame[column], ids, strict=True)
+            ]
+            continue
+        if kind in ("percent", "months") and "roi_note" in frame.columns:
+            # ROI and payback that are not shown say so: "n/a" (the reason is beside them)
+            shown[label] = [
+                ("n/a" if isinstance(note, str) else _shown_value(kind, v))
+                if _missing(v)
+                else _shown_value(kind, v)
+                for v, note in zip(frame[column], frame["roi_note"], strict=True)
+            ]
+            if kind == "months":
+                shown[label] = ["not yet" if text == MISSING else text for text in shown[label]]
+            continue
+        shown[label] = _format_column(kind, frame[column])
+    return shown.reset_index(drop=True)
+
+
+def _format_column(kind: str, values: pd.Series) -> list[str]:
+    """One column formatted for reading; missing cells as ``—`` (vectorised where it pays:
+    a drift log has thousands of rows)."""
+    missing = values.isna().to_numpy()
+    if kind in ("datetime", "date") and not missing.all():
+        stamps = pd.to_datetime(values, utc=True, errors="coerce")
+        text = stamps.dt.strftime("%Y-%m-%d %H:%M" if kind == "datetime" else "%Y-%m-%d")
+        return [MISSING if m else t for m, t in zip(missing, text, strict=True)]
+    if kind == "text":
+        return [MISSING if m else str(v) for m, v in zip(missing, values, strict=True)]
+    return [_shown_value(kind, None if m else v) for m, v in zip(missing, values, strict=True)]
+
+
 def table(
     frame: pd.DataFrame,
     *,
     name: str,
-    money_columns: Sequence[str] = (),
-    percent_columns: Sequence[str] = (),
     key: str | None = None,
+    link: str | None = None,
+    height: int | None = None,
+    max_rows: int = 1000,
 ) -> None:
-    """Draw ``frame`` as a table with a CSV download of its exact (unrounded) values.
+    """Draw ``frame`` readably (see :func:`display_frame`) with a CSV download of its exact
+    values (full precision, plain decimals, the read API's column names).
 
     Args:
         frame: the read API's table.
         name: file name stem of the download (``projects`` → ``projects.csv``).
-        money_columns: columns shown as dollars.
-        percent_columns: ratio columns shown as percentages.
         key: widget key of the download button (defaults to ``name``).
+        link: ``model`` or ``event``: link each row's report (``report_html``).
+        height: the table's height in pixels (default: Streamlit's).
+        max_rows: rows shown on the page (a longer table is cut, with a caption saying so;
+            nobody reads 10,000 rows on a page, and sending them costs seconds).
     """
     import streamlit.column_config as cc
 
-    config: dict[str, Any] = {c: cc.NumberColumn(format="dollar") for c in money_columns}
-    config.update({c: cc.NumberColumn(format="percent") for c in percent_columns})
-    st.dataframe(for_display(frame), hide_index=True, column_config=config, width="stretch")
+    shown = display_frame(frame.head(max_rows + 1), link=link)
+    total = len(frame)
+    config: dict[str, Any] = {}
+    for column in frame.columns:
+        label, kind = COLUMNS.get(column, (column, "text"))
+        if label not in shown.columns:
+            continue
+        if kind == "link":
+            config[label] = cc.LinkColumn(label, display_text="open report", help=HELP[column])
+        elif column in HELP:
+            config[label] = cc.TextColumn(label, help=HELP[column])
+    options: dict[str, Any] = {"height": height} if height else {}
+    if total > max_rows:
+        st.caption(f"The first {max_rows:,} of {total:,} rows; the download holds every one.")
+        shown = shown.head(max_rows)
+    st.dataframe(shown, hide_index=True, column_config=config, width="stretch", **options)
     st.download_button(
         f"Download {name}.csv",
-        data=lambda: frame.to_csv(index=False).encode("utf-8"),  # built only when clicked
+        data=lambda: csv_text(frame).encode("utf-8"),  # built only when clicked
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"download_{key or name}",
@@ -279,6 +543,18 @@ def table(
 
 
 MAX_COLORS = 12
+TEAM_PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+    "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31",
+    "#843c39", "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1",
+)  # fmt: skip
+"""Team colours: a team keeps its colour on every page (its rank among all teams' names)."""
+
+
+def team_colors(ctx: AppContext) -> dict[str, str]:
+    """Every team's fixed colour (the same on every page and whatever the filters)."""
+    teams = query(ctx, "list_teams")
+    return {team: TEAM_PALETTE[index % len(TEAM_PALETTE)] for index, team in enumerate(teams)}
 
 
 def color_by(frame: pd.DataFrame, column: str) -> str | None:
@@ -289,9 +565,60 @@ def color_by(frame: pd.DataFrame, column: str) -> str | None:
     return column if frame[column].nunique() <= MAX_COLORS else None
 
 
+def seeded_banner(ctx: AppContext) -> None:
+    """Say so, on every page, while the registry holds seeded demo rows."""
+    counts = query(ctx, "provenance_counts")
+    seeded = counts.get("seeded", 0)
+    if seeded:
+        real = sum(v for k, v in counts.items() if k != "seeded")
+        st.warning(
+            f"**Demo data.** {seeded:,} rows of this registry are seeded demo history (made "
+            f"up, not measured); {real:,} come from real runs, imports or estimates. The "
+            "Source column says which is which.",
+            icon=":material/science:",
+        )
+
+
+def estimate_note(label: str, formula: str, inputs: dict[str, Any]) -> str:
+    """One line stating an estimate's formula and its inputs (for an expander)."""
+    shown = ", ".join(
+        f"{k.replace('_', ' ')} {count(v) if isinstance(v, int) else v}" for k, v in inputs.items()
+    )
+    return f"**{label}** = {formula}." + (f" Inputs: {shown}." if shown else "")
+
+
 def slice_caption(ctx: AppContext) -> str:
     """One line saying which teams and dates the page shows."""
     teams = ", ".join(ctx.teams) if ctx.teams else "all teams"
     start = ctx.start.isoformat() if ctx.start else "the start"
     end = ctx.end.isoformat() if ctx.end else "today"
     return f"Showing {teams}, from {start} to {end}. Registry: `{ctx.redacted_url}`."
+
+
+def previous_slice(ctx: AppContext) -> AppContext | None:
+    """The period of the same length just before ``ctx``'s (for headline deltas)."""
+    if ctx.start is None or ctx.end is None:
+        return None
+    from datetime import timedelta
+
+    length = ctx.end - ctx.start + timedelta(days=1)
+    return AppContext(
+        db_url=ctx.db_url, teams=ctx.teams, start=ctx.start - length, end=ctx.start - timedelta(1)
+    )
+
+
+def money_delta(now: Decimal, before: Decimal | None) -> str | None:
+    """``+$1,234.00`` against the previous period; None when there was none."""
+    if before is None or before == 0:
+        return None
+    change = now - before
+    return ("+" if change >= 0 else "-") + money(abs(change))
+
+
+def money_axis(figure: Any, axis: str = "y", values: Any = None) -> None:
+    """A money axis from zero: whole dollars when the amounts are large, cents when small."""
+    numbers = pd.to_numeric(pd.Series(list(values if values is not None else [])), "coerce")
+    largest = float(numbers.abs().max()) if numbers.notna().any() else 0.0
+    fmt = "$,.0f" if largest >= 10 else "$,.2f"
+    update = figure.update_yaxes if axis == "y" else figure.update_xaxes
+    update(rangemode="tozero", tickformat=fmt)

@@ -21,13 +21,19 @@ PAGES = (  # file, title, icon: one file per page
     ("models.py", "Models", ":material/model_training:"),
     ("drift.py", "Drift & retraining", ":material/timeline:"),
 )
+HIDDEN_PAGES = (  # reached by links only: the report of a model or a drift event
+    ("evidence.py", "Evidence", ":material/description:"),
+)
 
 
 def main() -> None:
     """Open the registry, draw the filters, run the page picked in the navigation."""
-    _shell.run_pages(
-        [st.Page(PAGES_DIR / name, title=title, icon=icon) for name, title, icon in PAGES]
-    )
+    pages = [st.Page(PAGES_DIR / name, title=title, icon=icon) for name, title, icon in PAGES]
+    pages += [
+        st.Page(PAGES_DIR / name, title=title, icon=icon, visibility="hidden")
+        for name, title, icon in HIDDEN_PAGES
+    ]
+    _shell.run_pages(pages)
 
 
 main()

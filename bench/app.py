@@ -9,10 +9,19 @@ emptied before each run (every query hits the database: what a visitor waits for
 fresh server or after the 30 s cache expired) and the median with the cache warm. We also
 time ``halfcost registry report`` (the same figures on the terminal, as a subprocess).
 
-Anchor, measured in the same run: an ``AppTest`` run of a one-line script (Streamlit's own
-cost of a script run); the ratio column is page / anchor.
+What a visitor waits for is timed too, **in Chromium** (Debian's, driven by Playwright): the
+app is served by a real Streamlit server over the same registry with a 1 s figure cache
+(each timed visit comes more than 1 s after the last, so every query reads the database),
+and each page is timed from the click on its link in the
+sidebar until its script has finished and every chart is drawn (the median of
+``--repeats`` visits, each coming from another page). The registry's rows carry their
+provenance, the seeded banner is drawn on every page and the models' and events' report
+links are in place.
 
-Goal: every page's script run under 2 s on both databases (cold cache).
+Anchor, measured in the same run: an ``AppTest`` run of a one-line script (Streamlit's own
+cost of a script run); the ratio column is the Chromium time / anchor.
+
+Goal: every page under 2 s cold, in Chromium, on both databases.
 
 Run from the repository root: ``.venv/bin/python bench/app.py`` (full size) or
 ``--quick`` (a tenth of it). Writes ``bench/results/app.md``.
@@ -58,10 +67,15 @@ class PageTiming:
     cold_s: float
     warm_s: float
     anchor_s: float
+    browser_s: float = float("nan")
 
     @property
     def ratio(self) -> float:
-        return self.cold_s / self.anchor_s
+        return self.browser_s / self.anchor_s
+
+    @property
+    def slowest_s(self) -> float:
+        return max(self.cold_s, self.browser_s)
 
 
 @dataclass
@@ -172,10 +186,120 @@ def time_report(url: str, repeats: int) -> float:
     return median_time(run, repeats)
 
 
+CHROMIUM = "/usr/bin/chromium"
+NAV_LABELS = {
+    "overview": "Overview",
+    "projects": "Projects",
+    "datasets": "Datasets & reuse",
+    "models": "Models",
+    "drift": "Drift & retraining",
+}
+TIMEOUT_MS = 120_000
+CACHE_TTL_S = 1.0
+"""The served app forgets its figures after 1 s; each timed visit waits longer than that, so
+every query reads the database (cold) while a run still shares its own repeated queries."""
+
+
+@contextlib.contextmanager
+def served_app(url: str) -> Iterator[str]:
+    """A Streamlit server of the installed app over ``url``, its figure cache off."""
+    import socket
+    import urllib.request
+
+    import halfcost.app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    main = Path(halfcost.app.__file__).resolve().parent / "main.py"
+    env = {k: v for k, v in os.environ.items() if k != "HALFCOST_DB"}
+    env.update(_common.TELEMETRY_OFF, HALFCOST_DB=url, HALFCOST_APP_CACHE_TTL_S=str(CACHE_TTL_S))
+    argv = [sys.executable, "-m", "streamlit", "run", str(main), "--server.headless", "true",
+            "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
+    server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"the app did not start: {log.read()[-2000:]!r}") from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+
+
+def _settled(page, title: str | None = None) -> None:
+    """Wait for the page's heading, its script to finish and every chart to be drawn."""
+    if title is not None:
+        page.get_by_test_id("stHeading").get_by_text(title, exact=True).wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_selector("[data-test-script-state='notRunning']", timeout=TIMEOUT_MS)
+    charts = page.get_by_test_id("stPlotlyChart")
+    for index in range(charts.count()):
+        charts.nth(index).locator(".main-svg").first.wait_for(timeout=TIMEOUT_MS)
+    exception = page.get_by_test_id("stException")
+    if exception.count():
+        raise RuntimeError(f"the page raised: {exception.first.inner_text()[:500]}")
+
+
+TITLES = {
+    "overview": "What ML costs and returns",
+    "projects": "Projects",
+    "datasets": "Datasets & reuse",
+    "models": "Models",
+    "drift": "Drift & retraining",
+}
+
+
+def time_browser(url: str, backend: str, repeats: int) -> dict[str, float]:
+    """Median seconds from the sidebar click to a finished, drawn page, in Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    found: dict[str, float] = {}
+    with served_app(url) as base, sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(base, timeout=TIMEOUT_MS)
+        _settled(page, TITLES["overview"])
+        nav = page.get_by_test_id("stSidebarNav")
+        for index, name in enumerate(PAGES):
+            other = PAGES[(index + 1) % len(PAGES)]
+            times = []
+            for _ in range(repeats):
+                nav.get_by_text(NAV_LABELS[other], exact=True).click()  # come from elsewhere
+                _settled(page, TITLES[other])
+                time.sleep(CACHE_TTL_S + 0.3)  # let every cached figure expire: a cold visit
+                start = time.perf_counter()
+                nav.get_by_text(NAV_LABELS[name], exact=True).click()
+                _settled(page, TITLES[name])
+                times.append(time.perf_counter() - start)
+            found[name] = statistics.median(times)
+            print(f"  {backend:<10} {name:<9} Chromium {found[name]:.3f} s", flush=True)
+        browser.close()
+    return found
+
+
 def measure(backend: str, url: str, sizes: dict, repeats: int, anchor_s: float) -> BackendResult:
     seed_s, counts = seed(url, sizes)
     print(f"{backend}: seeded in {seed_s:.1f} s: {counts}", flush=True)
     pages = time_pages(url, backend, repeats, anchor_s)
+    browser = time_browser(url, backend, repeats)
+    for timing in pages:
+        timing.browser_s = browser[timing.page]
     report_s = time_report(url, max(3, repeats // 2))
     print(f"  {backend:<10} registry report {report_s:.3f} s", flush=True)
     return BackendResult(backend, seed_s, counts, pages, report_s)
@@ -189,16 +313,18 @@ def rows_of(results: list[BackendResult]) -> list[list[str]]:
                 [
                     result.backend,
                     t.page,
+                    _common.format_number(t.browser_s),
                     _common.format_number(t.cold_s),
                     _common.format_number(t.warm_s),
                     _common.format_ratio(t.ratio),
-                    "yes" if t.cold_s < GOAL_PAGE_S else "NO",
+                    "yes" if t.slowest_s < GOAL_PAGE_S else "NO",
                 ]
             )
         rows.append(
             [
                 result.backend,
                 "`halfcost registry report`",
+                "—",
                 _common.format_number(result.report_s),
                 "—",
                 "—",
@@ -208,16 +334,25 @@ def rows_of(results: list[BackendResult]) -> list[list[str]]:
     return rows
 
 
-HEADERS = ["database", "page", "cold cache (s)", "warm cache (s)", "cold / anchor", "< 2 s"]
+HEADERS = [
+    "database",
+    "page",
+    "Chromium, cold (s)",
+    "AppTest script, cold (s)",
+    "AppTest script, warm (s)",
+    "Chromium / anchor",
+    "< 2 s",
+]
 
 
 def verdict(results: list[BackendResult]) -> str:
-    worst = max((t for r in results for t in r.pages), key=lambda t: t.cold_s)
-    met = worst.cold_s < GOAL_PAGE_S
+    worst = max((t for r in results for t in r.pages), key=lambda t: t.slowest_s)
+    met = all(t.slowest_s < GOAL_PAGE_S for r in results for t in r.pages)
     return (
-        f"Goal (every page < {GOAL_PAGE_S:.0f} s on both databases, cold cache): "
-        f"{'met' if met else 'NOT met'}; slowest: {worst.page} on {worst.backend}, "
-        f"{worst.cold_s:.2f} s."
+        f"Goal (every page < {GOAL_PAGE_S:.0f} s cold, in Chromium and as an AppTest script, "
+        f"on {' and '.join(r.backend for r in results)}): {'met' if met else 'NOT met'}; "
+        f"slowest: {worst.page} on {worst.backend}, {worst.browser_s:.2f} s in Chromium "
+        f"({worst.cold_s:.2f} s script)."
     )
 
 
@@ -253,7 +388,9 @@ def main() -> int:
     parser.add_argument("--out", default=str(_common.repo_root() / "bench/results/app.md"))
     args = parser.parse_args()
     sizes = QUICK_SIZE if args.quick else FULL_SIZE
-    context = _common.run_context(["streamlit", "sqlalchemy", "psycopg", "pandas", "plotly"])
+    context = _common.run_context(
+        ["streamlit", "sqlalchemy", "psycopg", "pandas", "plotly", "playwright"]
+    )
     anchor_s = anchor_time(args.repeats)
     print(f"anchor (one-line AppTest run): {anchor_s:.3f} s", flush=True)
     registries = {"sqlite": sqlite_registry, "postgres": postgres_registry}

@@ -826,6 +826,12 @@ def train_first_champion(
         return ensure_champion(proj, _Recorder(proj, None, None, None))
 
 
+def _batch_report_dir(project: Project, batch_path: Path) -> Path:
+    """``.halfcost/reports/<UTC time>-<batch>/``: one folder per checked batch."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    return project.state_dir / "reports" / f"{stamp}-{batch_path.stem[:60]}"
+
+
 def _load_batch(
     batch_path: Path, labels_path: Path | None, target: str, id_column: str | None
 ) -> pd.DataFrame:
@@ -940,6 +946,9 @@ def _watch_locked(
     champion_score = _score(champion_model, scored, target, metric) if labelled else None
     importances = getattr(champion_model, "feature_importances_", None)
     drift_dict = drift.to_dict()
+    # every checked batch keeps its drift.html next to its event (the registry links it)
+    reports = Path(report_dir) if report_dir is not None else _batch_report_dir(project, batch_path)
+    drift.save(reports)
     decision = policy.decide(
         drift,
         events=record.log.read(),  # the log so far, without this batch's check
@@ -956,6 +965,8 @@ def _watch_locked(
     check["details"]["columns"] = drift_dict.get("columns", {})
     if bad_values:
         check["details"]["bad_values"] = {"replaced_by": on_bad_values, "cells": bad_values}
+    if (reports / "drift.html").is_file():
+        check["details"]["report_html"] = str((reports / "drift.html").resolve())
     record("check", **check)
     decision_dict = decision.to_dict()
     reasons = decision.reason or "no policy rule fired."

@@ -18,7 +18,15 @@ from halfcost.errors import BadInputError
 from halfcost.governance._costs import ALLOCATED_CATEGORIES
 from halfcost.governance._db import migrate, write_session
 from halfcost.governance._ingest import ensure_project, ensure_team
-from halfcost.governance._models import CostEntry, Dataset, DatasetUse, Team, ValueEntry
+from halfcost.governance._models import (
+    ESTIMATED,
+    IMPORTED,
+    CostEntry,
+    Dataset,
+    DatasetUse,
+    Team,
+    ValueEntry,
+)
 from halfcost.governance._roi import month_start
 
 
@@ -103,7 +111,9 @@ def add_dataset(
         owner = ensure_team(session, owner_team)
         dataset = session.scalar(select(Dataset).where(Dataset.version == version).limit(1))
         if dataset is None:
-            dataset = Dataset(name=name, version=version, owner_team_id=owner.id, path=path)
+            dataset = Dataset(
+                name=name, version=version, owner_team_id=owner.id, path=path, provenance=IMPORTED
+            )
             session.add(dataset)
         dataset.owner_team_id = owner.id
         if rows is not None:
@@ -140,6 +150,7 @@ def add_use(
             project_id=target.id,
             team_id=target.team_id,
             used_at=used_at or datetime.now(UTC),
+            provenance=IMPORTED,
         )
         session.add(use)
         session.flush()
@@ -166,6 +177,7 @@ def add_value(
     with write_session(engine, actor="registry add value") as session:
         target = ensure_project(session, project, None)
         served = predictions if predictions is not None else target.predictions_per_month
+        provenance = IMPORTED if amount is not None else ESTIMATED
         if amount is None:
             if target.value_per_month is not None:
                 amount = target.value_per_month
@@ -193,6 +205,7 @@ def add_value(
             source="manual",
             note=note,
             identity=identity,
+            provenance=provenance,
         )
         session.add(entry)
         session.flush()

@@ -39,6 +39,8 @@ from halfcost.governance._db import (
     write_session,
 )
 from halfcost.governance._models import (
+    ESTIMATED,
+    MEASURED,
     CostEntry,
     Dataset,
     DatasetUse,
@@ -211,6 +213,7 @@ class IngestContext:
     review_cost_per_row: Decimal
     readers: Sequence[ReportReader] = ()
     pointer: tuple[datetime, str] | None = None
+    price_per_hour: Decimal | None = None  # from this ingest's search reports, for retrains
 
     @property
     def team_id(self) -> int:
@@ -366,9 +369,19 @@ def _ingest_search(ctx: IngestContext, path: Path, report: dict[str, Any], sha: 
         status=ModelStatus.CANDIDATE,
         created_at=created,
         identity=sha,
+        provenance=MEASURED,
+        min_score=_float(report.get("min_score")),
+        holdout_met=_holdout_met(report, chosen),
+        report_html=_evidence(path.parent / "report.html"),
+        price_per_hour=_float(report.get("price_per_hour")),
+        search_seconds=_search_seconds(report),
+        n_trials=report.get("n_trials") if isinstance(report.get("n_trials"), int) else None,
     )
     ctx.session.add(model)
     ctx.session.flush()
+    price = _price(report.get("price_per_hour"), path)
+    if price is not None:
+        ctx.price_per_hour = price
     records = 1
     for point in record.pareto:
         ctx.session.add(
@@ -382,9 +395,11 @@ def _ingest_search(ctx: IngestContext, path: Path, report: dict[str, Any], sha: 
             )
         )
         records += 1
-    if model.train_cost is not None:
+    search_cost = _search_cost(path, report, model, price)
+    if search_cost is not None:
+        amount, details = search_cost
         ctx.session.add(
-            _cost(ctx, created.date(), CostCategory.COMPUTE, model.train_cost, path, sha)
+            _cost(ctx, created.date(), CostCategory.COMPUTE, amount, path, sha, details=details)
         )
         records += 1
     dataset = _input_dataset(ctx, record.data, path)
@@ -394,7 +409,84 @@ def _ingest_search(ctx: IngestContext, path: Path, report: dict[str, Any], sha: 
     return records
 
 
-def _cost(ctx: IngestContext, day: date, category: str, amount: Decimal, path: Path, sha: str):
+def _float(value: Any) -> float | None:
+    """A number from a report (schema v2 writes money as decimal strings), else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _price(value: Any, path: Path) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        price = Decimal(str(value))
+    except ArithmeticError as exc:
+        raise BadInputError(f"{path}: price_per_hour must be a number, but got {value!r}") from exc
+    return price if price.is_finite() and price >= 0 else None
+
+
+def _holdout_met(report: dict[str, Any], chosen: ModelEntry) -> bool | None:
+    """The search's ``holdout_met``; for reports written before it, held-out ≥ target."""
+    if isinstance(report.get("holdout_met"), bool):
+        return report["holdout_met"]
+    target, holdout = _float(report.get("min_score")), chosen.holdout_score
+    if target is not None and isinstance(holdout, int | float):
+        return bool(holdout >= target)
+    return None
+
+
+def _evidence(path: Path) -> str | None:
+    """The absolute path of a run's HTML report when it is there (the app serves it)."""
+    return str(path.resolve())[:1000] if path.is_file() else None
+
+
+_SEARCH_PHASES = ("search_seconds", "baseline_seconds", "finalize_seconds", "refit_seconds")
+
+
+def _search_seconds(report: dict[str, Any]) -> float | None:
+    """The search's whole wall time: trials, baseline, finalists re-measured, final refit."""
+    found = [_float(report.get(key)) for key in _SEARCH_PHASES]
+    found = [seconds for seconds in found if seconds is not None]
+    return sum(found) if found else None
+
+
+def _search_cost(
+    path: Path, report: dict[str, Any], model: Model, price: Decimal | None
+) -> tuple[Decimal, dict[str, Any]] | None:
+    """The whole search's compute cost and how it was computed, or None without a price.
+
+    A report inside a drift project's ``.halfcost/`` folder was written by a retrain's
+    ``dvc repro``: that run's cost is booked from its ``retrain`` event, not twice.
+    """
+    from halfcost.governance._roi import FORMULAS, compute_cost
+
+    if ".halfcost" in path.parts:
+        return None
+    seconds = _search_seconds(report)
+    if price is None or seconds is None:
+        if model.train_cost is None:
+            return None
+        return model.train_cost, {"formula": "the final refit's train_cost_usd", "inputs": {}}
+    inputs = {key: report.get(key) for key in _SEARCH_PHASES}
+    inputs.update(price_per_hour=str(price), n_trials=report.get("n_trials"))
+    return compute_cost(seconds, price), {"formula": FORMULAS["search_compute"], "inputs": inputs}
+
+
+def _cost(
+    ctx: IngestContext,
+    day: date,
+    category: str,
+    amount: Decimal,
+    path: Path,
+    sha: str,
+    *,
+    details: dict[str, Any] | None = None,
+    provenance: str = MEASURED,
+):
     return CostEntry(
         incurred_on=day,
         project_id=ctx.project.id,
@@ -404,6 +496,8 @@ def _cost(ctx: IngestContext, day: date, category: str, amount: Decimal, path: P
         currency="USD",
         source=f"{path.name} {sha[:12]}",
         identity=_key(sha, category),
+        provenance=provenance,
+        details=details,
     )
 
 
@@ -420,6 +514,7 @@ def _ingest_clean(ctx: IngestContext, path: Path, report: dict[str, Any], sha: s
             saved_on=created.date(),
             project_id=ctx.project.id,
             lever=Lever.LESS_CLEANING,
+            provenance=ESTIMATED,
             amount=cleaning_saved(handled, rate),
             source=f"{path.name} {sha[:12]}",
             details={
@@ -454,6 +549,7 @@ def _ingest_labeling(ctx: IngestContext, path: Path, report: dict[str, Any], sha
             saved_on=created.date(),
             project_id=ctx.project.id,
             lever=Lever.FEWER_LABELS,
+            provenance=ESTIMATED,
             amount=labeling_saved(saved, price),
             source=f"{path.name} {sha[:12]}",
             details={"labels_bought": bought, "labels_saved_vs_random": saved},
@@ -533,12 +629,68 @@ def _ingest_events(ctx: IngestContext, path: Path, raw: bytes, sha: str) -> tupl
         event = Event.from_dict(line, where=f"{path}:{number}")
         if ctx.session.scalar(select(DriftEvent.id).where(DriftEvent.event_id == event.event_id)):
             continue
-        ctx.session.add(_event_row(ctx, event))
-        records += 1
+        ctx.session.add(_event_row(ctx, event, path))
+        records += 1 + _retrain_cost(ctx, event)
     return "events", records
 
 
-def _event_row(ctx: IngestContext, event: Event) -> DriftEvent:
+def _project_price(ctx: IngestContext) -> Decimal | None:
+    """The price per core-hour of this ingest's search, else of the project's latest model."""
+    if ctx.price_per_hour is not None:
+        return ctx.price_per_hour
+    price = ctx.session.scalar(
+        select(Model.price_per_hour)
+        .where(Model.project_id == ctx.project.id, Model.price_per_hour.is_not(None))
+        .order_by(Model.created_at.desc())
+        .limit(1)
+    )
+    return None if price is None else Decimal(str(price))
+
+
+def _retrain_cost(ctx: IngestContext, event: Event) -> int:
+    """Book a retrain's whole ``dvc repro`` run (failed ones too) as an estimated compute cost."""
+    from halfcost.governance._roi import FORMULAS, compute_cost
+
+    details = event.details if isinstance(event.details, dict) else {}
+    seconds = _float(details.get("repro_seconds"))
+    if event.kind not in (EventKind.RETRAIN, EventKind.RETRAIN_FAILED) or seconds is None:
+        return 0
+    price = _project_price(ctx)
+    if price is None:
+        return 0
+    ctx.session.add(
+        CostEntry(
+            incurred_on=event.time.date(),
+            project_id=ctx.project.id,
+            team_id=ctx.team_id,
+            category=CostCategory.COMPUTE,
+            amount=compute_cost(seconds, price),
+            currency="USD",
+            source=f"{event.kind} event {event.event_id[:12]}",
+            identity=_key(event.event_id, "retrain_compute"),
+            provenance=ESTIMATED,
+            details={
+                "formula": FORMULAS["retrain_compute"],
+                "inputs": {"repro_seconds": seconds, "price_per_hour": str(price)},
+            },
+        )
+    )
+    return 1
+
+
+def _event_report(event: Event, log_path: Path) -> str | None:
+    """The drift.html a check event names (relative paths are from the project folder)."""
+    details = event.details if isinstance(event.details, dict) else {}
+    named = details.get("report_html")
+    if not named:
+        return None
+    candidate = Path(str(named))
+    if not candidate.is_absolute():
+        candidate = log_path.resolve().parent.parent / candidate  # .halfcost/events.jsonl
+    return _evidence(candidate)
+
+
+def _event_row(ctx: IngestContext, event: Event, log_path: Path) -> DriftEvent:
     def text(value: Any, limit: int = 300) -> str | None:
         return None if value is None else str(value)[:limit]
 
@@ -556,6 +708,8 @@ def _event_row(ctx: IngestContext, event: Event) -> DriftEvent:
         challenger=text(event.challenger, 64),
         scores=event.scores if isinstance(event.scores, dict) else None,
         details=event.details if isinstance(event.details, dict) else None,
+        provenance=MEASURED,
+        report_html=_event_report(event, log_path),
     )
 
 

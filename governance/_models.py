@@ -36,6 +36,11 @@ MONEY_SCALE = Decimal(10) ** 9
 MODEL_STATUSES = tuple(str(status) for status in ModelStatus)
 COST_CATEGORIES = tuple(str(category) for category in CostCategory)
 SAVING_LEVERS = tuple(str(lever) for lever in Lever)
+PROVENANCES = ("measured", "imported", "estimated", "seeded")
+"""Where a registry row came from: ``measured`` by a halfcost run (a search, a clean, a drift
+watch), ``imported`` from outside halfcost (a billing export, a figure a person entered),
+``estimated`` by a stated formula (its inputs are kept beside it), ``seeded`` demo history."""
+MEASURED, IMPORTED, ESTIMATED, SEEDED = PROVENANCES
 
 
 def to_money(value: Any) -> Decimal:
@@ -132,6 +137,7 @@ class Dataset(Base):
     label_cost: Mapped[Decimal] = mapped_column(default=Decimal(0))
     path: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    provenance: Mapped[str] = mapped_column(String(16), default="measured")
 
 
 class DatasetUse(Base):
@@ -144,6 +150,7 @@ class DatasetUse(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     used_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
     identity: Mapped[str | None] = mapped_column(String(64), unique=True)
+    provenance: Mapped[str] = mapped_column(String(16), default="measured")
 
 
 class Model(Base):
@@ -172,6 +179,13 @@ class Model(Base):
     promoted_at: Mapped[datetime | None]
     retired_at: Mapped[datetime | None]
     identity: Mapped[str | None] = mapped_column(String(64), unique=True)
+    provenance: Mapped[str] = mapped_column(String(16), default="measured")
+    min_score: Mapped[float | None] = mapped_column(Float)
+    holdout_met: Mapped[bool | None] = mapped_column(Boolean)
+    report_html: Mapped[str | None] = mapped_column(String(1000))
+    price_per_hour: Mapped[float | None] = mapped_column(Float)
+    search_seconds: Mapped[float | None] = mapped_column(Float)
+    n_trials: Mapped[int | None] = mapped_column(Integer)
 
 
 class ModelDataset(Base):
@@ -209,6 +223,8 @@ class CostEntry(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     source: Mapped[str] = mapped_column(String(300))
     identity: Mapped[str | None] = mapped_column(String(64), unique=True)
+    provenance: Mapped[str] = mapped_column(String(16), default="imported")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ValueEntry(Base):
@@ -224,6 +240,7 @@ class ValueEntry(Base):
     source: Mapped[str] = mapped_column(String(300))
     note: Mapped[str | None] = mapped_column(Text)
     identity: Mapped[str | None] = mapped_column(String(64), unique=True)
+    provenance: Mapped[str] = mapped_column(String(16), default="imported")
 
 
 class Saving(Base):
@@ -238,6 +255,7 @@ class Saving(Base):
     source: Mapped[str] = mapped_column(String(300))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     identity: Mapped[str | None] = mapped_column(String(64), unique=True)
+    provenance: Mapped[str] = mapped_column(String(16), default="estimated")
 
 
 class DriftEvent(Base):
@@ -258,6 +276,8 @@ class DriftEvent(Base):
     challenger: Mapped[str | None] = mapped_column(String(64))
     scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    provenance: Mapped[str] = mapped_column(String(16), default="measured")
+    report_html: Mapped[str | None] = mapped_column(String(1000))
 
 
 class IngestedFile(Base):

@@ -30,6 +30,7 @@ from halfcost.errors import BadInputError
 from halfcost.governance import _roi
 from halfcost.governance._db import has_schema
 from halfcost.governance._models import (
+    PROVENANCES,
     SAVING_LEVERS,
     CostEntry,
     Dataset,
@@ -75,7 +76,11 @@ class Overview:
         savings_by_lever: money saved by each lever (``cheaper_models``, ``dataset_reuse``,
             ``fewer_labels``, ``less_cleaning``).
         monthly: one row per month: ``month`` (``YYYY-MM``), ``spend``, ``value``, ``roi``,
-            ``savings``.
+            ``savings``, ``partial`` (True for a month the data or the filters do not cover
+            whole: the current month, or one the date range cuts).
+        roi_note: why ``roi`` is None ("n/a: …"), or None when it is shown.
+        estimates: per lever, the ``formula`` of its estimate and its ``inputs`` (predictions
+            and project-months counted for cheaper models; reuses and datasets for reuse).
         unallocated_spend: the part of ``spend`` booked to no project (spend minus the sum
             of the projects table's spend).
         currency: the registry's currency (ISO 4217).
@@ -91,6 +96,8 @@ class Overview:
     currency: str = "USD"
     projects: int = 0
     teams: int = 0
+    roi_note: str | None = None
+    estimates: dict[str, dict[str, Any]] | None = None
 
     @property
     def savings(self) -> Decimal:
@@ -254,8 +261,15 @@ def _add(target: dict[str, Decimal], key: str, amount: Decimal) -> None:
     target[key] = target.get(key, ZERO) + amount
 
 
-def _cheaper_model_savings(engine: Engine, filters: Filters) -> dict[str, Decimal]:
-    """Monthly savings of each project's champion against its baseline, from served volume."""
+def _cheaper_model_savings(
+    engine: Engine, filters: Filters, inputs: dict[str, Any] | None = None
+) -> dict[str, Decimal]:
+    """Monthly savings of each project's champion against its baseline, from served volume.
+
+    ``inputs`` (when given) receives the estimate's inputs: predictions and project-months.
+    """
+    inputs = {} if inputs is None else inputs
+    inputs.update(predictions=0, project_months=0)
     month = _Month(ValueEntry.month)
     usage = select(ValueEntry.project_id, month, func.sum(ValueEntry.predictions)).group_by(
         ValueEntry.project_id, month
@@ -280,6 +294,8 @@ def _cheaper_model_savings(engine: Engine, filters: Filters) -> dict[str, Decima
                 model.baseline_cost_per_1m, model.cost_per_1m, int(predictions)
             )
             _add(savings, key, saving)
+            inputs["predictions"] += int(predictions)
+            inputs["project_months"] += 1
     return savings
 
 
@@ -322,28 +338,58 @@ def _first_reuses(engine: Engine, filters: Filters) -> list[Any]:
     return _rows(engine, stmt)
 
 
-def _reuse_savings(engine: Engine, filters: Filters) -> dict[str, Decimal]:
+def _reuse_savings(
+    engine: Engine, filters: Filters, inputs: dict[str, Any] | None = None
+) -> dict[str, Decimal]:
+    inputs = {} if inputs is None else inputs
     savings: dict[str, Decimal] = {}
-    for _dataset, _team, first_used, collect, label in _first_reuses(engine, filters):
+    reuses, datasets = 0, set()
+    for dataset, _team, first_used, collect, label in _first_reuses(engine, filters):
         _add(savings, _roi.month_key(first_used), _roi.reuse_avoided_cost(collect, label, 1))
+        reuses += 1
+        datasets.add(dataset)
+    inputs.update(reuses=reuses, datasets=len(datasets))
     return savings
 
 
-def _lever_savings(engine: Engine, filters: Filters, lever: str) -> dict[str, Decimal]:
+def _lever_savings(
+    engine: Engine, filters: Filters, lever: str, inputs: dict[str, Any] | None = None
+) -> dict[str, Decimal]:
     month = _Month(Saving.saved_on)
-    stmt = select(month, _money_sum(Saving.amount)).where(Saving.lever == lever).group_by(month)
+    stmt = (
+        select(month, _money_sum(Saving.amount), func.count())
+        .where(Saving.lever == lever)
+        .group_by(month)
+    )
     stmt = _filter_dates(stmt, Saving.saved_on, filters)
     stmt = _filter_project_team(stmt, Saving.project_id, filters)
-    return {key: amount for key, amount in _rows(engine, stmt)}
+    found = _rows(engine, stmt)
+    if inputs is not None:
+        inputs["entries"] = sum(int(count) for *_, count in found)
+    return {key: amount for key, amount, _count in found}
 
 
-def savings_by_month(engine: Engine, filters: Filters) -> dict[str, dict[str, Decimal]]:
-    """Savings per lever per month: ``{lever: {"YYYY-MM": amount}}``."""
+def savings_by_month(
+    engine: Engine, filters: Filters, inputs: dict[str, dict[str, Any]] | None = None
+) -> dict[str, dict[str, Decimal]]:
+    """Savings per lever per month: ``{lever: {"YYYY-MM": amount}}``.
+
+    ``inputs`` (when given) receives each estimated lever's inputs (see ``Overview.estimates``).
+    """
+    inputs = {} if inputs is None else inputs
     return {
-        Lever.CHEAPER_MODELS: _cheaper_model_savings(engine, filters),
-        Lever.DATASET_REUSE: _reuse_savings(engine, filters),
-        Lever.FEWER_LABELS: _lever_savings(engine, filters, Lever.FEWER_LABELS),
-        Lever.LESS_CLEANING: _lever_savings(engine, filters, Lever.LESS_CLEANING),
+        Lever.CHEAPER_MODELS: _cheaper_model_savings(
+            engine, filters, inputs.setdefault(Lever.CHEAPER_MODELS, {})
+        ),
+        Lever.DATASET_REUSE: _reuse_savings(
+            engine, filters, inputs.setdefault(Lever.DATASET_REUSE, {})
+        ),
+        Lever.FEWER_LABELS: _lever_savings(
+            engine, filters, Lever.FEWER_LABELS, inputs.setdefault(Lever.FEWER_LABELS, {})
+        ),
+        Lever.LESS_CLEANING: _lever_savings(
+            engine, filters, Lever.LESS_CLEANING, inputs.setdefault(Lever.LESS_CLEANING, {})
+        ),
     }
 
 
@@ -352,20 +398,26 @@ def overview(engine: Engine, filters: Filters | None = None) -> Overview:
     filters = filters or Filters()
     spend = _monthly_spend(engine, filters)
     value = _monthly_value(engine, filters)
-    levers = savings_by_month(engine, filters)
+    inputs: dict[str, dict[str, Any]] = {}
+    levers = savings_by_month(engine, filters, inputs)
     months = sorted(set(spend) | set(value) | {m for lever in levers.values() for m in lever})
     monthly = pd.DataFrame(
         {
             "month": months,
             "spend": [spend.get(m, ZERO) for m in months],
             "value": [value.get(m, ZERO) for m in months],
-            "roi": [_roi.roi(value.get(m, ZERO), spend.get(m, ZERO)) for m in months],
+            "roi": [
+                _roi.Figures(spend=spend.get(m, ZERO), value=value.get(m, ZERO)).roi for m in months
+            ],
             "savings": [sum((lv.get(m, ZERO) for lv in levers.values()), ZERO) for m in months],
+            "partial": [_partial_month(m, filters) for m in months],
         },
-        columns=["month", "spend", "value", "roi", "savings"],
+        columns=["month", "spend", "value", "roi", "savings", "partial"],
     )
+    monthly["partial"] = monthly["partial"].astype(bool)
     total_spend = sum(spend.values(), ZERO)
     total_value = sum(value.values(), ZERO)
+    totals = _roi.Figures(spend=total_spend, value=total_value)
     with engine.connect() as connection:
         project_stmt = select(func.count()).select_from(Project)
         team_count = len(filters.teams) if filters.teams is not None else None
@@ -377,13 +429,60 @@ def overview(engine: Engine, filters: Filters | None = None) -> Overview:
     return Overview(
         spend=total_spend,
         value=total_value,
-        roi=_roi.roi(total_value, total_spend),
+        roi=totals.roi,
+        roi_note=totals.roi_note,
+        estimates={
+            lever: {"formula": _roi.FORMULAS[lever], "inputs": inputs.get(lever, {})}
+            for lever in LEVERS
+        },
         savings_by_lever={lever: sum(levers[lever].values(), ZERO) for lever in LEVERS},
         monthly=monthly,
         unallocated_spend=_unallocated_spend(engine, filters),
         projects=int(projects or 0),
         teams=int(team_count or 0),
     )
+
+
+def _partial_month(key: str, filters: Filters, today: date | None = None) -> bool:
+    """True when month ``key`` is not covered whole: it is still running, or the range cuts it."""
+    first = _roi._parse_month(key)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    last = following - timedelta(days=1)
+    today = today or datetime.now(UTC).date()
+    if today <= last:
+        return True
+    if filters.start and filters.start > first:
+        return True
+    return bool(filters.end and filters.end < last)
+
+
+def provenance_counts(engine: Engine) -> dict[str, int]:
+    """How many rows of figures each provenance holds, over every table that carries one.
+
+    The app shows its "seeded demo data" banner while ``seeded`` is above 0.
+    """
+    counts = dict.fromkeys(PROVENANCES, 0)
+    with engine.connect() as connection:
+        for model in (CostEntry, ValueEntry, Saving, Model, DriftEvent, Dataset, DatasetUse):
+            stmt = select(model.provenance, func.count()).group_by(model.provenance)
+            for provenance, count in connection.execute(stmt):
+                counts[provenance] = counts.get(provenance, 0) + int(count)
+    return counts
+
+
+def _project_provenances(engine: Engine, filters: Filters) -> dict[int, str]:
+    """Per project, where its cost and value rows in the filters came from (``a, b``)."""
+    found: dict[int, set[str]] = defaultdict(set)
+    costs = select(CostEntry.project_id, CostEntry.provenance).distinct()
+    costs = _filter_dates(
+        costs.where(CostEntry.project_id.is_not(None)), CostEntry.incurred_on, filters
+    )
+    values = select(ValueEntry.project_id, ValueEntry.provenance).distinct()
+    values = _filter_months(values, ValueEntry.month, filters)
+    for stmt in (costs, values):
+        for project_id, provenance in _rows(engine, stmt):
+            found[project_id].add(provenance)
+    return {pid: ", ".join(p for p in PROVENANCES if p in kinds) for pid, kinds in found.items()}
 
 
 # --- Projects ------------------------------------------------------------------------------
@@ -434,7 +533,11 @@ def _project_paybacks(engine: Engine, filters: Filters) -> dict[int, int | None]
     for project_id, key, amount in _rows(engine, _filter_months(values, ValueEntry.month, until)):
         monthly_value[project_id][key] = amount
     return {
-        project_id: _roi.payback_months(monthly_cost[project_id], monthly_value.get(project_id, {}))
+        project_id: (
+            None
+            if _roi.roi_note(sum(monthly_cost[project_id].values(), ZERO)) is not None
+            else _roi.payback_months(monthly_cost[project_id], monthly_value.get(project_id, {}))
+        )
         for project_id in monthly_cost
     }
 
@@ -448,6 +551,8 @@ PROJECT_COLUMNS = [
     "payback_months",
     "cost_per_1k_predictions",
     "predictions",
+    "roi_note",
+    "provenance",
 ]
 
 
@@ -455,7 +560,9 @@ def projects_table(engine: Engine, filters: Filters | None = None) -> pd.DataFra
     """One row per project: spend, value, ROI, payback months and cost per 1k predictions.
 
     Spend and value are within the filters' dates; payback looks at the project's whole
-    history up to the filters' end (it counts from the first cost).
+    history up to the filters' end (it counts from the first cost). ROI and payback are
+    None when the spend is below :data:`~halfcost.governance._roi.MIN_SPEND_FOR_ROI`;
+    ``roi_note`` says why. ``provenance`` lists where its cost and value rows came from.
     """
     filters = filters or Filters()
     stmt = select(Project.id, Project.name, Team.name).join(Team, Team.id == Project.team_id)
@@ -463,6 +570,7 @@ def projects_table(engine: Engine, filters: Filters | None = None) -> pd.DataFra
         stmt = stmt.where(Team.name.in_(filters.teams))
     figures = _project_figures(engine, filters)
     paybacks = _project_paybacks(engine, filters)
+    provenances = _project_provenances(engine, filters)
     rows = []
     for project_id, project, team in _rows(engine, stmt.order_by(Project.name)):
         fig = figures.get(project_id, _roi.Figures())
@@ -476,6 +584,8 @@ def projects_table(engine: Engine, filters: Filters | None = None) -> pd.DataFra
                 paybacks.get(project_id),
                 fig.cost_per_1k_predictions,
                 fig.predictions,
+                fig.roi_note,
+                provenances.get(project_id),
             ]
         )
     frame = pd.DataFrame(rows, columns=PROJECT_COLUMNS)
@@ -501,8 +611,8 @@ def teams_table(
             value=sum(group["value"], ZERO),
             predictions=int(group["predictions"].sum()),
         )
-        rows.append([team, len(group), fig.spend, fig.value, fig.roi])
-    return pd.DataFrame(rows, columns=["team", "projects", "spend", "value", "roi"])
+        rows.append([team, len(group), fig.spend, fig.value, fig.roi, fig.roi_note])
+    return pd.DataFrame(rows, columns=["team", "projects", "spend", "value", "roi", "roi_note"])
 
 
 def _project_id(engine: Engine, project: str) -> int:
@@ -533,6 +643,15 @@ MODEL_COLUMNS = [
     "created_at",
     "promoted_at",
     "retired_at",
+    "min_score",
+    "holdout_met",
+    "baseline_score",
+    "baseline_latency_ms_per_1k",
+    "search_seconds",
+    "n_trials",
+    "provenance",
+    "report_html",
+    "model_id",
 ]
 
 
@@ -563,9 +682,20 @@ def _models_frame(engine: Engine, stmt: Any) -> pd.DataFrame:
                 m.created_at,
                 m.promoted_at,
                 m.retired_at,
+                m.min_score,
+                m.holdout_met,
+                m.baseline_score,
+                m.baseline_latency_ms_per_1k,
+                m.search_seconds,
+                m.n_trials,
+                m.provenance,
+                m.report_html,
+                m.id,
             ]
         )
     frame = pd.DataFrame(rows, columns=MODEL_COLUMNS)
+    frame["n_trials"] = frame["n_trials"].astype("Int64")
+    frame["holdout_met"] = frame["holdout_met"].astype("boolean")
     frame["size_bytes"] = frame["size_bytes"].astype("Int64")
     return frame
 
@@ -583,7 +713,10 @@ def models_inventory(engine: Engine, filters: Filters | None = None) -> pd.DataF
 
     Columns: project, team, version, family, status (candidate/champion/retired), cv_score,
     holdout_score, latency_ms_per_1k, size_bytes, train_seconds, cost_per_1m,
-    baseline_family, baseline_cost_per_1m, saving_per_1m, created_at, promoted_at, retired_at.
+    baseline_family, baseline_cost_per_1m, saving_per_1m, created_at, promoted_at, retired_at,
+    min_score (the target), holdout_met (False: the held-out score missed the target),
+    baseline_score, baseline_latency_ms_per_1k, search_seconds, n_trials, provenance,
+    report_html (the search's report, served by the app), model_id.
     """
     filters = filters or Filters()
     stmt = _models_stmt()
@@ -610,6 +743,8 @@ def project_detail(
         CostEntry.amount,
         CostEntry.currency,
         CostEntry.source,
+        CostEntry.provenance,
+        CostEntry.details,
     ).where(CostEntry.project_id == project_id)
     costs = _filter_dates(costs, CostEntry.incurred_on, filters).order_by(CostEntry.incurred_on)
     values = select(
@@ -618,6 +753,7 @@ def project_detail(
         ValueEntry.predictions,
         ValueEntry.currency,
         ValueEntry.source,
+        ValueEntry.provenance,
     ).where(ValueEntry.project_id == project_id)
     values = _filter_months(values, ValueEntry.month, filters).order_by(ValueEntry.month)
     timeline = drift_timeline(engine, filters, project=project)
@@ -673,6 +809,7 @@ REUSE_COLUMNS = [
     "collect_cost",
     "label_cost",
     "rows",
+    "provenance",
 ]
 
 
@@ -694,6 +831,7 @@ def datasets_reuse(engine: Engine, filters: Filters | None = None) -> pd.DataFra
         Dataset.collect_cost,
         Dataset.label_cost,
         Dataset.rows,
+        Dataset.provenance,
     ).outerjoin(owner, owner.c.id == Dataset.owner_team_id)
     uses = select(DatasetUse.dataset_id, Team.name, func.count()).join(
         Team, Team.id == DatasetUse.team_id
@@ -712,7 +850,7 @@ def datasets_reuse(engine: Engine, filters: Filters | None = None) -> pd.DataFra
         reuses[dataset_id] += 1
     selected = set(filters.teams) if filters.teams is not None else None
     rows = []
-    for dataset_id, name, version, owner_team, collect, label, n_rows in _rows(
+    for dataset_id, name, version, owner_team, collect, label, n_rows, provenance in _rows(
         engine, datasets.order_by(Dataset.name, Dataset.version)
     ):
         if selected is not None and owner_team not in selected and dataset_id not in use_counts:
@@ -730,6 +868,7 @@ def datasets_reuse(engine: Engine, filters: Filters | None = None) -> pd.DataFra
                 collect,
                 label,
                 n_rows,
+                provenance,
             ]
         )
     frame = pd.DataFrame(rows, columns=REUSE_COLUMNS)
@@ -774,6 +913,9 @@ TIMELINE_COLUMNS = [
     "batch",
     "champion",
     "challenger",
+    "provenance",
+    "report_html",
+    "event_id",
 ]
 
 
@@ -800,6 +942,9 @@ def drift_timeline(
             DriftEvent.batch,
             DriftEvent.champion,
             DriftEvent.challenger,
+            DriftEvent.provenance,
+            DriftEvent.report_html,
+            DriftEvent.id.label("event_id"),
         )
         .join(Project, Project.id == DriftEvent.project_id)
         .join(Team, Team.id == Project.team_id)
@@ -813,3 +958,64 @@ def drift_timeline(
         stmt = stmt.where(Team.name.in_(filters.teams))
     frame = _frame(engine, stmt.order_by(DriftEvent.time))
     return frame.reindex(columns=TIMELINE_COLUMNS)
+
+
+# --- Evidence ----------------------------------------------------------------------------------
+
+EVIDENCE_KINDS = ("model", "event")
+
+
+def evidence_file(engine: Engine, kind: str, row_id: int) -> dict[str, Any] | None:
+    """The report a model row (its search's ``report.html``) or a drift event (its
+    ``drift.html``) points to: ``{"path", "title", "exists"}``; None when it has none.
+
+    The app serves only paths found here, by row id: a visitor never names a file.
+    """
+    if kind not in EVIDENCE_KINDS:
+        raise BadInputError(f"unknown evidence kind {kind!r}; choose one of model, event")
+    if kind == "model":
+        stmt = (
+            select(Model.report_html, Project.name, Model.version)
+            .join(Project, Project.id == Model.project_id)
+            .where(Model.id == row_id)
+        )
+    else:
+        stmt = (
+            select(DriftEvent.report_html, Project.name, DriftEvent.kind)
+            .join(Project, Project.id == DriftEvent.project_id)
+            .where(DriftEvent.id == row_id)
+        )
+    found = _rows(engine, stmt)
+    if not found or not found[0][0]:
+        return None
+    path, project, label = found[0]
+    from pathlib import Path
+
+    title = (
+        f"{project} {label}: search report"
+        if kind == "model"
+        else f"{project}: {label} drift report"
+    )
+    return {"path": path, "title": title, "exists": Path(path).is_file()}
+
+
+def drift_reports(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
+    """The drift events (checks included) that stored a ``drift.html``, newest last."""
+    filters = filters or Filters()
+    stmt = (
+        select(
+            DriftEvent.time,
+            Project.name.label("project"),
+            DriftEvent.kind,
+            DriftEvent.batch,
+            DriftEvent.report_html,
+            DriftEvent.id.label("event_id"),
+        )
+        .join(Project, Project.id == DriftEvent.project_id)
+        .join(Team, Team.id == Project.team_id)
+        .where(DriftEvent.report_html.is_not(None))
+    )
+    stmt = _filter_times(stmt, DriftEvent.time, filters)
+    if filters.teams is not None:
+        stmt = stmt.where(Team.name.in_(filters.teams))
+    return _frame(engine, stmt.order_by(DriftEvent.time))

@@ -16,6 +16,38 @@ from decimal import Decimal
 ZERO = Decimal(0)
 PER_MILLION = Decimal(1_000_000)
 PER_THOUSAND = Decimal(1_000)
+SECONDS_PER_HOUR = Decimal(3600)
+
+MIN_SPEND_FOR_ROI = Decimal("100")
+"""Below this spend (in the registry's currency) ROI and payback are not shown ("n/a"): a
+project that booked a few cents of compute against a month of value would show an ROI of
+millions of percent, a ratio no controller would sign."""
+
+FORMULAS = {
+    "cheaper_models": (
+        "(baseline cost per 1M predictions − champion's cost per 1M) × predictions served"
+        " ÷ 1,000,000, per project and month"
+    ),
+    "dataset_reuse": (
+        "(collect cost + label cost) of a dataset version × each team other than its owner"
+        " that used it (counted once per team, in the month of its first use)"
+    ),
+    "fewer_labels": (
+        "labels not bought (against random sampling to the same score) × the price per label"
+    ),
+    "less_cleaning": (
+        "rows repaired or quarantined automatically × what reviewing one by hand costs"
+    ),
+    "search_compute": (
+        "(search + baseline + finalists + refit seconds) ÷ 3,600 × the price per core-hour"
+        " given to the search"
+    ),
+    "retrain_compute": (
+        "`dvc repro` seconds of the retrain ÷ 3,600 × the project's price per core-hour"
+        " (from its latest search report)"
+    ),
+}
+"""Each estimate's formula, as the app and the docs state it beside the figure."""
 
 
 def roi(value: Decimal, cost: Decimal) -> Decimal | None:
@@ -26,6 +58,26 @@ def roi(value: Decimal, cost: Decimal) -> Decimal | None:
     if cost == 0:
         return None
     return (value - cost) / cost
+
+
+def roi_note(spend: Decimal, *, min_spend: Decimal = MIN_SPEND_FOR_ROI) -> str | None:
+    """Why ROI and payback are not shown for ``spend`` ("n/a"), or None when they are.
+
+    Example: spend 0 → "nothing was spent"; spend 0.02 → "spend $0.02 is below $100.00 …".
+    """
+    if spend == 0:
+        return "n/a: nothing was spent, so there is no return to measure"
+    if abs(spend) < min_spend:
+        return (
+            f"n/a: spend ${spend:,.2f} is below ${min_spend:,.2f}, too little for a "
+            "meaningful return on it"
+        )
+    return None
+
+
+def compute_cost(seconds: float | Decimal, price_per_hour: float | Decimal) -> Decimal:
+    """What ``seconds`` of one core cost at ``price_per_hour``: ``seconds / 3600 × price``."""
+    return Decimal(str(seconds)) / SECONDS_PER_HOUR * Decimal(str(price_per_hour))
 
 
 def cost_per_1k_predictions(cost: Decimal, predictions: int | None) -> Decimal | None:
@@ -129,8 +181,15 @@ class Figures:
 
     @property
     def roi(self) -> Decimal | None:
-        """``(value − spend) / spend``, None when nothing was spent."""
+        """``(value − spend) / spend``; None when spend is zero or below the minimum."""
+        if self.roi_note is not None:
+            return None
         return roi(self.value, self.spend)
+
+    @property
+    def roi_note(self) -> str | None:
+        """Why the ROI is not shown (see :func:`roi_note`), or None."""
+        return roi_note(self.spend)
 
     @property
     def net(self) -> Decimal:

@@ -23,6 +23,7 @@ from halfcost.errors import BadInputError
 from halfcost.governance._audit import bulk_insert
 from halfcost.governance._db import migrate, write_session
 from halfcost.governance._models import (
+    SEEDED,
     CostEntry,
     Dataset,
     DatasetUse,
@@ -80,15 +81,6 @@ DATASET_NAMES = (
 )
 FAMILIES = ("lightgbm", "logistic_regression", "random_forest", "extra_trees", "hist_gbm")
 CATEGORY_WEIGHTS = (("compute", 50), ("storage", 15), ("people", 20), ("labeling", 15))
-EVENT_KINDS = (
-    ("check", 58),
-    ("alert", 20),
-    ("retrain_started", 6),
-    ("retrain", 6),
-    ("promotion", 5),
-    ("refusal", 3),
-    ("retrain_failed", 2),
-)
 HISTORY_MONTHS = 18
 CENT = Decimal("0.01")
 
@@ -201,6 +193,7 @@ def _seed_values(session: Any, rng: random.Random, projects: list[_Project], mon
                     "predictions": predictions,
                     "currency": "USD",
                     "source": "seed",
+                    "provenance": SEEDED,
                 }
             )
     return bulk_insert(session, ValueEntry, rows)
@@ -249,6 +242,7 @@ def _cost_row(
         "amount": _money(amount),
         "currency": "USD",
         "source": "seed" if project else "seed:untagged-bill",
+        "provenance": SEEDED,
     }
 
 
@@ -271,6 +265,7 @@ def _seed_datasets(
                 "label_cost": _money(rng.uniform(1_000, 15_000)) if labeled else Decimal(0),
                 "path": f"data/{name}.parquet",
                 "created_at": created,
+                "provenance": SEEDED,
             }
         )
     ids = bulk_insert(session, Dataset, rows)
@@ -308,9 +303,22 @@ def _seed_uses(
                 "project_id": project.id,
                 "team_id": project.team_id,
                 "used_at": max(used_at, dataset["created_at"]),
+                "provenance": SEEDED,
             }
         )
     return bulk_insert(session, DatasetUse, rows)
+
+
+@dataclass
+class _Version:
+    """A seeded model version and when it was trained and (maybe) promoted."""
+
+    project: _Project
+    version: str
+    created: datetime
+    promoted: datetime | None
+    cv_score: float
+    previous: str | None
 
 
 def _seed_models(
@@ -319,28 +327,41 @@ def _seed_models(
     projects: list[_Project],
     datasets: list[dict],
     months: list[date],
-) -> dict[int, list[str]]:
-    rows, links, versions = [], [], {}
+) -> list[_Version]:
+    """Each project's model versions: v0001 is its first champion, each later promoted
+    version replaced the one before; the newest may still be a candidate (a search not yet
+    promoted). Every promotion in the drift history is one of these versions."""
+    rows, links, story = [], [], []
     for p in projects:
         live = [m for m in months if m >= p.start]
         n_models = rng.randint(1, min(4, len(live)))
         baseline_cost = rng.uniform(5.0, 60.0)  # serving, per 1M predictions
         baseline_score = rng.uniform(0.78, 0.93)
-        versions[p.id] = []
+        target = round(baseline_score - 0.015, 3)
+        champion, previous_created = None, None
         for number in range(1, n_models + 1):
             created = _moment(rng, live[min(len(live) - 1, (number - 1) * 3 + 1)])
-            promoted = (
-                created + timedelta(days=2) if number < n_models or rng.random() < 0.8 else None
-            )
+            if previous_created is not None:  # versions come one after the other
+                created = max(created, previous_created + timedelta(days=4))
+            previous_created = created
+            last = number == n_models
+            promoted = created + timedelta(days=2) if not last or rng.random() < 0.8 else None
+            if number == 1:
+                promoted = created + timedelta(days=2)  # every project has a champion
             ratio = rng.uniform(0.12, 0.8)
+            cv_score = baseline_score - rng.uniform(-0.01, 0.006)
+            holdout = cv_score - rng.uniform(-0.006, 0.014)  # held-out runs a little lower
+            version = f"v{number:04d}"
             rows.append(
                 {
                     "project_id": p.id,
-                    "version": f"v{number:04d}",
+                    "version": version,
                     "family": rng.choice(FAMILIES),
                     "metric": "roc_auc",
-                    "cv_score": baseline_score - rng.uniform(-0.01, 0.006),
-                    "holdout_score": baseline_score - rng.uniform(-0.015, 0.012),
+                    "cv_score": cv_score,
+                    "holdout_score": holdout,
+                    "min_score": target,
+                    "holdout_met": holdout >= target,
                     "latency_ms_per_1k": 2.4 * ratio * rng.uniform(0.8, 1.2),
                     "size_bytes": int(2_000_000 * ratio * rng.uniform(0.5, 1.5)),
                     "train_seconds": rng.uniform(5, 600),
@@ -354,9 +375,12 @@ def _seed_models(
                     "created_at": created,
                     "promoted_at": promoted,
                     "retired_at": None,
+                    "provenance": SEEDED,
                 }
             )
-            versions[p.id].append(f"v{number:04d}")
+            story.append(_Version(p, version, created, promoted, cv_score, champion))
+            if promoted is not None:
+                champion = version
         _set_statuses(rows[-n_models:])
         for offset in range(n_models):
             links.append(
@@ -365,7 +389,7 @@ def _seed_models(
     ids = bulk_insert(session, Model, rows)
     _link_model_datasets(session, ids, links)
     _seed_pareto(session, rng, ids, rows)
-    return versions
+    return story
 
 
 def _set_statuses(rows: list[dict]) -> None:
@@ -409,50 +433,19 @@ def _seed_pareto(session: Any, rng: random.Random, ids: list[int], rows: list[di
     bulk_insert(session, ParetoPoint, points)
 
 
-def _event_text(rng: random.Random, kind: str, champion: str, challenger: str) -> tuple[str, str]:
-    share = rng.uniform(0.3, 0.8)
-    columns = rng.randint(2, 9)
-    texts = {
-        "check": ("ok", f"weighted drift share {share / 3:.2f} below alert_share 0.30"),
-        "alert": ("alert", f"{columns} columns drifted, weighted share {share:.2f} ≥ 0.30"),
-        "retrain_started": ("retrain", "drift alert on the last batch: `dvc repro` started"),
-        "retrain": ("retrained", f"challenger {challenger} trained on the new data version"),
-        "promotion": (
-            "promoted",
-            f"challenger {challenger} scored {0.86 + share / 50:.3f} ≥ champion "
-            f"{champion} {0.85 + share / 60:.3f} − margin 0.01",
-        ),
-        "refusal": (
-            "kept champion",
-            f"challenger {challenger} scored {0.80 + share / 50:.3f} < champion "
-            f"{champion} 0.866 − margin 0.01",
-        ),
-        "retrain_failed": ("failed", "`dvc repro` exited with status 1: stage train failed"),
-    }
-    return texts[kind]
+class _Events:
+    """Builds one project's drift log: every event a row with the common seeded fields."""
 
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.rows: list[dict] = []
 
-def _seed_events(
-    session: Any,
-    rng: random.Random,
-    projects: list[_Project],
-    versions: dict[int, list[str]],
-    months: list[date],
-    count: int,
-) -> list[int]:
-    rows = []
-    for _ in range(count):
-        p = rng.choice(projects)
-        kind = _weighted(rng, EVENT_KINDS)
-        names = versions.get(p.id) or ["v0001"]
-        champion = rng.choice(names)
-        challenger = f"v{len(names) + 1:04d}"
-        decision, reason = _event_text(rng, kind, champion, challenger)
-        month = rng.choice([m for m in months if m >= p.start])
-        rows.append(
+    def add(self, p: _Project, moment: datetime, kind: str, decision: str, reason: str, **extra):
+        rng = self.rng
+        self.rows.append(
             {
                 "event_id": _hex(rng),
-                "time": _moment(rng, month),
+                "time": moment,
                 "project_id": p.id,
                 "kind": kind,
                 "decision": decision,
@@ -460,13 +453,140 @@ def _seed_events(
                 "batch": f"batch-{rng.randrange(1, 500):04d}.parquet",
                 "batch_rows": rng.choice((500, 2_000, 10_000)),
                 "data_version": _hex(rng),
-                "champion": champion,
-                "challenger": challenger if kind not in ("check", "alert") else None,
-                "scores": {"roc_auc": round(rng.uniform(0.8, 0.93), 4)},
+                "champion": extra.get("champion"),
+                "challenger": extra.get("challenger"),
+                "scores": extra.get("scores") or {"roc_auc": round(rng.uniform(0.8, 0.93), 4)},
                 "details": {"seeded": True},
+                "provenance": SEEDED,
             }
         )
-    return bulk_insert(session, DriftEvent, rows)
+
+    def alert(self, p: _Project, moment: datetime, champion: str | None, retrain: bool) -> None:
+        share = self.rng.uniform(0.3, 0.8)
+        columns = self.rng.randint(2, 9)
+        self.add(
+            p,
+            moment,
+            "alert",
+            "retrain" if retrain else "alert_only",
+            f"{columns} columns drifted, weighted share {share:.2f} ≥ 0.30",
+            champion=champion,
+        )
+
+
+def _promotion_cycle(log: _Events, v: _Version) -> None:
+    """Alert (after the first champion), retrain started, retrain, promotion of ``v``."""
+    p, rng = v.project, log.rng
+    start = v.created - timedelta(hours=rng.uniform(1, 6))
+    if v.previous is not None:
+        log.alert(p, start - timedelta(minutes=5), v.previous, retrain=True)
+        why = "drift alert on the last batch: `dvc repro` started"
+    else:
+        why = "no champion yet: train the first one."
+    log.add(p, start, "retrain_started", "retrain", why, champion=v.previous)
+    log.add(
+        p,
+        v.created,
+        "retrain",
+        "challenger_ready",
+        f"`dvc repro` finished in {rng.uniform(60, 900):.1f} s.",
+        champion=v.previous,
+    )
+    if v.promoted is None:
+        return
+    old = v.cv_score - rng.uniform(0.0, 0.01)
+    reason = (
+        f"challenger {v.version} scored {v.cv_score:.3f} ≥ champion {v.previous} {old:.3f} − "
+        "margin 0.01"
+        if v.previous
+        else f"first champion {v.version} meets the target ({v.cv_score:.3f})"
+    )
+    log.add(
+        p,
+        v.promoted,
+        "promotion",
+        "promoted",
+        reason,
+        champion=v.version,
+        challenger=v.version,
+        scores={"challenger": round(v.cv_score, 4)},
+    )
+
+
+def _refused_cycle(log: _Events, p: _Project, moment: datetime, champion: str) -> None:
+    rng = log.rng
+    log.alert(p, moment, champion, retrain=True)
+    started = moment + timedelta(minutes=5)
+    log.add(p, started, "retrain_started", "retrain", "drift alert: `dvc repro` started")
+    if rng.random() < 0.3:
+        log.add(
+            p,
+            started + timedelta(minutes=20),
+            "retrain_failed",
+            "champion_kept",
+            "`dvc repro` exited with status 1: stage train failed; the champion is unchanged",
+            champion=champion,
+        )
+        return
+    log.add(p, started + timedelta(minutes=15), "retrain", "challenger_ready", "`dvc repro` done")
+    score = rng.uniform(0.78, 0.85)
+    log.add(
+        p,
+        started + timedelta(minutes=16),
+        "refusal",
+        "champion_kept",
+        f"the challenger scored {score:.3f} < champion {champion} {score + 0.02:.3f} − margin "
+        f"0.01. The champion {champion} is kept.",
+        champion=champion,
+    )
+
+
+def _champion_at(versions: list[_Version], moment: datetime) -> str | None:
+    promoted = [v for v in versions if v.promoted is not None and v.promoted <= moment]
+    return promoted[-1].version if promoted else None
+
+
+def _seed_events(
+    session: Any,
+    rng: random.Random,
+    story: list[_Version],
+    months: list[date],
+    count: int,
+) -> list[int]:
+    """A drift log that tells the models' story: every promotion is a version in the
+    inventory; every retrain ends in a promotion or a refusal; the rest are refused or
+    failed retrains, alerts that did not retrain, and routine checks (about ``count``)."""
+    log = _Events(rng)
+    by_project: dict[int, list[_Version]] = {}
+    for v in story:
+        by_project.setdefault(v.project.id, []).append(v)
+        _promotion_cycle(log, v)
+    projects = [versions[0].project for versions in by_project.values()]
+    end = datetime.combine(months[-1] + timedelta(days=27), datetime.min.time(), UTC)
+    while len(log.rows) < count:
+        p = rng.choice(projects)
+        versions = by_project[p.id]
+        first = versions[0].promoted or versions[0].created
+        moment = first + (end - first) * rng.random()
+        champion = _champion_at(versions, moment)
+        if champion is None:
+            continue
+        roll = rng.random()
+        if roll < 0.03:
+            _refused_cycle(log, p, moment, champion)
+        elif roll < 0.2:
+            log.alert(p, moment, champion, retrain=False)
+        else:
+            share = rng.uniform(0.05, 0.25)
+            log.add(
+                p,
+                moment,
+                "check",
+                "ok",
+                f"weighted drift share {share:.2f} below 0.30",
+                champion=champion,
+            )
+    return bulk_insert(session, DriftEvent, log.rows)
 
 
 def _seed_savings(
@@ -486,6 +606,7 @@ def _seed_savings(
                         "lever": "fewer_labels",
                         "amount": saved * per_label,
                         "source": "seed",
+                        "provenance": SEEDED,
                         "details": {
                             "labels_saved_vs_random": saved,
                             "cost_per_label": str(per_label),
@@ -501,6 +622,7 @@ def _seed_savings(
                         "lever": "less_cleaning",
                         "amount": handled * Decimal("0.10"),
                         "source": "seed",
+                        "provenance": SEEDED,
                         "details": {"rows_handled": handled, "review_cost_per_row": "0.10"},
                     }
                 )
@@ -556,8 +678,8 @@ def seed_history(
         n_events = events * 3 // 10
         costs = _seed_costs(session, rng, plans, months, n_costs)
         uses = _seed_uses(session, rng, data, plans, months, events - n_costs - n_events)
-        versions = _seed_models(session, rng, plans, data, months)
-        drift = _seed_events(session, rng, plans, versions, months, n_events)
+        story = _seed_models(session, rng, plans, data, months)
+        drift = _seed_events(session, rng, story, months, n_events)
         savings = _seed_savings(session, rng, plans, months)
     return {
         "teams": len(team_ids),
@@ -566,7 +688,7 @@ def seed_history(
         "value_entries": len(values),
         "cost_entries": len(costs),
         "dataset_uses": len(uses),
-        "models": sum(len(v) for v in versions.values()),
+        "models": len(story),
         "drift_events": len(drift),
         "savings": len(savings),
         "first_month": months[0].isoformat(),

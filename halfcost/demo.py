@@ -176,8 +176,12 @@ def step_search(
         "report": str(out / "report.json"),
         "html": str(out / "report.html"),
         "met": report["met"],
+        "metric": report.get("metric"),
+        "min_score": report.get("min_score"),
         "chosen_family": chosen["family"],
         "chosen_cv_score": chosen["cv_score"],
+        "chosen_holdout_score": chosen.get("holdout_score"),
+        "holdout_met": _holdout_met(report),
         "baseline_cv_score": baseline["cv_score"],
         "latency_ratio_vs_lightgbm_defaults": (
             chosen["latency_ms_per_1k"] / baseline["latency_ms_per_1k"]
@@ -185,6 +189,16 @@ def step_search(
             else None
         ),
     }
+
+
+def _holdout_met(report: dict[str, Any]) -> bool | None:
+    """The search's ``holdout_met``; for a report written before the key, held-out ≥ target."""
+    if isinstance(report.get("holdout_met"), bool):
+        return report["holdout_met"]
+    holdout, target = report["chosen"].get("holdout_score"), report.get("min_score")
+    if isinstance(holdout, int | float) and isinstance(target, int | float):
+        return holdout >= target
+    return None
 
 
 def step_drift(root: Path, budget_s: int) -> dict[str, Any]:

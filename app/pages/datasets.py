@@ -8,7 +8,6 @@ import streamlit as st
 from halfcost.app import _shell, _ui
 
 TOP_N = 20
-MONEY = ["avoided_cost", "collect_cost", "label_cost"]
 
 ctx = _shell.page_context()
 st.title("Datasets & reuse")
@@ -18,14 +17,17 @@ st.caption(_ui.slice_caption(ctx))
 reuse = _ui.query(ctx, "datasets_reuse")
 summary = _ui.query(ctx, "overview")
 unused = reuse.loc[reuse["reuse_count"] == 0]
+estimate = summary.estimates["dataset_reuse"]
 cols = st.columns(3)
 cols[0].metric("Datasets", f"{len(reuse):,}")
 cols[1].metric(
     "Cost avoided by reuse",
     _ui.money(summary.savings_by_lever.get("dataset_reuse")),
-    help="What collecting and labelling again would have cost the teams that reused data.",
+    help=f"An estimate: {estimate['formula']}.",
 )
 cols[2].metric("Nobody reuses", f"{len(unused):,}", help="Datasets used by their owner only.")
+with st.expander("How “Cost avoided by reuse” is estimated"):
+    st.markdown(_ui.estimate_note("Cost avoided by reuse", **estimate))
 
 if reuse.empty:
     st.info("No dataset is used in the chosen teams and dates.")
@@ -34,23 +36,33 @@ if reuse.empty:
 st.subheader(f"Most reused datasets (top {TOP_N} by cost avoided)")
 shown = _ui.for_display(reuse)
 top = shown.loc[shown["avoided_cost"] > 0].nlargest(TOP_N, "avoided_cost")
-top["label"] = top["dataset"] + " @" + top["version"].astype(str).str[:7]  # one bar a version
+top["label"] = top["dataset"] + " @" + top["version"].map(_ui.short_version)  # a bar a version
+top["text"] = [_ui.money(v) for v in top["avoided_cost"]]
 figure = px.bar(
     top,
     x="avoided_cost",
     y="label",
     color=_ui.color_by(top, "owner_team"),
+    color_discrete_map=_ui.team_colors(ctx),
     orientation="h",
-    hover_data=["owner_team", "version", "reuse_count", "teams_using"],
-    labels={"avoided_cost": "Cost avoided ($)", "label": ""},
+    text="text",
+    hover_data={"owner_team": True, "reuse_count": True, "teams_using": True, "label": False},
+    labels={"avoided_cost": "Cost avoided ($)", "label": "", "owner_team": "owner team"},
 )
-figure.update_layout(height=420, margin={"t": 10, "b": 10}, yaxis={"autorange": "reversed"})
+# one bar per label: stacked (not grouped) traces keep each bar on its own label's line
+figure.update_layout(
+    height=max(320, 24 * len(top)),
+    margin={"t": 10, "b": 10},
+    barmode="relative",
+    yaxis={"categoryorder": "total ascending"},
+)
+_ui.money_axis(figure, "x", top["avoided_cost"])
 st.plotly_chart(figure, width="stretch")
-_ui.table(reuse, name="datasets_reuse", money_columns=MONEY)
+_ui.table(reuse, name="datasets_reuse")
 
 st.subheader("Datasets nobody reuses")
 st.caption("Candidates to advertise to other teams before they buy or label the same data.")
-_ui.table(unused, name="datasets_not_reused", money_columns=MONEY)
+_ui.table(unused, name="datasets_not_reused")
 
 st.subheader("Which teams use which datasets")
 usage = _ui.query(ctx, "dataset_usage")

@@ -1,4 +1,5 @@
-"""Drift & retraining: alerts, retrains and promotions on a timeline, with decision and reason."""
+"""Drift & retraining: alerts, retrains and promotions on a timeline, with decision and reason,
+and each checked batch's drift report one click away."""
 
 from __future__ import annotations
 
@@ -8,13 +9,25 @@ import streamlit as st
 from halfcost.app import _shell, _ui
 
 MAX_PLOTTED_PROJECTS = 40
-KIND_COLORS = {
+MAX_PLOTTED_EVENTS = 3000  # newest first; more points only slow the browser down
+MAX_LINKS = 10
+KIND_COLORS = {  # distinct hues, and distinct symbols below, for distinct kinds
     "alert": "#d62728",
     "retrain_started": "#9e9e9e",
     "retrain": "#1f77b4",
-    "retrain_failed": "#8c0000",
+    "retrain_failed": "#000000",
     "promotion": "#2ca02c",
     "refusal": "#ff7f0e",
+    "check": "#bcbd22",
+}
+KIND_SYMBOLS = {
+    "alert": "triangle-up",
+    "retrain_started": "circle-open",
+    "retrain": "circle",
+    "retrain_failed": "x",
+    "promotion": "star",
+    "refusal": "square",
+    "check": "diamond-open",
 }
 
 ctx = _shell.page_context()
@@ -24,30 +37,53 @@ st.caption(_ui.slice_caption(ctx))
 
 timeline = _ui.query(ctx, "drift_timeline")
 kinds = timeline["kind"].value_counts()
-cols = st.columns(4)
+cols = st.columns(5)
 cols[0].metric("Alerts", f"{int(kinds.get('alert', 0)):,}")
 cols[1].metric("Retrains", f"{int(kinds.get('retrain', 0)):,}")
 cols[2].metric("Promotions", f"{int(kinds.get('promotion', 0)):,}")
 cols[3].metric("Refusals", f"{int(kinds.get('refusal', 0)):,}", help="Challengers not promoted.")
+cols[4].metric("Failed retrains", f"{int(kinds.get('retrain_failed', 0)):,}")
+
+
+def report_links() -> None:
+    """Links to the drift.html of the latest checked batches (served read-only)."""
+    reports = _ui.query(ctx, "drift_reports")
+    if reports.empty:
+        return
+    st.markdown("**Drift reports of the checked batches** (open in a new tab, read-only):")
+    for _, event in reports.iloc[::-1].head(MAX_LINKS).iterrows():
+        st.markdown(
+            f"- [{event['project']}: {event['kind']} of "
+            f"{str(event['batch'] or 'a batch').rsplit('/', 1)[-1]}, "
+            f"{event['time']:%Y-%m-%d %H:%M} UTC]"
+            f"(./evidence?event={int(event['event_id'])})"
+        )
+
+
 if timeline.empty:
     st.info("No drift alert or retrain in the chosen teams and dates.")
+    report_links()
     st.stop()
 
 busiest = timeline["project"].value_counts().index[:MAX_PLOTTED_PROJECTS]
-plotted = timeline.loc[timeline["project"].isin(busiest)]
-if len(busiest) < timeline["project"].nunique():
+plotted = timeline.loc[timeline["project"].isin(busiest)].tail(MAX_PLOTTED_EVENTS)
+if len(busiest) < timeline["project"].nunique() or len(plotted) < len(timeline):
     st.caption(
-        f"The timeline shows the {MAX_PLOTTED_PROJECTS} projects with the most events; "
-        "pick teams in the sidebar to see others. The table below lists every event."
+        f"The timeline shows the latest {len(plotted):,} events of the "
+        f"{min(len(busiest), MAX_PLOTTED_PROJECTS)} projects with the most events; pick "
+        "teams or dates in the sidebar to see others; the table's download lists every event."
     )
 figure = px.scatter(
     plotted,
     x="time",
     y="project",
     color="kind",
+    symbol="kind",
     color_discrete_map=KIND_COLORS,
+    symbol_map=KIND_SYMBOLS,
     hover_data=["team", "decision", "reason"],
-    labels={"time": "", "project": ""},
+    labels={"time": "", "project": "", "kind": "event"},
+    render_mode="svg",  # WebGL in a browser without a GPU is slower than SVG here
 )
 figure.update_traces(marker={"size": 9})
 figure.update_layout(height=max(320, 22 * len(busiest)), margin={"t": 10})
@@ -58,4 +94,5 @@ kind_filter = st.multiselect(
 )
 shown = timeline if not kind_filter else timeline.loc[timeline["kind"].isin(kind_filter)]
 st.caption("Newest first.")
-_ui.table(shown.iloc[::-1], name="drift_timeline")
+_ui.table(shown.iloc[::-1], name="drift_timeline", link="event")
+report_links()

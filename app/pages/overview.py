@@ -1,9 +1,11 @@
-"""Overview: spend, value, ROI, savings split by lever and the monthly trend."""
+"""Overview: spend, value, ROI, savings split by lever (and how each is estimated), and the
+monthly trend with the current, partial month marked."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from halfcost.app import _shell, _ui
@@ -14,6 +16,7 @@ LEVER_LABELS = {
     "fewer_labels": "Fewer labels",
     "less_cleaning": "Less cleaning",
 }
+SERIES_COLORS = {"Spend": "#d62728", "Value": "#2ca02c"}
 
 ctx = _shell.page_context()
 st.title("What ML costs and returns")
@@ -21,14 +24,37 @@ _ui.stop_if_empty(ctx)
 st.caption(_ui.slice_caption(ctx))
 
 summary = _ui.query(ctx, "overview")
+before_ctx = _ui.previous_slice(ctx)
+before = _ui.query(before_ctx, "overview") if before_ctx is not None else None
+compared = " than the period of the same length before" if before is not None else ""
 spend_col, value_col, roi_col, savings_col = st.columns(4)
-spend_col.metric("Spend", _ui.money(summary.spend), help="Every cost booked in the period.")
-value_col.metric("Value", _ui.money(summary.value), help="Business value booked in the period.")
-roi_col.metric("ROI", _ui.percent(summary.roi), help="(value − spend) / spend.")
+spend_col.metric(
+    "Spend",
+    _ui.money(summary.spend),
+    delta=_ui.money_delta(summary.spend, before.spend if before else None),
+    delta_color="inverse",
+    help=f"Every cost booked in the period (more or less{compared}).",
+)
+value_col.metric(
+    "Value",
+    _ui.money(summary.value),
+    delta=_ui.money_delta(summary.value, before.value if before else None),
+    help="Business value booked in the period.",
+)
+roi_delta = None
+if before is not None and summary.roi is not None and before.roi is not None:
+    roi_delta = f"{float(summary.roi - before.roi) * 100:+,.1f} points"
+roi_col.metric(
+    "ROI",
+    _ui.percent(summary.roi, summary.roi_note),
+    delta=roi_delta,
+    help=summary.roi_note or "(value − spend) ÷ spend.",
+)
 savings_col.metric(
     "Saved",
     _ui.money(summary.savings),
-    help="Savings from all four levers together (the chart below splits them).",
+    delta=_ui.money_delta(summary.savings, before.savings if before else None),
+    help="Savings from all four levers together (estimates: see how below).",
 )
 if summary.unallocated_spend:
     st.caption(
@@ -39,18 +65,24 @@ if summary.unallocated_spend:
 levers = pd.DataFrame(
     {
         "lever": [LEVER_LABELS.get(k, k) for k in summary.savings_by_lever],
-        "saved_usd": list(summary.savings_by_lever.values()),
+        "saved": list(summary.savings_by_lever.values()),
+        "how": [summary.estimates[k]["formula"] for k in summary.savings_by_lever],
     }
 )
 left, right = st.columns(2)
 with left:
-    st.subheader("Savings by lever")
-    figure = px.bar(
-        _ui.for_display(levers), x="lever", y="saved_usd", labels={"saved_usd": "Saved ($)"}
-    )
-    figure.update_layout(height=320, margin={"t": 10, "b": 10}, xaxis_title=None)
+    st.subheader("Savings by lever (estimates)")
+    bars = _ui.for_display(levers)
+    bars["text"] = [_ui.money(v) for v in levers["saved"]]
+    figure = px.bar(bars, x="lever", y="saved", text="text", labels={"saved": "Saved ($)"})
+    figure.update_traces(textposition="outside", cliponaxis=False)
+    figure.update_layout(height=320, margin={"t": 20, "b": 10}, xaxis_title=None)
+    _ui.money_axis(figure, "y", bars["saved"])
     st.plotly_chart(figure, width="stretch")
-    _ui.table(levers, name="savings_by_lever", money_columns=["saved_usd"])
+    with st.expander("How each saving is estimated"):
+        for lever, label in LEVER_LABELS.items():
+            estimate = summary.estimates[lever]
+            st.markdown(_ui.estimate_note(label, estimate["formula"], estimate["inputs"]))
 
 monthly = summary.monthly
 with right:
@@ -58,23 +90,43 @@ with right:
     if monthly.empty:
         st.info("No costs or value in the chosen dates.")
     else:
-        shown = _ui.for_display(monthly).melt(
-            id_vars="month", value_vars=["spend", "value"], var_name="series", value_name="usd"
+        shown = _ui.for_display(monthly)
+        shown["label"] = [
+            f"{m} (partial)" if partial else m
+            for m, partial in zip(shown["month"], shown["partial"], strict=True)
+        ]
+        figure = go.Figure()
+        whole, partial = shown.loc[~shown["partial"]], shown.loc[shown["partial"]]
+        for column, name in (("spend", "Spend"), ("value", "Value")):
+            figure.add_scatter(  # whole months: the trend
+                x=whole["label"],
+                y=whole[column],
+                name=name,
+                mode="lines+markers",
+                line={"color": SERIES_COLORS[name]},
+            )
+            figure.add_scatter(  # partial months: open markers, not joined to the trend
+                x=partial["label"],
+                y=partial[column],
+                name=f"{name} (partial month)",
+                mode="markers",
+                marker={"color": SERIES_COLORS[name], "symbol": "circle-open", "size": 10},
+                showlegend=not partial.empty,
+            )
+        figure.update_layout(height=320, margin={"t": 10, "b": 10}, legend_title_text=None)
+        _ui.money_axis(figure, "y", pd.concat([shown["spend"], shown["value"]]))
+        figure.update_yaxes(title=None)
+        figure.update_xaxes(
+            type="category", title=None, categoryorder="array", categoryarray=shown["label"]
         )
-        figure = px.line(shown, x="month", y="usd", color="series", markers=True)
-        figure.update_layout(height=320, margin={"t": 10, "b": 10}, yaxis_title="$")
         st.plotly_chart(figure, width="stretch")
+        if shown["partial"].any():
+            st.caption(
+                "Open markers and “(partial)”: a month the data or the chosen dates do not "
+                "cover whole (the current month is still running); it is not joined to the "
+                "trend, so its lower totals do not read as a collapse."
+            )
 st.subheader("Month by month")
-_ui.table(
-    monthly,
-    name="monthly",
-    money_columns=["spend", "value", "savings"],
-    percent_columns=["roi"],
-)
+_ui.table(monthly, name="monthly")
 st.subheader("By team")
-_ui.table(
-    _ui.query(ctx, "teams_table"),
-    name="teams",
-    money_columns=["spend", "value"],
-    percent_columns=["roi"],
-)
+_ui.table(_ui.query(ctx, "teams_table"), name="teams")

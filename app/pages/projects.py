@@ -8,8 +8,6 @@ import streamlit as st
 
 from halfcost.app import _shell, _ui
 
-MONEY = ["spend", "value", "cost_per_1k_predictions"]
-
 ctx = _shell.page_context()
 st.title("Projects")
 _ui.stop_if_empty(ctx)
@@ -20,22 +18,32 @@ if projects.empty:
     st.info("No project has costs or value in the chosen teams and dates.")
     st.stop()
 
-count_col, paid_col = st.columns(2)
+count_col, paid_col, na_col = st.columns(3)
 count_col.metric("Projects", f"{len(projects):,}")
 paid_col.metric(
     "Paid back",
     f"{int(projects['payback_months'].notna().sum()):,}",
     help="Projects whose cumulative value has passed their cumulative cost.",
 )
+na_col.metric(
+    "ROI n/a",
+    f"{int(projects['roi_note'].notna().sum()):,}",
+    help="Projects whose spend is zero or too small for a meaningful ROI.",
+)
 
 shown = _ui.for_display(projects)
+shown["ROI"] = [_ui.percent(v, n) for v, n in zip(shown["roi"], shown["roi_note"], strict=True)]
+shown["Payback"] = [
+    _ui.months(v, n) for v, n in zip(shown["payback_months"], shown["roi_note"], strict=True)
+]
 figure = px.scatter(
     shown,
     x="spend",
     y="value",
     color=_ui.color_by(shown, "team"),
+    color_discrete_map=_ui.team_colors(ctx),
     hover_name="project",
-    hover_data={"team": True, "roi": ":.1%", "payback_months": True},
+    hover_data={"team": True, "ROI": True, "Payback": True, "spend": ":$,.2f", "value": ":$,.2f"},
     labels={"spend": "Spend ($)", "value": "Value ($)"},
 )
 amounts = pd.concat([shown["spend"], shown["value"]]).dropna()
@@ -46,35 +54,30 @@ figure.add_shape(  # above this line a project returned more than it cost
 figure.add_annotation(x=top, y=top, text="break-even", showarrow=False, yshift=10)
 figure.update_traces(marker={"size": 10})
 figure.update_layout(height=380, margin={"t": 10, "b": 10})
+_ui.money_axis(figure, "x", shown["spend"])
+_ui.money_axis(figure, "y", shown["value"])
 st.plotly_chart(figure, width="stretch")
-_ui.table(projects, name="projects", money_columns=MONEY, percent_columns=["roi"])
+_ui.table(projects, name="projects")
 
 st.header("Drill down")
 project = st.selectbox("Project", options=projects["project"].tolist(), key="drill_project")
 detail = _ui.query(ctx, "project_detail", project)
 row = projects.loc[projects["project"] == project].iloc[0]
+note = row["roi_note"] if isinstance(row["roi_note"], str) else None
 cols = st.columns(4)
 cols[0].metric("Spend", _ui.money(row["spend"]))
 cols[1].metric("Value", _ui.money(row["value"]))
-cols[2].metric("ROI", _ui.percent(row["roi"]))
-cols[3].metric("Payback", _ui.months(row["payback_months"]))
+cols[2].metric("ROI", _ui.percent(row["roi"], note), help=note or "(value − spend) ÷ spend.")
+cols[3].metric("Payback", _ui.months(row["payback_months"], note), help=note)
+source = row["provenance"] if isinstance(row["provenance"], str) else _ui.MISSING
+st.caption(f"Where its figures come from: {source}. {_ui.HELP['provenance'].capitalize()}")
 
 tabs = st.tabs(["Models", "Costs", "Value", "Alerts"])
-sections = [
-    ("models", ["cost_per_1m", "baseline_cost_per_1m", "saving_per_1m"]),
-    ("costs", ["amount"]),
-    ("values", ["amount"]),
-    ("alerts", []),
-]
-for tab, (key, money_columns) in zip(tabs, sections, strict=True):
+for tab, key in zip(tabs, ["models", "costs", "values", "alerts"], strict=True):
     with tab:
         frame = detail.get(key)
         if frame is None or frame.empty:
             st.caption(f"No {key} recorded for {project} in the chosen dates.")
             continue
-        _ui.table(
-            frame,
-            name=f"{project}_{key}",
-            key=f"detail_{key}",
-            money_columns=[c for c in money_columns if c in frame.columns],
-        )
+        link = {"models": "model", "alerts": "event"}.get(key)
+        _ui.table(frame, name=f"{project}_{key}", key=f"detail_{key}", link=link)

@@ -50,29 +50,94 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     steps = result.steps
-    search, clean, drift, registry = (
-        steps["search"],
-        steps["clean"],
-        steps["drift"],
-        steps["registry"],
-    )
     lines = [
         f"halfcost demo finished in {result.seconds:.0f} s; everything is in {result.root}",
-        f"  clean:    {clean['rows_in']} rows in, {clean['rows_clean']} clean "
-        f"({clean['rows_repaired']} repaired), {clean['rows_quarantined']} quarantined "
-        f"-> {clean['out']}",
-        f"  search:   chosen {search['chosen_family']} (CV {search['chosen_cv_score']:.4f}) vs "
-        f"LightGBM defaults (CV {search['baseline_cv_score']:.4f}); inference latency "
-        f"{search['latency_ratio_vs_lightgbm_defaults']:.2f}x -> {search['html']}",
-        f"  drift:    first champion {drift['first_champion']}; a normal batch: "
-        f"{drift['normal_batch']['outcome']}; a drifted batch: "
-        f"{drift['drifted_batch']['outcome']} -> champion {drift['champion']}",
-        f"            {drift['drifted_batch']['reason']}",
-        f"            history: halfcost drift history --project {drift['project']}",
-        f"  registry: {registry['db']}",
+        "",
+        *summary_lines(steps),
         "",
         "Open the manager's app:",
         f"  {open_app}",
     ]
     print("\n".join(lines), file=sys.stdout)
     return 0
+
+
+def _score(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, int | float) else "?"
+
+
+def _target(value: object) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else "?"
+
+
+def _search_lines(search: dict) -> list[str]:
+    metric = (search.get("metric") or "score").replace("_", " ").upper()
+    target = search.get("min_score")
+    cv, holdout = search["chosen_cv_score"], search.get("chosen_holdout_score")
+    lines = [f"  The target: {metric} of at least {_target(target)} on the churn label."]
+    if search.get("met"):
+        verdict = f"meets it in cross-validation ({_score(cv)})"
+    else:
+        verdict = f"misses it even in cross-validation ({_score(cv)})"
+    if search.get("holdout_met") is False:
+        verdict += (
+            f", but NOT on the held-out 20% of the rows ({_score(holdout)} < {_target(target)}):"
+            " treat its score with care"
+        )
+    elif holdout is not None:
+        verdict += f" and on the held-out 20% of the rows ({_score(holdout)})"
+    lines.append(f"  The model: halfcost chose {search['chosen_family']}, which {verdict}.")
+    ratio = search.get("latency_ratio_vs_lightgbm_defaults")
+    baseline = f"LightGBM with default settings (CV {_score(search['baseline_cv_score'])})"
+    if isinstance(ratio, int | float) and 0 < ratio < 1:
+        lines.append(f"    It is {1 / ratio:.1f}x cheaper to run than {baseline}.")
+    elif isinstance(ratio, int | float):
+        lines.append(f"    It takes {ratio:.1f}x the inference time of {baseline}.")
+    lines.append(f"    The search's report: {search['html']}")
+    return lines
+
+
+def _drift_lines(drift: dict) -> list[str]:
+    normal, drifted = drift["normal_batch"], drift["drifted_batch"]
+    columns = drifted.get("drifted_columns") or []
+    names = ", ".join(columns[:4]) + (", …" if len(columns) > 4 else "")
+    moved = f"{len(columns)} columns moved ({names})"
+    scores = drifted.get("scores") or {}
+    fell = ""
+    if isinstance(scores.get("champion_batch"), int | float) and "target" in scores:
+        below = scores["champion_batch"] < scores["target"]
+        fell = (
+            f"; the champion scored {_score(scores['champion_batch'])} on it "
+            f"({'below' if below else 'still above'} the target {_target(scores['target'])})"
+        )
+    outcome = {
+        "promoted": f"so halfcost retrained through `dvc repro` and promoted {drift['champion']}",
+        "refused": "halfcost retrained, but the challenger was not better: the champion stays",
+        "retrain_failed": "the retrain failed: the champion stays",
+    }.get(drifted["outcome"], f"outcome: {drifted['outcome']}")
+    return [
+        f"  Drift: a normal batch: {normal['outcome'].replace('_', ' ')}. A drifted batch: "
+        f"{moved}{fell}; {outcome}.",
+        f"    Why: {drifted['reason']}",
+        f"    History: halfcost drift history --project {drift['project']}",
+    ]
+
+
+def summary_lines(steps: dict) -> list[str]:
+    """The demo's outcome in plain words: target, model, cost, drift, what is seeded."""
+    clean, registry = steps["clean"], steps["registry"]
+    seeded = registry.get("seeded") or {}
+    history = (
+        f"beside a SEEDED history of {seeded.get('teams', '?')} teams and "
+        f"{seeded.get('projects', '?')} projects: made-up figures, marked as seeded in the app"
+        if seeded
+        else "(no seeded history: the registry was not empty)"
+    )
+    return [
+        *_search_lines(steps["search"]),
+        f"  Cleaning: of {clean['rows_in']:,} new rows, {clean['rows_repaired']:,} were "
+        f"repaired automatically and {clean['rows_quarantined']:,} set aside for review; "
+        f"{clean['rows_clean']:,} are clean -> {clean['out']}",
+        *_drift_lines(steps["drift"]),
+        f"  Registry: {registry['db']} holds the demo project's real runs (measured), {history}.",
+    ]

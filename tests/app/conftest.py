@@ -58,6 +58,105 @@ def empty_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+SEARCH_HTML_TITLE = "Search report of churn-demo"
+DRIFT_HTML_TITLE = "Drift report of batch-07"
+
+
+def write_measured_runs(folder: Path) -> Path:
+    """What a real search and a drift watch leave behind (report.json + report.html, an
+    event log whose check names its drift.html), with the search's ``holdout_met``."""
+    import json
+    from datetime import UTC, datetime
+
+    search = folder / "search"
+    search.mkdir(parents=True)
+    chosen = {
+        "family": "lightgbm",
+        "params": {"n_estimators": 30},
+        "cv_score": 0.7949,
+        "holdout_score": 0.7687,
+        "latency_ms_per_1k": 0.41,
+        "size_bytes": 52_000,
+        "train_seconds": 0.02,
+        "cost_per_1m_predictions_usd": 0.0000114,
+        "train_cost_usd": 0.00000056,
+    }
+    report = {
+        "kind": "search",
+        "created_at": datetime.now(UTC).isoformat(),
+        "metric": "roc_auc",
+        "min_score": 0.79,
+        "met": True,
+        "holdout_met": False,
+        "chosen": chosen,
+        "baseline": {**chosen, "family": "lightgbm_defaults", "cv_score": 0.801,
+                     "latency_ms_per_1k": 2.4, "cost_per_1m_predictions_usd": 0.0000667},
+        "pareto": [chosen, {**chosen, "family": "random_forest", "params": {}, "cv_score": 0.8,
+                            "latency_ms_per_1k": 3.1}],
+        "price_per_hour": 0.1,
+        "n_trials": 48,
+        "search_seconds": 40.2,
+        "baseline_seconds": 1.1,
+        "finalize_seconds": 1.6,
+        "refit_seconds": 0.02,
+    }  # fmt: skip
+    (search / "report.json").write_text(json.dumps(report))
+    (search / "report.html").write_text(f"<html><body><h1>{SEARCH_HTML_TITLE}</h1></body></html>")
+    project = folder / "project"
+    (project / ".halfcost" / "reports" / "b7").mkdir(parents=True)
+    drift_html = project / ".halfcost" / "reports" / "b7" / "drift.html"
+    drift_html.write_text(f"<html><body><h1>{DRIFT_HTML_TITLE}</h1></body></html>")
+    event = {
+        "schema_version": 1,
+        "event_id": "0" * 31 + "7",
+        "time": datetime.now(UTC).isoformat(),
+        "kind": "check",
+        "project": "churn-demo",
+        "batch": "data/batches/batch-07.csv",
+        "batch_rows": 2000,
+        "decision": "ok",
+        "reason": "weighted drift share 0.12 below alert_share 0.30",
+        "details": {"report_html": str(drift_html)},
+    }
+    (project / ".halfcost" / "events.jsonl").write_text(json.dumps(event) + "\n")
+    return folder
+
+
+def measured_registry(url: str, folder: Path) -> None:
+    """A registry holding only measured rows: one real-looking project, no seeded history."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from halfcost.governance import add_project, add_value, connect, ingest_into, migrate
+
+    write_measured_runs(folder)
+    engine = connect(url)
+    try:
+        migrate(engine)
+        for part in ("search", "project"):
+            ingest_into(engine, folder / part, project="churn-demo", team="growth")
+        add_project(
+            engine,
+            "churn-demo",
+            team="growth",
+            value_per_prediction=Decimal("0.002"),
+            predictions_per_month=2_000_000,
+        )
+        add_value(engine, project="churn-demo", amount=Decimal(4000), month=datetime.now(UTC))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def measured_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite registry of measured rows only (a search with its report, a drift check with
+    its drift.html, a month of value): its spend is a few cents, so its ROI is n/a."""
+    folder = tmp_path_factory.mktemp("measured")
+    url = f"sqlite:///{folder / 'registry.db'}"
+    measured_registry(url, folder / "runs")
+    return url
+
+
 @dataclass(frozen=True)
 class PostgresRegistry:
     """A seeded PostgreSQL registry: the owner's URL, and a reader role's (SELECT only)."""
@@ -174,16 +273,18 @@ def app_servers(
     tmp_path_factory: pytest.TempPathFactory,
     seeded_sqlite_url: str,
     empty_sqlite_url: str,
+    measured_sqlite_url: str,
     seeded_postgres: PostgresRegistry,
     halfcost_exe: list[str],
 ) -> Iterator[dict[str, AppServer]]:
-    """The app served over the seeded SQLite, the empty SQLite and the seeded PostgreSQL
-    registries; all three boot together. The PostgreSQL one is started the way users start
-    it, `halfcost app --db URL --port N`, and connects as the read-only role."""
+    """The app served over the seeded SQLite, the empty SQLite, the measured-only SQLite and
+    the seeded PostgreSQL registries; all boot together. The PostgreSQL one is started the
+    way users start it, `halfcost app --db URL --port N`, and connects as the read-only role."""
     folder = tmp_path_factory.mktemp("servers")
     commands = {
         "sqlite": lambda port: streamlit_argv(seeded_sqlite_url, port),
         "empty": lambda port: streamlit_argv(empty_sqlite_url, port),
+        "measured": lambda port: streamlit_argv(measured_sqlite_url, port),
         "postgres": lambda port: [
             *halfcost_exe,
             "app",

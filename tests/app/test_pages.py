@@ -4,7 +4,9 @@ to do instead of a traceback."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -51,15 +53,33 @@ def as_floats(frame: pd.DataFrame) -> pd.DataFrame:
     return _ui.for_display(frame).reset_index(drop=True)
 
 
-def assert_table_equals(shown: pd.DataFrame, expected: pd.DataFrame) -> None:
+SCIENTIFIC = re.compile(r"\b\d+(\.\d+)?[eE][+-]?\d+\b")
+RAW = {"None", "nan", "NaN", "NaT", "<NA>", "inf"}
+HASH_COLUMNS = {"Version", "Champion", "Challenger"}
+
+
+def assert_readable(shown: pd.DataFrame) -> None:
+    """What a manager reads: plain headers, no None/nan, no scientific notation."""
+    for column in shown.columns:
+        assert "_" not in column, f"code name as a header: {column}"
+        for value in shown[column]:
+            if value is None or (isinstance(value, float) and value != value):
+                raise AssertionError(f"missing value shown raw in {column!r}")
+            text = str(value)
+            assert text not in RAW, (column, text)
+            if column not in HASH_COLUMNS:  # a short hash like 795e8229 is not a number
+                assert not SCIENTIFIC.search(text), (column, text)
+
+
+def assert_table_equals(shown: pd.DataFrame, expected: pd.DataFrame, link: str | None = None):
+    """The table shows the read API's frame, formatted for reading, and reads plainly."""
     pd.testing.assert_frame_equal(
         shown.reset_index(drop=True),
-        as_floats(expected),
+        _ui.display_frame(expected, link=link),
         check_dtype=False,
-        check_exact=False,
-        rtol=1e-9,
         check_index_type=False,
     )
+    assert_readable(shown.drop(columns=["Report"], errors="ignore"))
 
 
 def test_every_page_runs_and_offers_csv_downloads(seeded_sqlite_url, monkeypatch):
@@ -86,12 +106,13 @@ def test_overview_shows_the_read_api_figures(seeded_sqlite_url, engine, monkeypa
     app = open_app(seeded_sqlite_url, monkeypatch)
     assert metric(app, "Spend") == _ui.money(expected.spend)
     assert metric(app, "Value") == _ui.money(expected.value)
-    assert metric(app, "ROI") == _ui.percent(expected.roi)
-    levers = app.dataframe[0].value
-    assert [float(v) for v in levers["saved_usd"]] == [
-        float(v) for v in expected.savings_by_lever.values()
-    ]
-    assert_table_equals(app.dataframe[1].value, expected.monthly)
+    assert metric(app, "ROI") == _ui.percent(expected.roi, expected.roi_note)
+    assert_table_equals(app.dataframe[0].value, expected.monthly)
+    # each estimate states its formula and inputs
+    notes = " ".join(m.value for m in app.markdown)
+    for lever in ("Cheaper models", "Dataset reuse", "Fewer labels", "Less cleaning"):
+        assert f"**{lever}** = " in notes
+    assert "Inputs: predictions" in notes
 
 
 def test_team_filter_changes_the_figures(seeded_sqlite_url, engine, monkeypatch):
@@ -106,7 +127,7 @@ def test_team_filter_changes_the_figures(seeded_sqlite_url, engine, monkeypatch)
     app.multiselect(key=_ui.TEAMS_KEY).set_value([team]).run()
     assert not app.exception
     assert metric(app, "Spend") == _ui.money(one_team.spend)
-    assert metric(app, "ROI") == _ui.percent(one_team.roi)
+    assert metric(app, "ROI") == _ui.percent(one_team.roi, one_team.roi_note)
 
 
 def test_date_filter_changes_the_figures_on_every_page(seeded_sqlite_url, engine, monkeypatch):
@@ -138,14 +159,18 @@ def test_projects_table_and_drill_down(seeded_sqlite_url, engine, monkeypatch):
     app.selectbox(key="drill_project").set_value(project).run()
     row = expected.loc[expected["project"] == project].iloc[0]
     assert metric(app, "Spend") == _ui.money(row["spend"])
-    assert metric(app, "ROI") == _ui.percent(row["roi"])
-    assert metric(app, "Payback") == _ui.months(row["payback_months"])
+    note = row["roi_note"] if isinstance(row["roi_note"], str) else None
+    assert metric(app, "ROI") == _ui.percent(row["roi"], note)
+    assert metric(app, "Payback") == _ui.months(row["payback_months"], note)
     detail = project_detail(engine, project, Filters())
     shown = [t.value for t in app.dataframe[1:]]
     nonempty = [frame for frame in detail.values() if not frame.empty]
     assert len(shown) == len(nonempty)
-    for table, frame in zip(shown, nonempty, strict=True):
-        assert_table_equals(table, frame)
+    links = {"models": "model", "alerts": "event"}
+    for table, (key, frame) in zip(
+        shown, [(k, f) for k, f in detail.items() if not f.empty], strict=True
+    ):
+        assert_table_equals(table, frame, link=links.get(key))
 
 
 def test_datasets_page_shows_reuse_and_unreused(seeded_sqlite_url, engine, monkeypatch):
@@ -171,7 +196,7 @@ def test_models_page_shows_inventory_and_pareto(seeded_sqlite_url, engine, monke
     assert metric(app, "Models") == f"{len(inventory):,}"
     champions = int((inventory["status"] == "champion").sum())
     assert metric(app, "Champions") == f"{champions:,}"
-    assert_table_equals(app.dataframe[0].value, inventory)
+    assert_table_equals(app.dataframe[0].value, inventory, link="model")
     project = app.selectbox(key="pareto_project").value
     points = pareto_points(engine, project)
     assert not points.empty, "the seeded history gives every project a Pareto front"
@@ -185,9 +210,9 @@ def test_drift_page_shows_the_timeline(seeded_sqlite_url, engine, monkeypatch):
     app = open_app(seeded_sqlite_url, monkeypatch, "drift")
     assert metric(app, "Alerts") == f"{int((timeline['kind'] == 'alert').sum()):,}"
     assert metric(app, "Retrains") == f"{int((timeline['kind'] == 'retrain').sum()):,}"
-    assert len(app.dataframe[0].value) == len(timeline)
+    assert_table_equals(app.dataframe[0].value, timeline.iloc[::-1], link="event")
     app.multiselect(key="drift_kinds").set_value(["alert"]).run()
-    assert (app.dataframe[0].value["kind"] == "alert").all()
+    assert (app.dataframe[0].value["Event"] == "alert").all()
     assert len(app.dataframe[0].value) == int((timeline["kind"] == "alert").sum())
 
 
@@ -221,12 +246,23 @@ def test_missing_sqlite_file_gives_a_clear_message(tmp_path, monkeypatch):
 def test_money_is_rounded_only_for_display():
     from decimal import Decimal
 
-    assert _ui.money(Decimal("1234567.891")) == "$1,234,568"
+    assert _ui.money(Decimal("1234567.891")) == "$1,234,567.89"
     assert _ui.money(Decimal("-0.125")) == "-$0.12"
+    assert _ui.money(Decimal("-0.001")) == "$0.00"  # no "-$0.00"
     assert _ui.money(None) == "—"
     assert _ui.percent(Decimal("0.2534")) == "25.3%"
+    assert _ui.percent(None, "n/a: nothing was spent") == "n/a"
+    assert _ui.per_million(Decimal("0.3")) == "$0.30 per 1M"
+    assert _ui.per_million(Decimal("0.000003014")) == "< $0.01 per 1B"
+    assert _ui.per_million(Decimal("0.0042")) == "$4.20 per 1B"
+    assert _ui.count(882702224) == "882,702,224"
+    assert _ui.short_version("v0002") == "v0002"
+    assert _ui.short_version("0123456789abcdef0123456789abcdef") == "01234567"
     assert _ui.months(None) == "not yet"
+    assert _ui.months(None, "n/a: nothing was spent") == "n/a"
     assert _ui.months(1) == "1 month"
+    exact = pd.DataFrame({"usd": [Decimal(1) / Decimal(10**9)], "score": [0.00001234]})
+    assert _ui.csv_text(exact) == "usd,score\n0.000000001,0.00001234\n"  # plain, full
     frame = pd.DataFrame({"usd": [Decimal("0.1"), Decimal("0.2")], "name": ["a", "b"]})
     shown = _ui.for_display(frame)
     assert shown["usd"].dtype.kind == "f" and shown["name"].tolist() == ["a", "b"]
@@ -262,3 +298,36 @@ def test_login_is_required_when_auth_is_configured(seeded_sqlite_url, monkeypatc
     assert any("manager@example.com" in c.value for c in app.sidebar.caption)
     assert "Log out" in [b.label for b in app.button]
     assert metric(app, "Spend")
+
+
+def test_seeded_rows_raise_a_banner_on_every_page(seeded_sqlite_url, monkeypatch):
+    app = open_app(seeded_sqlite_url, monkeypatch)
+    for page in PAGES:
+        app.switch_page(f"pages/{page}.py").run()
+        assert any("Demo data." in w.value for w in app.warning), page
+
+
+def test_a_measured_registry_shows_roi_na_the_partial_month_and_the_flag(
+    measured_sqlite_url, monkeypatch
+):
+    from halfcost.governance import connect, overview, projects_table
+
+    engine = connect(measured_sqlite_url, read_only=True)
+    try:
+        summary = overview(engine, Filters())
+        projects = projects_table(engine, Filters())
+    finally:
+        engine.dispose()
+    assert Decimal(0) < summary.spend < Decimal("0.01")  # the whole search: 43 s at $0.10/h
+    assert summary.roi is None and "below" in summary.roi_note
+    assert projects["payback_months"].isna().all() and projects["roi_note"].notna().all()
+    assert summary.monthly["partial"].iloc[-1]  # the current month is still running
+    app = open_app(measured_sqlite_url, monkeypatch)
+    assert not any("Demo data." in w.value for w in app.warning)
+    assert metric(app, "ROI") == "n/a"
+    monthly = app.dataframe[0].value
+    assert monthly["Partial month"].iloc[-1] == "yes"
+    app.switch_page("pages/models.py").run()
+    assert any("miss their target on held-out data" in w.value for w in app.warning)
+    assert app.dataframe[0].value["Report"].iloc[0].startswith("./evidence?model=")
+    assert app.dataframe[0].value["Held-out meets target"].iloc[0] == "no"

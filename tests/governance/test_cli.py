@@ -19,7 +19,7 @@ def _run(cli, command: str, *extra: str) -> str:
 
 def test_round_trip(cli, db_url, tmp_path):
     db = ["--db", db_url]
-    assert "schema 0001_initial" in _run(cli, "registry init", *db)
+    assert "schema 0002_provenance_evidence" in _run(cli, "registry init", *db)
     _run(cli, "registry add project churn --team Marketing --value-per-month 900", *db)
     _run(cli, "registry add value --project churn --month 2026-03", *db)
     _run(

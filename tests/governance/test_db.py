@@ -18,8 +18,8 @@ from halfcost.governance._models import AuditEntry, Base, CostEntry, Team
 def test_migrations_create_every_table_on_an_empty_database(empty_db_url):
     engine = connect(empty_db_url)
     assert current_revision(engine) is None and not has_schema(engine)
-    assert migrate(engine) == "0001_initial"
-    assert migrate(engine) == "0001_initial"  # running again changes nothing
+    assert migrate(engine) == "0002_provenance_evidence"
+    assert migrate(engine) == "0002_provenance_evidence"  # running again changes nothing
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
@@ -163,3 +163,43 @@ def test_reader_role_can_read_but_not_write(db_url):
                 connection.execute(text(f"DROP ROLE {role}"))
     finally:
         writer.dispose()
+
+
+def test_migration_0002_classifies_rows_written_before_it(empty_db_url):
+    from sqlalchemy import text
+
+    engine = connect(empty_db_url)
+    try:
+        assert migrate(engine, "0001_initial") == "0001_initial"
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO teams (id, name, created_at) VALUES (1, 'T', '2026-01-01')")
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO projects (id, name, team_id, predictions_per_month, currency, "
+                    "created_at) VALUES (1, 'p', 1, 0, 'USD', '2026-01-01')"
+                )
+            )
+            for source in ("seed", "focus:bill.csv", "report.json 0123456789ab", "manual"):
+                connection.execute(
+                    text(
+                        "INSERT INTO cost_entries (incurred_on, project_id, team_id, category, "
+                        "amount, currency, source) VALUES ('2026-01-02', 1, 1, 'compute', 5, "
+                        "'USD', :source)"
+                    ),
+                    {"source": source},
+                )
+        assert migrate(engine) == "0002_provenance_evidence"
+        with engine.connect() as connection:
+            found = dict(
+                connection.execute(text("SELECT source, provenance FROM cost_entries")).all()
+            )
+    finally:
+        engine.dispose()
+    assert found == {
+        "seed": "seeded",
+        "focus:bill.csv": "imported",
+        "report.json 0123456789ab": "measured",
+        "manual": "imported",
+    }

@@ -63,6 +63,12 @@ def _search_report(data_path: Path, *, chosen_cost: float = 0.5, train_cost: flo
             {**chosen, "family": "random_forest", "params": {"d": 3}, "cv_score": 0.89},
         ],
         "data": {"path": data_path.name, "rows": 2, "sha256": digest},
+        "price_per_hour": 0.1,
+        "n_trials": 57,
+        "search_seconds": 40.0,
+        "baseline_seconds": 1.5,
+        "finalize_seconds": 1.0,
+        "refit_seconds": 0.5,
     }
 
 
@@ -123,6 +129,7 @@ def run_folder(tmp_path: Path) -> Path:
     )
     events = [
         _event("e1", "alert"),
+        _event("e1b", "retrain", details={"repro_seconds": 36.0}),
         _event("e2", "promotion", challenger="v0001", time="2026-03-06T00:00:00+00:00"),
     ]
     _write(folder / ".halfcost" / "events.jsonl", "\n".join(json.dumps(e) for e in events) + "\n")
@@ -151,14 +158,16 @@ def test_folder_ingest_reads_every_kind(engine, run_folder):
         chosen = connection.execute(select(ParetoPoint.family, ParetoPoint.chosen)).all()
         assert sorted(chosen) == [("lightgbm", True), ("random_forest", False)]
         costs = dict(connection.execute(select(CostEntry.category, CostEntry.amount)).all())
-        assert costs == {"compute": D("0.02"), "labeling": D("100")}  # 400 labels × 0.25
+        # the champion's search ran inside the retrain's `dvc repro`: booked once, from the
+        # retrain event (36 s at the search's $0.10 per core-hour), not from its report too
+        assert costs == {"compute": D("0.001"), "labeling": D("100")}  # 400 labels × 0.25
         savings = dict(connection.execute(select(Saving.lever, Saving.amount)).all())
         assert savings == {"fewer_labels": D("300"), "less_cleaning": D("1.7")}  # 1200×.25; 17×.1
         versions = {r[0] for r in connection.execute(select(Dataset.version))}
         md5 = hashlib.md5((run_folder / "customers.csv").read_bytes()).hexdigest()
         assert versions == {md5, "1" * 32, "4" * 32}
         events = connection.execute(select(DriftEvent.event_id, DriftEvent.kind)).all()
-        assert sorted(events) == [("e1", "alert"), ("e2", "promotion")]
+        assert sorted(events) == [("e1", "alert"), ("e1b", "retrain"), ("e2", "promotion")]
     assert _count(engine, DatasetUse) == 3
     assert _count(engine, AuditEntry) >= result["added"]
     with engine.connect() as connection:
@@ -167,6 +176,47 @@ def test_folder_ingest_reads_every_kind(engine, run_folder):
         ).all()
     assert [action for action, _ in changes] == ["insert", "update"]  # the promotion
     assert changes[1][1]["status"] == "champion"
+
+
+def test_a_search_books_its_whole_cost_and_its_held_out_verdict(engine, tmp_path):
+    data = _write(tmp_path / "customers.csv", "a,b\n1,2\n")
+    report = {**_search_report(data), "holdout_met": False}  # as the search now writes it
+    path = _write(tmp_path / "search" / "report.json", report)
+    _write(tmp_path / "search" / "report.html", "<html>the search report</html>")
+    ingest_into(engine, path, project="churn", team="Marketing")
+    with engine.connect() as connection:
+        model = connection.execute(select(Model)).one()
+        cost = connection.execute(select(CostEntry)).one()
+    # 40 + 1.5 + 1 + 0.5 = 43 s of search, baseline, finalists and refit at $0.10 per hour:
+    # not only the 2.5 s final fit (train_cost_usd 0.02)
+    assert cost.amount == (D(43) / D(3600) * D("0.1")).quantize(D("1e-9"))  # stored to 1e-9
+    assert cost.provenance == "measured" and cost.details["inputs"]["n_trials"] == 57
+    assert "3,600" in cost.details["formula"]
+    assert model.holdout_met is False and model.min_score == 0.85
+    assert model.search_seconds == 43.0 and model.n_trials == 57
+    assert model.report_html == str((tmp_path / "search" / "report.html").resolve())
+    assert model.provenance == "measured"
+
+
+def test_holdout_met_is_derived_for_reports_written_before_the_key(engine, tmp_path):
+    data = _write(tmp_path / "customers.csv", "a,b\n1,2\n")
+    report = _search_report(data)
+    report["chosen"] = {**report["chosen"], "holdout_score": 0.84}  # below min_score 0.85
+    ingest_into(engine, _write(tmp_path / "s" / "report.json", report), project="p", team="T")
+    with engine.connect() as connection:
+        model = connection.execute(select(Model)).one()
+    assert model.holdout_met is False and model.report_html is None
+
+
+def test_a_drift_event_keeps_the_path_of_its_drift_html(engine, tmp_path):
+    folder = tmp_path / "project"
+    _write(folder / "reports" / "b1" / "drift.html", "<html>drift</html>")
+    events = [_event("c1", "check", details={"report_html": "reports/b1/drift.html"})]
+    _write(folder / ".halfcost" / "events.jsonl", json.dumps(events[0]) + "\n")
+    ingest_into(engine, folder, project="churn", team="Marketing")
+    with engine.connect() as connection:
+        event = connection.execute(select(DriftEvent)).one()
+    assert event.report_html == str((folder / "reports" / "b1" / "drift.html").resolve())
 
 
 def test_ingesting_twice_adds_nothing(engine, run_folder):
@@ -183,7 +233,7 @@ def test_a_grown_event_log_adds_only_new_events(engine, run_folder):
     with log.open("a") as handle:
         handle.write(json.dumps(_event("e3", "refusal", challenger="v0002")) + "\n")
     result = ingest_into(engine, log, project="churn").to_dict()
-    assert result["added"] == 1 and _count(engine, DriftEvent) == 3
+    assert result["added"] == 1 and _count(engine, DriftEvent) == 4
 
 
 def test_a_broken_file_leaves_the_registry_unchanged(engine, run_folder):
@@ -191,7 +241,7 @@ def test_a_broken_file_leaves_the_registry_unchanged(engine, run_folder):
     log = run_folder / ".halfcost" / "events.jsonl"
     log.write_text(log.read_text() + "{not json\n")
     audit_before = _count(engine, AuditEntry)
-    with pytest.raises(BadInputError, match=r"events\.jsonl:3: not a JSON"):
+    with pytest.raises(BadInputError, match=r"events\.jsonl:4: not a JSON object"):
         ingest_into(engine, run_folder, project="churn", team="Marketing")
     for model in (Model, CostEntry, Saving, DriftEvent, DatasetUse, Dataset):
         assert _count(engine, model) == 0, model.__tablename__
