@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
+from halfcost.records import Provenance
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -568,9 +570,9 @@ def color_by(frame: pd.DataFrame, column: str) -> str | None:
 def seeded_banner(ctx: AppContext) -> None:
     """Say so, on every page, while the registry holds seeded demo rows."""
     counts = query(ctx, "provenance_counts")
-    seeded = counts.get("seeded", 0)
+    seeded = counts.get(Provenance.SEEDED, 0)
     if seeded:
-        real = sum(v for k, v in counts.items() if k != "seeded")
+        real = sum(v for k, v in counts.items() if k != Provenance.SEEDED)
         st.warning(
             f"**Demo data.** {seeded:,} rows of this registry are seeded demo history (made "
             f"up, not measured); {real:,} come from real runs, imports or estimates. The "

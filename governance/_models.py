@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from halfcost.records import CostCategory, Lever, ModelStatus
+from halfcost.records import CostCategory, Lever, ModelStatus, Provenance
 
 MONEY_SCALE = Decimal(10) ** 9
 """Money is stored as ``round(amount * MONEY_SCALE)``: exact to 10⁻⁹ of a currency unit."""
@@ -36,11 +36,16 @@ MONEY_SCALE = Decimal(10) ** 9
 MODEL_STATUSES = tuple(str(status) for status in ModelStatus)
 COST_CATEGORIES = tuple(str(category) for category in CostCategory)
 SAVING_LEVERS = tuple(str(lever) for lever in Lever)
-PROVENANCES = ("measured", "imported", "estimated", "seeded")
+PROVENANCES = tuple(str(provenance) for provenance in Provenance)
 """Where a registry row came from: ``measured`` by a halfcost run (a search, a clean, a drift
 watch), ``imported`` from outside halfcost (a billing export, a figure a person entered),
 ``estimated`` by a stated formula (its inputs are kept beside it), ``seeded`` demo history."""
-MEASURED, IMPORTED, ESTIMATED, SEEDED = PROVENANCES
+MEASURED, IMPORTED, ESTIMATED, SEEDED = (
+    Provenance.MEASURED,
+    Provenance.IMPORTED,
+    Provenance.ESTIMATED,
+    Provenance.SEEDED,
+)
 
 
 def to_money(value: Any) -> Decimal:
@@ -137,7 +142,7 @@ class Dataset(Base):
     label_cost: Mapped[Decimal] = mapped_column(default=Decimal(0))
     path: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
-    provenance: Mapped[str] = mapped_column(String(16), default="measured")
+    provenance: Mapped[str] = mapped_column(String(16), default=MEASURED)
 
 
 class DatasetUse(Base):
@@ -150,7 +155,7 @@ class DatasetUse(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     used_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
     identity: Mapped[str | None] = mapped_column(String(64), unique=True)
-    provenance: Mapped[str] = mapped_column(String(16), default="measured")
+    provenance: Mapped[str] = mapped_column(String(16), default=MEASURED)
 
 
 class Model(Base):
@@ -179,7 +184,7 @@ class Model(Base):
     promoted_at: Mapped[datetime | None]
     retired_at: Mapped[datetime | None]
     identity: Mapped[str | None] = mapped_column(String(64), unique=True)
-    provenance: Mapped[str] = mapped_column(String(16), default="measured")
+    provenance: Mapped[str] = mapped_column(String(16), default=MEASURED)
     min_score: Mapped[float | None] = mapped_column(Float)
     holdout_met: Mapped[bool | None] = mapped_column(Boolean)
     report_html: Mapped[str | None] = mapped_column(String(1000))
@@ -276,7 +281,7 @@ class DriftEvent(Base):
     challenger: Mapped[str | None] = mapped_column(String(64))
     scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    provenance: Mapped[str] = mapped_column(String(16), default="measured")
+    provenance: Mapped[str] = mapped_column(String(16), default=MEASURED)
     report_html: Mapped[str | None] = mapped_column(String(1000))
 
 

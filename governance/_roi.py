@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from halfcost.records import Lever
+
 ZERO = Decimal(0)
 PER_MILLION = Decimal(1_000_000)
 PER_THOUSAND = Decimal(1_000)
@@ -24,18 +26,18 @@ project that booked a few cents of compute against a month of value would show a
 millions of percent, a ratio no controller would sign."""
 
 FORMULAS = {
-    "cheaper_models": (
+    Lever.CHEAPER_MODELS: (
         "(baseline cost per 1M predictions − champion's cost per 1M) × predictions served"
         " ÷ 1,000,000, per project and month"
     ),
-    "dataset_reuse": (
+    Lever.DATASET_REUSE: (
         "(collect cost + label cost) of a dataset version × each team other than its owner"
         " that used it (counted once per team, in the month of its first use)"
     ),
-    "fewer_labels": (
+    Lever.FEWER_LABELS: (
         "labels not bought (against random sampling to the same score) × the price per label"
     ),
-    "less_cleaning": (
+    Lever.LESS_CLEANING: (
         "rows repaired or quarantined automatically × what reviewing one by hand costs"
     ),
     "search_compute": (

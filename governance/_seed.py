@@ -36,6 +36,7 @@ from halfcost.governance._models import (
     Team,
     ValueEntry,
 )
+from halfcost.records import Lever
 
 TEAM_NAMES = (
     "Pricing",
@@ -603,7 +604,7 @@ def _seed_savings(
                     {
                         "saved_on": month + timedelta(days=rng.randrange(27)),
                         "project_id": p.id,
-                        "lever": "fewer_labels",
+                        "lever": Lever.FEWER_LABELS,
                         "amount": saved * per_label,
                         "source": "seed",
                         "provenance": SEEDED,
@@ -619,7 +620,7 @@ def _seed_savings(
                     {
                         "saved_on": month + timedelta(days=rng.randrange(27)),
                         "project_id": p.id,
-                        "lever": "less_cleaning",
+                        "lever": Lever.LESS_CLEANING,
                         "amount": handled * Decimal("0.10"),
                         "source": "seed",
                         "provenance": SEEDED,

@@ -45,6 +45,7 @@ __all__ = [
     "ModelEntry",
     "ModelStatus",
     "Outcome",
+    "Provenance",
     "Report",
     "ReportKind",
     "SearchReport",
@@ -108,6 +109,15 @@ class Lever(StrEnum):
     DATASET_REUSE = "dataset_reuse"
     FEWER_LABELS = "fewer_labels"
     LESS_CLEANING = "less_cleaning"
+
+
+class Provenance(StrEnum):
+    """Where a registry row came from."""
+
+    MEASURED = "measured"  # by a halfcost run (a search, a clean, a drift watch)
+    IMPORTED = "imported"  # from outside halfcost (a billing export, a figure a person entered)
+    ESTIMATED = "estimated"  # by a stated formula (its inputs are kept beside it)
+    SEEDED = "seeded"  # demo history
 
 
 class ModelStatus(StrEnum):

@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from halfcost.app import _shell, _ui
+from halfcost.records import Lever
 
 TOP_N = 20
 
@@ -17,12 +18,12 @@ st.caption(_ui.slice_caption(ctx))
 reuse = _ui.query(ctx, "datasets_reuse")
 summary = _ui.query(ctx, "overview")
 unused = reuse.loc[reuse["reuse_count"] == 0]
-estimate = summary.estimates["dataset_reuse"]
+estimate = summary.estimates[Lever.DATASET_REUSE]
 cols = st.columns(3)
 cols[0].metric("Datasets", f"{len(reuse):,}")
 cols[1].metric(
     "Cost avoided by reuse",
-    _ui.money(summary.savings_by_lever.get("dataset_reuse")),
+    _ui.money(summary.savings_by_lever.get(Lever.DATASET_REUSE)),
     help=f"An estimate: {estimate['formula']}.",
 )
 cols[2].metric("Nobody reuses", f"{len(unused):,}", help="Datasets used by their owner only.")

@@ -7,6 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from halfcost.app import _shell, _ui
+from halfcost.records import Lever
 
 TOP_N = 20
 MAX_LINKS = 10
@@ -23,10 +24,10 @@ cols = st.columns(4)
 cols[0].metric("Models", f"{len(inventory):,}")
 cols[1].metric("Champions", f"{int(status_counts.get('champion', 0)):,}")
 cols[2].metric("Challengers", f"{int(status_counts.get('candidate', 0)):,}")
-estimate = summary.estimates["cheaper_models"]
+estimate = summary.estimates[Lever.CHEAPER_MODELS]
 cols[3].metric(
     "Saved by cheaper models",
-    _ui.money(summary.savings_by_lever.get("cheaper_models")),
+    _ui.money(summary.savings_by_lever.get(Lever.CHEAPER_MODELS)),
     help=f"An estimate: {estimate['formula']}.",
 )
 if inventory.empty:

@@ -9,12 +9,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from halfcost.app import _shell, _ui
+from halfcost.records import Lever
 
 LEVER_LABELS = {
-    "cheaper_models": "Cheaper models",
-    "dataset_reuse": "Dataset reuse",
-    "fewer_labels": "Fewer labels",
-    "less_cleaning": "Less cleaning",
+    Lever.CHEAPER_MODELS: "Cheaper models",
+    Lever.DATASET_REUSE: "Dataset reuse",
+    Lever.FEWER_LABELS: "Fewer labels",
+    Lever.LESS_CLEANING: "Less cleaning",
 }
 SERIES_COLORS = {"Spend": "#d62728", "Value": "#2ca02c"}
 
