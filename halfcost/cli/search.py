@@ -125,12 +125,16 @@ def _search_warnings_as_lines(command: str):
 def _summary(report: dict, html_path) -> str:
     """One line: met or not (in CV and held out), the chosen model, its cost ratio."""
     chosen, savings = report["chosen"], report["savings"]
-    held_out = "held out" if report["holdout_met"] else "held out, BELOW the target"
+    held_out = (
+        "held out"
+        if report["holdout_met"]
+        else f"held out, BELOW the target {report['min_score']:g}"
+    )
     return (
         f"{'met' if report['met'] else 'NOT met'}: {chosen['family']} "
         f"{report['metric']}={chosen['cv_score']:.4f} (CV), {chosen['holdout_score']:.4f} "
-        f"({held_out} {report['min_score']:g}); {chosen['latency_ms_per_1k']:.3g} ms per 1k "
-        f"rows = {savings['latency_ratio']:.2f}x LightGBM defaults; report: {html_path}"
+        f"({held_out}); {chosen['latency_ms_per_1k']:.3g} ms per 1k rows = "
+        f"{savings['latency_ratio']:.2g}x LightGBM defaults; report: {html_path}"
     )
 
 
