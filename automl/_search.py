@@ -47,11 +47,11 @@ from halfcost.automl._finalists import (
     pick_finalists,
     trial_records,
 )
-from halfcost.automl._metrics import CLASSIFICATION, DEFAULT_METRIC, TASKS, get_metric
+from halfcost.automl._metrics import CLASSIFICATION, DEFAULT_METRIC, TASKS, Metric, get_metric
 from halfcost.automl._model_io import HalfcostModel, version_info
 from halfcost.automl._objective import FoldPruner, PatienceStop, Progress, SearchObjective
 from halfcost.automl._objective import cross_validate as _cross_validate
-from halfcost.automl._prep import check_task, encode_target, plan_columns
+from halfcost.automl._prep import ColumnPlan, check_task, encode_target, plan_columns
 from halfcost.automl._search_report import (
     SearchOutcome,
     build_report,
@@ -65,7 +65,7 @@ from halfcost.automl._search_space import (
     rank_columns,
     target_scale,
 )
-from halfcost.automl._search_split import check_classes, split_rows
+from halfcost.automl._search_split import SearchSplit, check_classes, split_rows
 from halfcost.errors import PARAM_PLACEHOLDER, BadInputError
 
 DEFAULT_STUDY_PREFIX = "halfcost-search"
@@ -196,6 +196,38 @@ def _storage_label(storage: Any) -> str | None:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not an SQLAlchemy URL (a journal path, ...): shown as given
         return str(url)
+
+
+@dataclass(frozen=True)
+class _Data:
+    """One fit's data, checked and encoded, before the column ranking."""
+
+    x: pd.DataFrame
+    codes: np.ndarray
+    target: str
+    classes: list
+    metric: Metric
+    min_score: float
+    plan: ColumnPlan
+    families: list[ModelFamily]
+    split: SearchSplit
+    context: SearchContext
+    fingerprint: str
+
+    def problem(self) -> SearchProblem:
+        """The search problem: this data with its columns ranked (one quick LightGBM fit)."""
+        ranking, gain_shares = rank_columns(self.split, self.plan, self.context)
+        return SearchProblem(
+            metric=self.metric,
+            min_score=self.min_score,
+            n_classes=len(self.classes),
+            plan=self.plan,
+            context=self.context,
+            split=self.split,
+            families=self.families,
+            ranking=ranking,
+            gain_shares=gain_shares,
+        )
 
 
 class CheapestModelSearch(BaseEstimator):
@@ -351,6 +383,73 @@ class CheapestModelSearch(BaseEstimator):
 
     def _fit(self, X: pd.DataFrame, y: pd.Series | np.ndarray, lineage: dict[str, Any]) -> None:
         messages: list[str] = []
+        data = self._prepare(X, y, messages)
+        pruner = FoldPruner(
+            data.min_score, len(data.split.folds), scale=target_scale(data.metric, data.min_score)
+        )
+        study, storage = self._open_study(data.fingerprint, pruner)
+        trials_before = _finished(study)
+
+        started = time.monotonic()
+        problem = data.problem()
+        base_scores, _, _ = _cross_validate(problem, problem.baseline_model)
+        baseline_s = time.monotonic() - started
+
+        if not study.trials:
+            for params in problem.known_good_trials():
+                study.enqueue_trial(params)
+        search_s, stopped_early = self._run_study(study, problem, pruner)
+
+        started = time.monotonic()
+        records = self._records(study, problem)
+        picked = pick_finalists(records, problem.min_score, self.n_finalists)
+        finalists, models, baseline = _measure_finalists(
+            problem, picked, float(np.mean(base_scores)), self._timing_cap()
+        )
+        chosen = choose(finalists, problem.min_score, problem.scale)
+        dev_model = models[next(i for i, f in enumerate(finalists) if f is chosen)]
+        importances = _importances(problem, dev_model, self.seed)
+        finalize_s = time.monotonic() - started
+
+        self.best_model_, refit_s = _final_model(problem, chosen, data, importances)
+        outcome = SearchOutcome(
+            problem=problem,
+            target=data.target,
+            classes=data.classes,
+            chosen=chosen,
+            baseline=baseline,
+            finalists=finalists,
+            records=records,
+            study_name=study.study_name,
+            storage=storage,
+            trials=study.get_trials(deepcopy=False),
+            trials_before=trials_before,
+            importances=importances,
+            data=lineage,
+            seconds={
+                "search": search_s,
+                "baseline": baseline_s,
+                "finalize": finalize_s,
+                "refit": refit_s,
+            },
+            stopped_early=stopped_early,
+            warnings=messages,
+        )
+        price = None if self.price_per_hour is None else as_money(self.price_per_hour)
+        self.report_ = build_report(
+            outcome,
+            price_per_hour=price,
+            budget_s=self.budget_s,
+            n_trials=self.n_trials,
+            holdout=self.holdout,
+            seed=self.seed,
+        )
+        self.study_ = study
+        self.met_ = chosen.met(problem.min_score)
+        self.warnings_ = messages
+
+    def _prepare(self, X: pd.DataFrame, y: pd.Series | np.ndarray, messages: list[str]) -> _Data:
+        """Check and encode the data, plan the columns, cut the split (warnings to ``messages``)."""
         y = pd.Series(y, index=X.index) if not isinstance(y, pd.Series) else y
         target = str(y.name) if y.name is not None else "target"
         labelled = y.notna().to_numpy()
@@ -393,94 +492,37 @@ class CheapestModelSearch(BaseEstimator):
             seed=self.seed,
             kinds=dict(plan.kinds),
         )
-        fingerprint = _fingerprint(
-            x, codes, (target, task, metric.name, self.holdout, self.cv, self.seed), families
-        )
-        pruner = FoldPruner(min_score, len(split.folds), scale=target_scale(metric, min_score))
-        study, storage = self._open_study(fingerprint, pruner)
-        trials_before = _finished(study)
-
-        started = time.monotonic()
-        ranking, gain_shares = rank_columns(split, plan, context)
-        problem = SearchProblem(
-            metric=metric,
-            min_score=min_score,
-            n_classes=len(classes),
-            plan=plan,
-            context=context,
-            split=split,
-            families=families,
-            ranking=ranking,
-            gain_shares=gain_shares,
-        )
-        base_scores, _, _ = _cross_validate(problem, problem.baseline_model)
-        baseline_cv = float(np.mean(base_scores))
-        baseline_s = time.monotonic() - started
-
-        if not study.trials:
-            for params in problem.known_good_trials():
-                study.enqueue_trial(params)
-        search_s, stopped_early = self._run_study(study, problem, pruner)
-
-        started = time.monotonic()
-        records = trial_records(study.get_trials(deepcopy=False), {f.name for f in families})
-        if not records:
-            if self.budget_s is None:  # every trial of the n_trials failed
-                raise BadInputError(
-                    f"none of {self.n_trials} trial(s) finished; give a larger {{param}}.",
-                    param="n_trials",
-                )
-            raise BadInputError(
-                f"no trial finished within budget_s={self.budget_s:g}; give a larger {{param}}.",
-                param="budget_s",
-            )
-        picked = pick_finalists(records, min_score, self.n_finalists)
-        finalists, models, baseline = _measure_finalists(
-            problem, picked, baseline_cv, self._timing_cap()
-        )
-        chosen = choose(finalists, min_score, problem.scale)
-        dev_model = models[next(i for i, f in enumerate(finalists) if f is chosen)]
-        importances = _importances(problem, dev_model, self.seed)
-        finalize_s = time.monotonic() - started
-
-        self.best_model_, refit_s = _final_model(
-            problem, chosen, x, codes, target, classes, importances
-        )
-        outcome = SearchOutcome(
-            problem=problem,
+        settings = (target, task, metric.name, self.holdout, self.cv, self.seed)
+        return _Data(
+            x=x,
+            codes=codes,
             target=target,
             classes=classes,
-            chosen=chosen,
-            baseline=baseline,
-            finalists=finalists,
-            records=records,
-            study_name=study.study_name,
-            storage=storage,
-            trials=study.get_trials(deepcopy=False),
-            trials_before=trials_before,
-            importances=importances,
-            data=lineage,
-            seconds={
-                "search": search_s,
-                "baseline": baseline_s,
-                "finalize": finalize_s,
-                "refit": refit_s,
-            },
-            stopped_early=stopped_early,
-            warnings=messages,
+            metric=metric,
+            min_score=min_score,
+            plan=plan,
+            families=families,
+            split=split,
+            context=context,
+            fingerprint=_fingerprint(x, codes, settings, families),
         )
-        price = None if self.price_per_hour is None else as_money(self.price_per_hour)
-        self.report_ = build_report(
-            outcome,
-            price_per_hour=price,
-            budget_s=self.budget_s,
-            n_trials=self.n_trials,
-            holdout=self.holdout,
-            seed=self.seed,
+
+    def _records(self, study: optuna.Study, problem: SearchProblem) -> list[TrialRecord]:
+        """The study's finished trials as records; an error when none finished."""
+        records = trial_records(
+            study.get_trials(deepcopy=False), {f.name for f in problem.families}
         )
-        self.study_ = study
-        self.met_ = chosen.met(min_score)
-        self.warnings_ = messages
+        if records:
+            return records
+        if self.budget_s is None:  # every trial of the n_trials failed
+            raise BadInputError(
+                f"none of {self.n_trials} trial(s) finished; give a larger {{param}}.",
+                param="n_trials",
+            )
+        raise BadInputError(
+            f"no trial finished within budget_s={self.budget_s:g}; give a larger {{param}}.",
+            param="budget_s",
+        )
 
     def _timing_cap(self) -> float:
         """Seconds per measurement of a finalist: a quick search gets quick measurements."""
@@ -569,7 +611,7 @@ class CheapestModelSearch(BaseEstimator):
 def _warn(message: str, messages: list[str], *, param: str | None = None) -> None:
     warning = SearchWarning(message, param=param)
     messages.append(str(warning))
-    warnings.warn(warning, stacklevel=4)  # the caller of fit
+    warnings.warn(warning, stacklevel=5)  # the caller of fit
 
 
 def _fingerprint(
@@ -699,26 +741,20 @@ def _importances(problem: SearchProblem, dev_model: Any, seed: int) -> dict[str,
 
 
 def _final_model(
-    problem: SearchProblem,
-    chosen: Finalist,
-    x: pd.DataFrame,
-    y: np.ndarray,
-    target: str,
-    classes: list,
-    importances: dict[str, float],
+    problem: SearchProblem, chosen: Finalist, data: _Data, importances: dict[str, float]
 ) -> tuple[HalfcostModel, float]:
     """The chosen parameters refit on every row, with their metadata and importances."""
     model = problem.build(chosen.params)
-    refit_s = quiet_fit(model, x[problem.plan.features], y)
+    refit_s = quiet_fit(model, data.x[problem.plan.features], data.codes)
     metadata = {
-        "target": target,
+        "target": data.target,
         "task": problem.context.task,
         "metric": problem.metric.name,
         "min_score": problem.min_score,
         "feature_columns": list(problem.plan.features),
         "used_columns": list(model.named_steps["encode"].columns_),
         "column_kinds": dict(problem.plan.kinds),
-        "classes": classes,
+        "classes": data.classes,
         "family": chosen.params["family"],
         "params": family_params(chosen.params),
         "n_features": int(chosen.params["n_features"]),
@@ -726,7 +762,7 @@ def _final_model(
         "holdout_score": chosen.holdout_score,
         "met": chosen.met(problem.min_score),
         "holdout_met": bool(chosen.holdout_score >= problem.min_score),
-        "trained_rows": len(y),
+        "trained_rows": len(data.codes),
         "refit_seconds": refit_s,
         "created_at": datetime.now(UTC).isoformat(),
         "versions": version_info(),
