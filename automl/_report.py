@@ -236,8 +236,8 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px
 <h1>Cheapest model for {html.escape(str(report.get("target")))}</h1>
 {_holdout_warning(report)}
 <p class="big">{html.escape(chosen["family"])} {verdict}, at
-<b>{savings["latency_ratio"]:.2f}×</b> the inference latency and
-<b>{savings["size_ratio"]:.2f}×</b> the size of LightGBM with default settings.</p>
+<b>{savings["latency_ratio"]:.2g}×</b> the inference latency and
+<b>{savings["size_ratio"]:.2g}×</b> the size of LightGBM with default settings.</p>
 {money}
 {_plot(report)}
 <div class="cards">{_card("Chosen", chosen)}{_card("Baseline", baseline)}</div>
