@@ -9,6 +9,9 @@ from halfcost._lazy import lazy_exports
 _EXPORTS = {
     # the search (issue: foundation and cheapest-model search)
     "CheapestModelSearch": "_search",
+    "SearchWarning": "_search",
+    "write_report": "_report",
+    "get_metric": "_metrics",
     "ModelFamily": "_families",
     "default_families": "_families",
     "measure_cost": "_cost",

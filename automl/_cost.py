@@ -135,16 +135,27 @@ def measure_cost(
     )
 
 
-def cost_per_1m_predictions_usd(latency_ms_per_1k: float, price_per_hour: float) -> Decimal:
+def as_money(value: Decimal | float | int | str) -> Decimal:
+    """``value`` as a Decimal: a float by its shortest repr (0.1 stays 0.1), never binary."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(str(value))
+
+
+def cost_per_1m_predictions_usd(
+    latency_ms_per_1k: float, price_per_hour: Decimal | float | str
+) -> Decimal:
     """Serving cost of one million predictions at ``price_per_hour`` per core-hour.
 
     1M predictions take ``latency_ms_per_1k * 1000`` ms of one core, that is
     ``latency_ms_per_1k * 1000 / 3.6e6`` core-hours, billed at ``price_per_hour``.
     """
-    core_hours = Decimal(repr(latency_ms_per_1k)) * 1000 / Decimal(3_600_000)
-    return core_hours * Decimal(repr(float(price_per_hour)))
+    core_hours = as_money(float(latency_ms_per_1k)) * 1000 / Decimal(3_600_000)
+    return core_hours * as_money(price_per_hour)
 
 
-def train_cost_usd(train_seconds: float, price_per_hour: float) -> Decimal:
+def train_cost_usd(train_seconds: float, price_per_hour: Decimal | float | str) -> Decimal:
     """Cost of one training run: ``train_seconds / 3600`` core-hours at ``price_per_hour``."""
-    return Decimal(repr(train_seconds)) / _SECONDS_PER_HOUR * Decimal(repr(float(price_per_hour)))
+    return as_money(float(train_seconds)) / _SECONDS_PER_HOUR * as_money(price_per_hour)

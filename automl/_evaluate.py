@@ -44,8 +44,9 @@ def evaluate_model(
     metric_obj = get_metric(metric or meta["metric"], meta["task"])
     if target not in frame.columns:
         raise BadInputError(
-            f"target column {target!r} is not in the data; give --target with one of: "
-            f"{', '.join(map(str, frame.columns))}."
+            f"target column {target!r} is not in the data; give {{param}} with one of: "
+            f"{', '.join(map(str, frame.columns))}.",
+            param="target",
         )
     labelled = frame[frame[target].notna()]
     if labelled.empty:

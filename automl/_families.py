@@ -117,6 +117,14 @@ class ModelFamily(ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
+    def __eq__(self, other: object) -> bool:
+        # A family is its class and settings: copies (``sklearn.base.clone`` of a search)
+        # compare equal, so ``get_params()`` of a clone equals the original's.
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
 
 class LinearFamily(ModelFamily):
     """Logistic regression (classification) or ridge regression: the cheapest to serve."""

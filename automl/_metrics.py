@@ -23,7 +23,7 @@ class Metric:
     """One score metric.
 
     Attributes:
-        name: the name users type (``--metric``).
+        name: the name users give (the search's ``metric`` parameter).
         task: the task it applies to.
         needs_proba: scored from class probabilities rather than predicted labels.
         lower: the lowest valid score (None: unbounded).
@@ -44,13 +44,19 @@ class Metric:
         try:
             value = float(min_score)
         except (TypeError, ValueError):
-            raise BadInputError(f"min_score must be a number, but got {min_score!r}.") from None
+            raise BadInputError(
+                f"{{param}} must be a number, but got {min_score!r}.", param="min_score"
+            ) from None
         if not np.isfinite(value):
-            raise BadInputError(f"min_score must be a finite number, but got {min_score!r}.")
+            raise BadInputError(
+                f"{{param}} must be a finite number, but got {min_score!r}.", param="min_score"
+            )
         if (self.lower is not None and value < self.lower) or value > self.upper:
             low = "-inf" if self.lower is None else f"{self.lower:g}"
             raise BadInputError(
-                f"min_score must be in [{low}, {self.upper:g}] for {self.name}, but got {value:g}."
+                f"{{param}} must be in [{low}, {self.upper:g}] for {self.name}, but got "
+                f"{value:g}; give a score on the metric's scale.",
+                param="min_score",
             )
         return value
 
@@ -142,12 +148,15 @@ def get_metric(name: str, task: str | None = None) -> Metric:
     """
     metric = METRICS.get(str(name))
     if metric is None:
-        raise BadInputError(f"unknown metric {name!r}; choose one of {', '.join(METRICS)}.")
+        raise BadInputError(
+            f"unknown {{param}} {name!r}; choose one of {', '.join(METRICS)}.", param="metric"
+        )
     if task is not None and metric.task != task:
         choices = ", ".join(m.name for m in METRICS.values() if m.task == task)
         raise BadInputError(
-            f"metric {name!r} is for {metric.task}, but the task is {task}; "
-            f"choose one of {choices} (or set --task)."
+            f"{{param}} {name!r} is for {metric.task}, but the task is {task}; "
+            f"choose one of {choices} (or set the task).",
+            param="metric",
         )
     return metric
 

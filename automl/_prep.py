@@ -63,7 +63,9 @@ def check_task(task: str | None, y: pd.Series) -> str:
     if task is None:
         return infer_task(y)
     if task not in TASKS:
-        raise BadInputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}.")
+        raise BadInputError(
+            f"unknown {{param}} {task!r}; choose one of {', '.join(TASKS)}.", param="task"
+        )
     return task
 
 
@@ -81,7 +83,8 @@ def encode_target(y: pd.Series, task: str, target: str) -> tuple[np.ndarray, lis
         if numbers.isna().any():
             raise BadInputError(
                 f"target column {target!r} has values that are not numbers; "
-                "use --task classification or clean the column."
+                "set {param} to classification or clean the column.",
+                param="task",
             )
         return numbers.to_numpy(dtype=float), []
     values = y.to_numpy()
@@ -163,13 +166,14 @@ def plan_columns(
     missing = [c for c in drop if c not in frame.columns]
     if missing:
         raise BadInputError(
-            f"--drop names column(s) not in the data: {', '.join(missing)}; "
-            f"the columns are: {', '.join(map(str, frame.columns))}."
+            f"{{param}} names column(s) not in the data: {', '.join(missing)}; "
+            f"the columns are: {', '.join(map(str, frame.columns))}.",
+            param="drop",
         )
     plan = ColumnPlan()
     candidates = frame.drop(columns=[*([target] if target is not None else []), *drop])
     for name in drop:
-        plan.dropped[name] = "asked (--drop)"
+        plan.dropped[name] = "asked (drop)"
     for name in list(candidates.columns):
         if str(name).startswith(RESERVED_PREFIX):
             plan.dropped[name] = "reserved halfcost_ column"
@@ -183,8 +187,9 @@ def plan_columns(
             plan.kinds[name] = column_kind(candidates[name])
     if not plan.kinds:
         raise BadInputError(
-            "no feature column is left after dropping the target, ids and --drop columns; "
-            "give a table with at least one feature column."
+            "no feature column is left after dropping the target, ids and {param} columns; "
+            "give a table with at least one feature column.",
+            param="drop",
         )
     return plan
 

@@ -1,15 +1,16 @@
 """Writing a search's results: report.json (the contract) and report.html (for people).
 
-The page is standalone (plotly.js inline, works offline): the cost-vs-score plot with
-every trial, the Pareto front, the target line and the baseline, then the chosen
-model's card next to the baseline's and, with a price, the money figures.
+The page is standalone (plotly.js inline, works offline): a warning when the chosen
+model misses the target on the held-out rows, the cost-vs-score plot with every trial,
+the Pareto front, the target line and the baseline, then the chosen model's card next
+to the baseline's and, with a price, the money figures.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +20,24 @@ REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 
 
-def data_info(path: str | os.PathLike[str], rows: int) -> dict[str, Any]:
-    """The report's ``data`` block: path, rows and the sha256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return {"path": str(Path(path).resolve()), "rows": int(rows), "sha256": digest.hexdigest()}
+def write_report(
+    report: dict[str, Any],
+    out_dir: str | os.PathLike[str],
+    *,
+    model_folder: str | os.PathLike[str] | None = None,
+) -> tuple[Path, Path]:
+    """Write ``report.json`` and ``report.html`` into ``out_dir``; return their paths.
 
-
-def write_report(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """Write ``report.json`` and ``report.html`` into ``out_dir``; return their paths."""
+    Args:
+        report: a search's ``report_``.
+        out_dir: the folder to write into (created if needed).
+        model_folder: the folder the model was saved to, whose size the report then
+            records as ``model_folder_bytes`` (the one key known only once it is saved).
+    """
     folder = Path(out_dir)
+    if model_folder is not None:
+        files = [p for p in Path(model_folder).iterdir() if p.is_file()]
+        report = {**report, "model_folder_bytes": sum(p.stat().st_size for p in files)}
     json_path = write_json(report, folder / REPORT_JSON)
     html_path = folder / REPORT_HTML
     tmp = folder / f".{REPORT_HTML}.tmp"
@@ -108,6 +115,21 @@ def _fmt(value: Any) -> str:
     return html.escape(str(value))
 
 
+def _money(value: Any) -> str:
+    """A decimal string as money for people: two decimals, or 4 significant digits below
+    a cent, in plain notation (never 3e-06), with thousands separators."""
+    if value is None:
+        return "—"
+    amount = Decimal(str(value))
+    if amount == 0:
+        return "0.00"
+    places = 2 if abs(amount) >= Decimal("0.01") else 3 - amount.adjusted()
+    return f"{amount:,.{places}f}"
+
+
+_MONEY_KEYS = {"cost_per_1m_predictions_usd", "train_cost_usd"}
+
+
 _CARD_ROWS = (
     ("cv_score", "CV score"),
     ("holdout_score", "held-out score"),
@@ -122,7 +144,8 @@ _CARD_ROWS = (
 
 def _card(title: str, entry: dict[str, Any]) -> str:
     rows = "".join(
-        f"<tr><th>{label}</th><td>{_fmt(entry.get(key))}</td></tr>"
+        f"<tr><th>{label}</th><td>"
+        f"{_money(entry.get(key)) if key in _MONEY_KEYS else _fmt(entry.get(key))}</td></tr>"
         for key, label in _CARD_ROWS
         if key in entry
     )
@@ -152,6 +175,20 @@ def _importances(report: dict[str, Any]) -> str:
     )
 
 
+def _holdout_warning(report: dict[str, Any]) -> str:
+    """A visible warning when the chosen model misses the target on the held-out rows."""
+    if report.get("holdout_met", True):
+        return ""
+    chosen = report["chosen"]
+    return (
+        "<div class='warn' role='alert'><b>Warning: below the target on held-out data.</b> "
+        f"The chosen model scores {report['metric']} = {chosen['holdout_score']:.4f} on the "
+        f"{report.get('rows', {}).get('holdout', '?')} held-out rows, below the target "
+        f"{report['min_score']:g} (its cross-validated score is {chosen['cv_score']:.4f}). "
+        "Expect it to miss the target on new data; give more rows or a lower target.</div>"
+    )
+
+
 def render_html(report: dict[str, Any]) -> str:
     """The standalone HTML page for a search report."""
     chosen, baseline, savings = report["chosen"], report["baseline"], report["savings"]
@@ -164,10 +201,10 @@ def render_html(report: dict[str, Any]) -> str:
     money = ""
     if report.get("price_per_hour") is not None:
         money = (
-            f"<p>At {report['price_per_hour']:g} USD per core-hour: "
-            f"{_fmt(chosen.get('cost_per_1m_predictions_usd'))} USD per 1M predictions vs "
-            f"{_fmt(baseline.get('cost_per_1m_predictions_usd'))} USD for the baseline "
-            f"(saves {_fmt(savings.get('cost_per_1m_saved_usd'))} USD per 1M). Formula: "
+            f"<p>At {_money(report['price_per_hour'])} USD per core-hour: "
+            f"{_money(chosen.get('cost_per_1m_predictions_usd'))} USD per 1M predictions vs "
+            f"{_money(baseline.get('cost_per_1m_predictions_usd'))} USD for the baseline "
+            f"(saves {_money(savings.get('cost_per_1m_saved_usd'))} USD per 1M). Formula: "
             "latency_ms_per_1k × 1000 / 3,600,000 core-hours × price; a training run: "
             "train_seconds / 3600 × price.</p>"
         )
@@ -175,7 +212,12 @@ def render_html(report: dict[str, Any]) -> str:
         f"<li>{html.escape(str(c))}: {html.escape(r)}</li>"
         for c, r in report.get("dropped_columns", {}).items()
     )
-    data = report.get("data", {})
+    data = report.get("data") or {}
+    budget = report.get("budget_s")
+    limits = [f"a {budget:g} s budget"] if budget is not None else []
+    if report.get("n_trials_limit") is not None:
+        limits.append(f"a limit of {report['n_trials_limit']} trials")
+    source = data.get("path") or "a data frame (no file)"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>halfcost search report</title>
 <style>
@@ -188,23 +230,27 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px
 .big {{ font-size: 1.4rem; }}
 .bar {{ background: #1f77b4; height: 0.8rem; }}
 .imp td {{ padding: 0.1rem 0.6rem; }}
+.warn {{ background: #fff3cd; border: 2px solid #d9822b; border-radius: 8px;
+         padding: 0.8rem 1.2rem; font-size: 1.1rem; }}
 </style></head><body>
 <h1>Cheapest model for {html.escape(str(report.get("target")))}</h1>
+{_holdout_warning(report)}
 <p class="big">{html.escape(chosen["family"])} {verdict}, at
-<b>{savings["latency_ratio"]:.2f}×</b> the inference latency and
-<b>{savings["size_ratio"]:.2f}×</b> the size of LightGBM with default settings.</p>
+<b>{savings["latency_ratio"]:.2g}×</b> the inference latency and
+<b>{savings["size_ratio"]:.2g}×</b> the size of LightGBM with default settings.</p>
 {money}
 {_plot(report)}
 <div class="cards">{_card("Chosen", chosen)}{_card("Baseline", baseline)}</div>
 {_importances(report)}
 <h2>The run</h2>
 <p>{report["n_trials"]} trials ({report.get("n_trials_this_run", "?")} in this run) in
-{report["search_seconds"]:.0f} s of a {report["budget_s"]:g} s budget; baseline
+{report["search_seconds"]:.0f} s ({" and ".join(limits) or "no limit"}); baseline
 {report.get("baseline_seconds", 0):.0f} s, re-measuring finalists
 {report.get("finalize_seconds", 0):.0f} s, final refit on all rows
 {report.get("refit_seconds", 0):.1f} s. {report.get("cv_folds")}-fold cross-validation on
 {report.get("rows", {}).get("dev", "?")} rows; {report.get("rows", {}).get("holdout", "?")} rows
-held out. Data: {html.escape(str(data.get("path", "")))} ({data.get("rows", "?")} rows).</p>
+held out. Data: {html.escape(str(source))} ({data.get("rows", "?")} rows, sha256
+{html.escape(str(data.get("sha256", "?"))[:12])}…).</p>
 <p>Latency is the median time to predict a batch of up to 10,000 rows on one thread,
 per 1,000 rows; finalists and the baseline were re-measured one after another, alone.</p>
 {f"<h3>Columns not used</h3><ul>{dropped}</ul>" if dropped else ""}

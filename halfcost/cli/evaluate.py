@@ -35,8 +35,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Score the model; exit 3 when its own target score is not met."""
-    from halfcost.automl._evaluate import evaluate_model
-    from halfcost.automl._model_io import load_model
+    from halfcost.automl import evaluate_model, load_model
     from halfcost.jsonio import to_json, write_json
     from halfcost.tables import read_table
 

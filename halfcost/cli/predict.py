@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     """Predict and write the predictions table."""
     import pandas as pd
 
-    from halfcost.automl._model_io import load_model
+    from halfcost.automl import load_model
     from halfcost.jsonio import to_json
     from halfcost.tables import read_table, table_suffix, write_table
 

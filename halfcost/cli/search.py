@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import sys
 
 from halfcost.cli._record import add_record_flags, check_registry, record
@@ -42,6 +43,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="seconds for the search itself (default 120)",
     )
+    parser.add_argument(
+        "--n-trials",
+        type=int,
+        metavar="N",
+        help="stop after N trials (also bounded by --budget-s; default: no limit)",
+    )
     parser.add_argument("--seed", type=int, default=0, metavar="K", help="random seed (default 0)")
     parser.add_argument(
         "--out",
@@ -52,7 +59,13 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--storage", metavar="URL", help="Optuna storage URL (default sqlite:///DIR/study.db)"
     )
-    parser.add_argument("--study", metavar="NAME", help="study name (default: from the data)")
+    parser.add_argument(
+        "--study",
+        "--study-name",
+        dest="study",
+        metavar="NAME",
+        help="study name (default: from the data)",
+    )
     parser.add_argument(
         "--task",
         choices=("classification", "regression"),
@@ -91,14 +104,16 @@ def _search_warnings_as_lines(command: str):
     """
     import warnings
 
-    from halfcost.automl._search import SearchWarning
+    from halfcost.automl import SearchWarning
+    from halfcost.errors import flag_for
 
     with warnings.catch_warnings():
         previous = warnings.showwarning
 
         def show(message, category, filename, lineno, file=None, line=None):
             if issubclass(category, SearchWarning):
-                print(f"halfcost {command}: warning: {message}", file=sys.stderr)
+                text = message.render(flag_for(message.param)) if message.param else message
+                print(f"halfcost {command}: warning: {text}", file=sys.stderr)
             else:
                 previous(message, category, filename, lineno, file, line)
 
@@ -107,11 +122,27 @@ def _search_warnings_as_lines(command: str):
         yield
 
 
+def _summary(report: dict, html_path) -> str:
+    """One line: met or not (in CV and held out), the chosen model, its cost ratio."""
+    chosen, savings = report["chosen"], report["savings"]
+    held_out = (
+        "held out"
+        if report["holdout_met"]
+        else f"held out, BELOW the target {report['min_score']:g}"
+    )
+    return (
+        f"{'met' if report['met'] else 'NOT met'}: {chosen['family']} "
+        f"{report['metric']}={chosen['cv_score']:.4f} (CV), {chosen['holdout_score']:.4f} "
+        f"({held_out}); {chosen['latency_ms_per_1k']:.3g} ms per 1k rows = "
+        f"{savings['latency_ratio']:.2g}x LightGBM defaults; report: {html_path}"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the search and write its results; exit 0 met, 3 not met."""
     from pathlib import Path
 
-    from halfcost.automl._metrics import get_metric
+    from halfcost.automl import get_metric
     from halfcost.errors import BadInputError
     from halfcost.tables import read_table
 
@@ -127,9 +158,7 @@ def run(args: argparse.Namespace) -> int:
 
     import optuna
 
-    from halfcost.automl._model_io import save_model
-    from halfcost.automl._report import data_info, write_report
-    from halfcost.automl._search import CheapestModelSearch
+    from halfcost.automl import CheapestModelSearch, save_model, write_report
     from halfcost.jsonio import to_json
 
     verbosity = optuna.logging.get_verbosity()
@@ -139,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
         metric=args.metric,
         min_score=args.min_score,
         budget_s=args.budget_s,
+        n_trials=args.n_trials,
         seed=args.seed,
         task=args.task,
         holdout=args.holdout,
@@ -152,29 +182,27 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         with _search_warnings_as_lines("search"):
-            search.fit(frame.drop(columns=[args.target]), frame[args.target])
+            search.fit(frame.drop(columns=[args.target]), frame[args.target], source=args.data)
     finally:
         optuna.logging.set_verbosity(verbosity)
     folder = save_model(search.best_model_, out / "model")
-    report = {
-        **search.report_,
-        "data": data_info(args.data, len(frame)),
-        "model_folder_bytes": sum(p.stat().st_size for p in folder.iterdir() if p.is_file()),
-    }
-    json_path, html_path = write_report(report, out)
+    json_path, html_path = write_report(search.report_, out, model_folder=folder)
+    report = json.loads(json_path.read_text(encoding="utf-8"))
     record(args, json_path, default_project=out.resolve().name)
-    chosen, savings = report["chosen"], report["savings"]
-    summary = (
-        f"{'met' if report['met'] else 'NOT met'}: {chosen['family']} "
-        f"{report['metric']}={chosen['cv_score']:.4f} (CV), {chosen['holdout_score']:.4f} "
-        f"(held out); {chosen['latency_ms_per_1k']:.3g} ms per 1k rows = "
-        f"{savings['latency_ratio']:.2f}x LightGBM defaults; report: {html_path}"
-    )
+    summary = _summary(report, html_path)
     if args.json:
         print(to_json(report))
         print(f"halfcost search: {summary}", file=sys.stderr)
     else:
         print(summary)
+    if report["met"] and not report["holdout_met"]:
+        print(
+            f"halfcost search: warning: the chosen model meets the target in cross-validation "
+            f"but NOT on the held-out rows ({report['metric']} "
+            f"{report['chosen']['holdout_score']:.4f} < {report['min_score']:g}); expect it "
+            "to miss the target on new data: add rows or lower --min-score.",
+            file=sys.stderr,
+        )
     if not report["met"]:
         print(
             f"halfcost search: no model reached {report['metric']} >= {report['min_score']:g} "

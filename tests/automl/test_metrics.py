@@ -32,7 +32,8 @@ def test_unknown_metric_lists_the_choices():
 def test_impossible_targets_are_refused(name, value, message):
     with pytest.raises(BadInputError) as info:
         METRICS[name].validate_target(value)
-    assert str(info.value) == message
+    assert str(info.value) == message[:-1] + "; give a score on the metric's scale."
+    assert info.value.param == "min_score"  # the CLI says --min-score
 
 
 def test_metric_of_the_other_task_is_refused():

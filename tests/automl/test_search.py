@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 import warnings
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from halfcost.automl import CheapestModelSearch, HalfcostModel
-from halfcost.automl._search import SearchWarning
+from halfcost.automl import CheapestModelSearch, HalfcostModel, SearchWarning
 from halfcost.errors import BadInputError
 
 ENTRY_KEYS = {
@@ -26,21 +27,27 @@ ENTRY_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def churn_search(customers, tmp_path_factory):
+def churn_run(customers, tmp_path_factory):
+    """A fitted search and the SearchWarnings its fit raised."""
     out = tmp_path_factory.mktemp("churn")
     search = CheapestModelSearch(
         metric="roc_auc",
         min_score=0.80,
-        budget_s=4,
+        budget_s=None,
+        n_trials=14,
         seed=1,
         out_dir=str(out),
-        price_per_hour=0.10,
+        price_per_hour="0.10",
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         search.fit(customers.drop(columns=["churned"]), customers["churned"])
-    search.caught_ = [str(w.message) for w in caught if issubclass(w.category, SearchWarning)]
-    return search
+    return search, [str(w.message) for w in caught if issubclass(w.category, SearchWarning)]
+
+
+@pytest.fixture(scope="module")
+def churn_search(churn_run):
+    return churn_run[0]
 
 
 def test_binary_search_meets_target_with_cheapest_feasible_on_front(churn_search):
@@ -59,27 +66,51 @@ def test_binary_search_meets_target_with_cheapest_feasible_on_front(churn_search
     front_keys = {(p["family"], p["trial"]) for p in report["pareto"]}
     cheapest_met = min(feasible, key=lambda f: f["latency_ms_per_1k"])
     assert (cheapest_met["family"], cheapest_met["trial"]) in front_keys
-    assert report["n_trials"] == len(report["trials"]) >= 1
+    assert report["n_trials"] == len(report["trials"]) == 14
     assert report["kind"] == "search" and report["task"] == "classification"
+    assert report["schema_version"] == 2
+    assert report["holdout_met"] is (chosen["holdout_score"] >= report["min_score"])
+    # every pruned trial says which rule of the fold pruner stopped it
+    reasons = {t["pruned"] for t in report["trials"] if t["state"] == "pruned"}
+    assert reasons <= {
+        "budget",
+        "cannot reach the target",
+        "costlier than a model that meets the target",
+    }
 
 
-def test_money_figures_follow_the_documented_formula(churn_search):
+def test_report_records_the_rows_it_was_given_as_lineage(churn_search, customers):
+    data = churn_search.report_["data"]
+    assert data["path"] is None and data["sha256_of"] == "frame"
+    assert data["rows"] == len(customers)
+    digest = pd.util.hash_pandas_object(customers.drop(columns=["churned"]), index=False)
+    assert data["sha256"] == hashlib.sha256(digest.to_numpy().tobytes()).hexdigest()
+
+
+def test_money_figures_are_decimal_strings_following_the_documented_formula(churn_search):
     report = churn_search.report_
+    price = Decimal("0.10")
+    assert report["price_per_hour"] == "0.10"
     for entry in (report["chosen"], report["baseline"]):
-        expected = entry["latency_ms_per_1k"] * 1000 / 3.6e6 * 0.10
-        assert entry["cost_per_1m_predictions_usd"] == pytest.approx(expected)
-        assert entry["train_cost_usd"] == pytest.approx(entry["train_seconds"] / 3600 * 0.10)
-    saved = (
-        report["baseline"]["cost_per_1m_predictions_usd"]
-        - report["chosen"]["cost_per_1m_predictions_usd"]
+        for key in ("cost_per_1m_predictions_usd", "train_cost_usd"):
+            assert isinstance(entry[key], str) and "e" not in entry[key].lower()
+        latency = Decimal(repr(entry["latency_ms_per_1k"]))
+        assert Decimal(entry["cost_per_1m_predictions_usd"]) == latency * 1000 / 3_600_000 * price
+        train = Decimal(repr(entry["train_seconds"]))
+        assert Decimal(entry["train_cost_usd"]) == train / 3600 * price
+    saved = Decimal(report["baseline"]["cost_per_1m_predictions_usd"]) - Decimal(
+        report["chosen"]["cost_per_1m_predictions_usd"]
     )
-    assert report["savings"]["cost_per_1m_saved_usd"] == pytest.approx(saved)
+    assert Decimal(report["savings"]["cost_per_1m_saved_usd"]) == saved
 
 
-def test_id_column_is_dropped_with_a_warning(churn_search):
-    assert "customer_id" in churn_search.report_["dropped_columns"]
-    assert "customer_id" not in churn_search.best_model_.feature_columns
-    assert any("customer_id" in message for message in churn_search.caught_)
+def test_id_column_is_dropped_with_a_warning_naming_the_parameter(churn_run):
+    search, caught = churn_run
+    assert "customer_id" in search.report_["dropped_columns"]
+    assert "customer_id" not in search.best_model_.feature_columns
+    about_id = [m for m in caught if "customer_id" in m]
+    assert about_id and "name it in drop" in about_id[0] and "--" not in about_id[0]
+    assert search.warnings_ == search.report_["warnings"] == caught
 
 
 def test_best_model_predicts_raw_rows_and_has_importances(churn_search, customers):
@@ -95,6 +126,9 @@ def test_best_model_predicts_raw_rows_and_has_importances(churn_search, customer
     assert sum(importances.values()) == pytest.approx(1.0)
     # the useless noise column matters less than the strongest column
     assert importances["noise"] < max(importances.values())
+    assert churn_search.report_["feature_importances"] == importances
+    unused = set(model.feature_columns) - set(model.metadata["used_columns"])
+    assert all(importances[c] == 0 for c in unused)
 
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1/test"
@@ -116,22 +150,20 @@ def storage_args(request, tmp_path):
 
 
 def test_rerun_with_same_storage_resumes_the_study(customers, storage_args):
-    args = {"min_score": 0.6, "budget_s": 1, "seed": 0, **storage_args}
+    args = {"min_score": 0.6, "budget_s": None, "n_trials": 3, "seed": 0, **storage_args}
     x, y = customers.drop(columns=["churned"]), customers["churned"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SearchWarning)
         first = CheapestModelSearch(**args).fit(x, y)
         second = CheapestModelSearch(**args).fit(x, y)
     assert second.report_["study"]["name"] == first.report_["study"]["name"]
-    assert second.report_["n_trials"] > first.report_["n_trials"]
-    assert (
-        second.report_["n_trials"] - second.report_["n_trials_this_run"]
-        == first.report_["n_trials"]
-    )
+    assert first.report_["n_trials"] == first.report_["n_trials_this_run"] == 3
+    assert second.report_["n_trials_this_run"] == 3
+    assert second.report_["n_trials"] == first.report_["n_trials"] + 3
 
 
 def test_multiclass_macro_f1(wine):
-    search = CheapestModelSearch(metric="f1", min_score=0.85, budget_s=2, seed=0)
+    search = CheapestModelSearch(metric="f1", min_score=0.85, n_trials=8, seed=0)
     search.fit(wine.drop(columns=["cultivar"]), wine["cultivar"])
     assert search.met_
     assert search.report_["classes"] == ["a", "b", "c"]
@@ -139,7 +171,7 @@ def test_multiclass_macro_f1(wine):
 
 
 def test_small_data_finalists_are_rechecked_on_a_second_split(wine):
-    search = CheapestModelSearch(metric="f1", min_score=0.85, budget_s=2, seed=0)
+    search = CheapestModelSearch(metric="f1", min_score=0.85, n_trials=8, seed=0)
     search.fit(wine.drop(columns=["cultivar"]), wine["cultivar"])
     finalists = search.report_["finalists"]
     assert all("recheck_cv_score" in f for f in finalists)
@@ -155,7 +187,7 @@ def test_small_data_finalists_are_rechecked_on_a_second_split(wine):
 
 
 def test_regression_with_string_column_and_gaps(diabetes):
-    search = CheapestModelSearch(min_score=0.30, budget_s=2, seed=0)
+    search = CheapestModelSearch(min_score=0.30, n_trials=8, seed=0)
     search.fit(diabetes.drop(columns=["target"]), diabetes["target"])
     assert search.report_["task"] == "regression" and search.report_["metric"] == "r2"
     assert search.met_ and search.report_["chosen"]["cv_score"] >= 0.30
@@ -164,7 +196,7 @@ def test_regression_with_string_column_and_gaps(diabetes):
 
 
 def test_unreachable_target_is_reported_not_met(wine):
-    search = CheapestModelSearch(metric="accuracy", min_score=1.0, budget_s=1, seed=0)
+    search = CheapestModelSearch(metric="accuracy", min_score=1.0, n_trials=6, seed=0)
     noisy = wine.copy()
     noisy.loc[noisy.index[::7], "cultivar"] = "a"  # label noise: 100% is out of reach
     search.fit(noisy.drop(columns=["cultivar"]), noisy["cultivar"])
@@ -189,7 +221,7 @@ def test_unreachable_target_is_reported_not_met(wine):
     ],
 )
 def test_bad_settings_raise_clear_errors(customers, kwargs, fragment):
-    search = CheapestModelSearch(budget_s=1, **kwargs)
+    search = CheapestModelSearch(n_trials=1, **kwargs)
     with pytest.raises(BadInputError) as info, warnings.catch_warnings():
         warnings.simplefilter("ignore", SearchWarning)
         search.fit(customers.drop(columns=["churned"]), customers["churned"])
@@ -199,4 +231,4 @@ def test_bad_settings_raise_clear_errors(customers, kwargs, fragment):
 def test_one_class_target_is_refused(customers):
     y = pd.Series("no", index=customers.index, name="churned")
     with pytest.raises(BadInputError, match="one class only"):
-        CheapestModelSearch(min_score=0.5, budget_s=1).fit(customers.drop(columns=["churned"]), y)
+        CheapestModelSearch(min_score=0.5, n_trials=1).fit(customers.drop(columns=["churned"]), y)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -28,6 +30,9 @@ CONTRACT_KEYS = {
     "data",
     "created_at",
     "halfcost_version",
+    "schema_version",
+    "holdout_met",
+    "model_folder_bytes",
 }
 ENTRY_KEYS = {
     "family",
@@ -76,8 +81,8 @@ def searched(cli, tmp_path_factory):
             "label",
             "--min-score",
             "0.75",
-            "--budget-s",
-            "2",
+            "--n-trials",
+            "10",
             "--out",
             str(out),
             "--price-per-hour",
@@ -91,7 +96,7 @@ def searched(cli, tmp_path_factory):
 
 
 def test_search_exit_0_writes_contract_report_and_model(searched):
-    _, _, out, result = searched
+    _, data, out, result = searched
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report == json.loads((out / "report.json").read_text())
@@ -99,10 +104,24 @@ def test_search_exit_0_writes_contract_report_and_model(searched):
     assert report["kind"] == "search" and report["met"] is True
     assert set(report["chosen"]) >= ENTRY_KEYS and set(report["baseline"]) >= ENTRY_KEYS
     assert {"latency_ratio", "size_ratio", "cost_per_1m_saved_usd"} <= set(report["savings"])
-    assert report["data"]["rows"] == 500 and len(report["data"]["sha256"]) == 64
+    assert report["schema_version"] == 2 and report["n_trials_this_run"] == 10
+    # the library records the lineage: the file the CLI read, and its bytes' sha256
+    assert report["data"]["path"] == str(data.resolve()) and report["data"]["rows"] == 500
+    assert report["data"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    # money crosses JSON as decimal strings
+    assert report["price_per_hour"] == "0.2"
+    for entry in (report["chosen"], report["baseline"]):
+        assert Decimal(entry["cost_per_1m_predictions_usd"]) >= 0
+        assert isinstance(entry["train_cost_usd"], str)
+    assert isinstance(report["savings"]["cost_per_1m_saved_usd"], str)
+    model_files = (out / "model").iterdir()
+    assert report["model_folder_bytes"] == sum(p.stat().st_size for p in model_files)
     assert "halfcost_row" not in report["features"]
     assert "row_id" in report["dropped_columns"]
-    assert "row_id" in result.stderr and "warning" in result.stderr
+    # the warning names the flag, the report (the library's words) the parameter
+    warning = next(line for line in result.stderr.splitlines() if "row_id" in line)
+    assert warning.startswith("halfcost search: warning: ") and "name it in --drop" in warning
+    assert any("name it in drop " in w for w in report["warnings"])
     assert (out / "model" / "meta.json").exists() and (out / "study.db").exists()
     page = (out / "report.html").read_text()
     assert "plotly" in page and "Pareto" in page and report["chosen"]["family"] in page
@@ -157,8 +176,8 @@ def test_search_rerun_same_out_resumes(searched, cli):
             "label",
             "--min-score",
             "0.75",
-            "--budget-s",
-            "1",
+            "--n-trials",
+            "3",
             "--out",
             str(out),
             "--seed",
@@ -171,7 +190,7 @@ def test_search_rerun_same_out_resumes(searched, cli):
     after = json.loads(again.stdout)
     assert after["study"] == before["study"]
     assert after["n_trials"] == before["n_trials"] + after["n_trials_this_run"]
-    assert after["n_trials_this_run"] >= 1
+    assert after["n_trials_this_run"] == 3
 
 
 def test_target_not_met_exits_3_and_still_writes(cli, tmp_path):
@@ -188,8 +207,8 @@ def test_target_not_met_exits_3_and_still_writes(cli, tmp_path):
             "label",
             "--min-score",
             "0.95",
-            "--budget-s",
-            "1",
+            "--n-trials",
+            "4",
             "--out",
             str(out),
             "--no-progress",
@@ -202,6 +221,32 @@ def test_target_not_met_exits_3_and_still_writes(cli, tmp_path):
     assert "no model reached" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_model_missing_the_target_on_held_out_rows_is_called_out(cli, tmp_path):
+    """Met in CV, missed held out: the summary, stderr, report.json and report.html say so."""
+    from sklearn.model_selection import train_test_split
+
+    rng = np.random.default_rng(5)
+    n = 400
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    frame["y"] = 3 * frame["a"] + frame["b"] + rng.normal(0, 0.3, n)
+    # the search's protocol cuts its seeded 20% hold-out first (no stratification for
+    # values): scramble the target on exactly those rows, so CV is easy and hold-out is not
+    _, held = train_test_split(np.arange(n), test_size=round(0.2 * n), random_state=0)
+    frame.loc[held, "y"] = rng.permutation(frame.loc[held, "y"].to_numpy())
+    data = tmp_path / "values.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "run"
+    args = ["search", str(data), "--target", "y", "--min-score", "0.5", "--n-trials", "4"]
+    result = cli([*args, "--out", str(out), "--no-progress"])
+    assert result.returncode == 0, result.stderr  # the target is met as defined: in CV
+    report = json.loads((out / "report.json").read_text())
+    assert report["met"] is True and report["holdout_met"] is False
+    assert report["chosen"]["holdout_score"] < 0.5 <= report["chosen"]["cv_score"]
+    assert "held out, BELOW the target 0.5" in result.stdout
+    assert "NOT on the held-out rows" in result.stderr
+    assert "below the target on held-out data" in (out / "report.html").read_text()
+
+
 BAD_INPUTS = [
     ("missing_file", "no such file"),
     ("empty_file", "empty"),
@@ -209,6 +254,8 @@ BAD_INPUTS = [
     ("one_class", "one class only"),
     ("impossible_score", "must be in [0, 1] for accuracy, but got 1.3"),
     ("dead_storage", "cannot open the study storage"),
+    ("zero_trials", "--n-trials must be an integer ≥ 1, or None, but got 0."),
+    ("dead_storage", "check --storage and that the database is running"),
 ]
 
 
@@ -230,6 +277,8 @@ def _bad_args(tmp_path, case: str) -> list[str]:
         score, extra = "1.3", ["--metric", "accuracy"]
     if case == "dead_storage":
         extra = ["--storage", "postgresql+psycopg://nobody@127.0.0.1:1/none"]
+    if case == "zero_trials":
+        extra = ["--n-trials", "0"]
     return [
         "search",
         str(data),

@@ -1,0 +1,180 @@
+"""Choosing among trials: which become finalists, and which finalist wins.
+
+Pure functions on plain records, testable without fitting anything: the search turns
+the study's trials into :class:`TrialRecord` s, picks finalists with
+:func:`pick_finalists`, refits and re-measures them (elsewhere), and :func:`choose` picks
+the winner among the resulting :class:`Finalist` s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from optuna.trial import FrozenTrial, TrialState
+
+from halfcost.automl._cost import CostMeasurement
+
+# A near-tie on latency (within 5%) goes to the smaller model.
+LATENCY_TIE = 1.05
+# Finalists more than this share of the target's scale below it on the hold-out part are
+# passed over when another finalist meets the target.
+HOLDOUT_TOLERANCE = 0.01
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One finished trial, as finalist selection sees it.
+
+    Attributes:
+        trial: the trial number.
+        params: the parameters that rebuild its model (stage overrides applied).
+        cv_score: its cross-validated score (partial when every trial was pruned).
+        latency_ms_per_1k: measured latency, else the rough one from validation.
+        measured: whether the latency was measured (only trials meeting the target).
+    """
+
+    trial: int
+    params: dict[str, Any]
+    cv_score: float
+    latency_ms_per_1k: float
+    measured: bool
+
+
+@dataclass(frozen=True)
+class Finalist:
+    """A candidate refit on the dev part and re-measured.
+
+    Attributes:
+        params: the trial parameters (``family``, ``n_features``, the family's knobs).
+        trial: the trial number (None for the baseline).
+        cv_score: the trial's cross-validated score.
+        holdout_score: score of the refit model on the held-out part.
+        cost: the re-measured cost.
+        recheck_score: mean score on a second CV split (small data), else None.
+    """
+
+    params: dict[str, Any]
+    trial: int | None
+    cv_score: float
+    holdout_score: float
+    cost: CostMeasurement
+    recheck_score: float | None = None
+
+    def met(self, min_score: float) -> bool:
+        """Whether the target is met (in cross-validation, as the search defines it)."""
+        return self.cv_score >= min_score
+
+
+def pareto_front(
+    items: Sequence[T], latency: Callable[[T], float], score: Callable[[T], float]
+) -> list[T]:
+    """The items no other item beats on both latency (lower) and score (higher).
+
+    Sorted by latency, cheapest first.
+    """
+    front = []
+    for p in items:
+        dominated = any(
+            latency(q) <= latency(p)
+            and score(q) >= score(p)
+            and (latency(q) < latency(p) or score(q) > score(p))
+            for q in items
+        )
+        if not dominated:
+            front.append(p)
+    return sorted(front, key=latency)
+
+
+def trial_records(trials: Sequence[FrozenTrial], families: Collection[str]) -> list[TrialRecord]:
+    """Completed trials of the given families as records.
+
+    When every trial was stopped early, the pruned trials' partial scores stand in (with
+    no latency), so a report still names the best score reached and the model reaching it.
+    """
+    trials = [t for t in trials if t.params.get("family") in families]
+    records = [
+        TrialRecord(
+            trial=t.number,
+            params={**t.params, **t.user_attrs.get("overrides", {})},
+            cv_score=float(t.user_attrs["cv_score"]),
+            latency_ms_per_1k=float(
+                t.user_attrs.get("latency_ms_per_1k", t.user_attrs["rough_ms_per_1k"])
+            ),
+            measured="latency_ms_per_1k" in t.user_attrs,
+        )
+        for t in trials
+        if t.state == TrialState.COMPLETE and "cv_score" in t.user_attrs
+    ]
+    if records:
+        return records
+    return [
+        TrialRecord(
+            trial=t.number,
+            params=dict(t.params),
+            cv_score=float(t.user_attrs["cv_score_partial"]),
+            latency_ms_per_1k=0.0,
+            measured=False,
+        )
+        for t in trials
+        if t.state == TrialState.PRUNED and "cv_score_partial" in t.user_attrs
+    ]
+
+
+def pick_finalists(
+    records: Sequence[TrialRecord], min_score: float, n_finalists: int
+) -> list[TrialRecord]:
+    """The trials worth refitting and re-measuring, ``n_finalists`` in all at most.
+
+    The cheapest measured trials meeting the target (all but two places), then the
+    cost/score Pareto front and the next cheapest feasible ones; when none met the
+    target, the three best-scoring trials as well.
+    """
+    feasible = [r for r in records if r.cv_score >= min_score and r.measured]
+    picked: dict[int, TrialRecord] = {}
+    cheapest_first = sorted(feasible, key=lambda r: r.latency_ms_per_1k)
+    for r in cheapest_first[: max(1, n_finalists - 2)]:
+        picked[r.trial] = r
+    front = pareto_front(records, lambda r: r.latency_ms_per_1k, lambda r: r.cv_score)
+    for r in front + cheapest_first:
+        if len(picked) >= n_finalists:
+            break
+        picked.setdefault(r.trial, r)
+    if not feasible:
+        for r in sorted(records, key=lambda r: -r.cv_score)[:3]:
+            picked.setdefault(r.trial, r)
+    return list(picked.values())
+
+
+def choose(finalists: Sequence[Finalist], min_score: float, scale: float = 1.0) -> Finalist:
+    """The cheapest finalist meeting the target, else the cheapest of the best-scoring.
+
+    Among finalists meeting the target in cross-validation, those that also hold up on
+    independent checks are preferred: a held-out score no more than one point (1% of
+    ``scale``) below the target, and (small data) a second CV split's score at the
+    target. Both guard against a cross-validation won by luck. Latencies within 5% of
+    the cheapest count as a tie, which the smaller model wins.
+
+    Args:
+        finalists: the re-measured finalists (at least one).
+        min_score: the target.
+        scale: 1 for unitless metrics; the target's magnitude for error metrics.
+    """
+    met = [f for f in finalists if f.met(min_score)]
+    if met:
+        tolerance = HOLDOUT_TOLERANCE * scale
+        confirmed = [
+            f
+            for f in met
+            if f.holdout_score >= min_score - tolerance
+            and (f.recheck_score is None or f.recheck_score >= min_score)
+        ]
+        pool = confirmed or met
+        cheapest = min(f.cost.latency_ms_per_1k for f in pool)
+        close = [f for f in pool if f.cost.latency_ms_per_1k <= cheapest * LATENCY_TIE]
+        return min(close, key=lambda f: (f.cost.size_bytes, f.cost.latency_ms_per_1k))
+    top = max(f.cv_score for f in finalists)
+    return min((f for f in finalists if f.cv_score >= top), key=lambda f: f.cost.latency_ms_per_1k)

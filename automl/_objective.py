@@ -1,0 +1,333 @@
+"""What one trial does: cross-validate the model it draws, fold by fold, and price it.
+
+:class:`SearchObjective` is the Optuna objective: it draws a family, its knobs and a
+column count, reports each fold's running mean, and asks the study's pruner after each
+fold whether to go on. :class:`FoldPruner` is that pruner (an Optuna ``BasePruner``):
+it stops a trial whose folds show it cannot reach the target, that is already costlier
+than a model meeting it, or that runs past the time budget. Only trials that meet the
+target get their serving cost measured; the study minimizes it under the constraint
+``min_score - cv_score <= 0``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from halfcost.automl._cost import measure_cost
+from halfcost.automl._families import ModelFamily
+from halfcost.automl._search_space import SearchProblem, predict_for, quiet_fit
+
+# trial user attributes the objective writes as it goes and the pruner reads
+FOLD_SCORES = "fold_scores"  # the fold scores that decide (best stage of a staged trial)
+ROUGH_LATENCY = "rough_ms_per_1k"  # ms per 1k rows from timing validation predictions
+
+BUDGET = "budget"
+CANNOT_REACH = "cannot reach the target"
+COSTLIER = "costlier than a model that meets the target"
+
+
+class FoldPruner(optuna.pruners.BasePruner):
+    """Prune a cross-validated trial as soon as its folds show it cannot win.
+
+    After each fold the objective reports the running mean (``trial.report``) and
+    stores the deciding fold scores and its rough latency in the trial's user
+    attributes; then ``trial.should_prune()`` asks this pruner. A trial is pruned when:
+
+    - **budget**: the search time is up (once one trial of this run completed, so a
+      run always ends with at least one finished trial);
+    - **cannot reach the target**: with folds left, the mean so far plus an optimistic
+      slack (3 points after one fold, then twice the fold spread, at least half a
+      point; relative to the target for error metrics) is still below the target;
+    - **costlier than a model that meets the target**: its rough latency is over twice
+      that of the cheapest trial that met the target. Staged trials report their
+      latency only at the end (the stage kept, and so the cost, is known only then).
+
+    Trials of other runs on the same storage count for the cost bound (a resumed
+    study keeps its bound). The pruner learns about finished trials through
+    :meth:`observe`, which the search passes to ``study.optimize`` as a callback.
+
+    Args:
+        min_score: the target.
+        n_folds: folds of each trial.
+        scale: 1 for unitless metrics; the target's magnitude for error metrics.
+    """
+
+    def __init__(self, min_score: float, n_folds: int, *, scale: float = 1.0) -> None:
+        self.min_score = float(min_score)
+        self.n_folds = int(n_folds)
+        self.scale = float(scale)
+        self._deadline: float | None = None
+        self._completed_any = False
+        self._best_rough: float | None = None
+        self._reasons: dict[int, str] = {}
+
+    def start(self, study: optuna.Study, budget_s: float | None) -> None:
+        """Begin a run: the time budget starts now; stored trials set the cost bound."""
+        self._deadline = None if budget_s is None else time.monotonic() + float(budget_s)
+        self._completed_any = False
+        self._reasons.clear()
+        self._best_rough = None
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            self._note_feasible(trial)
+
+    def observe(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """Study callback: learn from a finished trial (cost bound, budget rule)."""
+        if trial.state == TrialState.COMPLETE:
+            self._completed_any = True
+            self._note_feasible(trial)
+
+    def _note_feasible(self, trial: FrozenTrial) -> None:
+        attrs = trial.user_attrs
+        if attrs.get("cv_score", -math.inf) >= self.min_score and ROUGH_LATENCY in attrs:
+            rough = float(attrs[ROUGH_LATENCY])
+            if self._best_rough is None or rough < self._best_rough:
+                self._best_rough = rough
+
+    def reason(self, trial: FrozenTrial) -> str | None:
+        """Why to stop ``trial`` after its last reported fold, or None to go on."""
+        out_of_time = self._deadline is not None and time.monotonic() > self._deadline
+        if out_of_time and self._completed_any:
+            return BUDGET
+        fold = trial.last_step
+        scores = trial.user_attrs.get(FOLD_SCORES)
+        if fold is None or not scores or self.n_folds - fold - 1 <= 0:
+            return None
+        mean = float(np.mean(scores))
+        if len(scores) == 1:
+            slack = 0.03 * self.scale
+        else:
+            slack = max(0.005 * self.scale, 2.0 * float(np.std(scores)))
+        if mean + slack < self.min_score:
+            return CANNOT_REACH
+        rough = trial.user_attrs.get(ROUGH_LATENCY)
+        if rough is not None and self._best_rough is not None and rough > 2.0 * self._best_rough:
+            return COSTLIER
+        return None
+
+    def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
+        """Optuna's hook: True to prune (the reason is kept for :meth:`reason_for`)."""
+        why = self.reason(trial)
+        if why is not None:
+            self._reasons[trial.number] = why
+        return why is not None
+
+    def reason_for(self, number: int) -> str:
+        """The reason trial ``number`` was pruned for."""
+        return self._reasons.get(number, "pruned")
+
+
+def cross_validate(
+    problem: SearchProblem,
+    make_model: Callable[[], Any],
+    *,
+    on_fold: Callable[[int, list[float], float], None] | None = None,
+    family: ModelFamily | None = None,
+    stage_scores: dict[int, list[float]] | None = None,
+) -> tuple[list[float], Any, float]:
+    """Cross-validate a fresh ``make_model()`` per fold; ``on_fold`` may raise to stop.
+
+    For a staged ``family``, each fold's model is also scored at every stage, into
+    ``stage_scores`` (stage -> fold scores).
+
+    Returns:
+        The fold scores, the last fold's fitted model and a rough latency (ms per 1k
+        rows, from timing the validation predictions).
+    """
+    split, metric = problem.split, problem.metric
+    scores: list[float] = []
+    predict_s, predicted_rows = 0.0, 0
+    model = None
+    for i, (train, valid) in enumerate(split.folds):
+        model = make_model()
+        quiet_fit(model, split.x_dev.iloc[train], split.y_dev[train])
+        started = time.perf_counter()
+        prediction = predict_for(model, split.x_dev.iloc[valid], metric)
+        predict_s += time.perf_counter() - started
+        predicted_rows += len(valid)
+        value = metric(split.y_dev[valid], prediction, problem.n_classes)
+        scores.append(value if math.isfinite(value) else float("-inf"))
+        if stage_scores is not None and family is not None:
+            _score_stages(problem, model, family, valid, stage_scores)
+        if on_fold is not None:
+            on_fold(i, scores, predict_s * 1e6 / max(predicted_rows, 1))
+    return scores, model, predict_s * 1e6 / max(predicted_rows, 1)
+
+
+def _score_stages(problem, model, family, valid, stage_scores) -> None:
+    split, metric = problem.split, problem.metric
+    encoded = model[:-1].transform(split.x_dev.iloc[valid])
+    estimator = model[-1]
+    for stage in family.stages(estimator):
+        prediction = family.predict_stage(estimator, encoded, stage, metric.needs_proba)
+        value = metric(split.y_dev[valid], prediction, problem.n_classes)
+        stage_scores.setdefault(stage, []).append(value if math.isfinite(value) else float("-inf"))
+
+
+def pick_stage(stage_scores: dict[int, list[float]], min_score: float) -> tuple[int, list[float]]:
+    """The smallest stage whose mean meets ``min_score``, else the best-scoring one."""
+    means = {stage: float(np.mean(v)) for stage, v in stage_scores.items()}
+    meeting = [stage for stage in sorted(means) if means[stage] >= min_score]
+    stage = meeting[0] if meeting else max(means, key=means.get)
+    return stage, stage_scores[stage]
+
+
+class SearchObjective:
+    """The Optuna objective of the search: a trial's measured latency (lower is better).
+
+    The score is a constraint (``trial.set_constraint("score", min_score - cv_score)``),
+    so the sampler learns where the target is met as well as where it is cheap. A
+    trial that misses the target returns its rough latency and is infeasible.
+
+    Args:
+        problem: the search's fixed parts (data, families, target).
+    """
+
+    def __init__(self, problem: SearchProblem) -> None:
+        self.problem = problem
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        from sklearn.base import clone
+
+        problem = self.problem
+        names = [f.name for f in problem.supported()]
+        family = problem.family(trial.suggest_categorical("family", names))
+        n_features = trial.suggest_int("n_features", 1, len(problem.ranking))
+        estimator = family.suggest(trial, problem.context)
+
+        def make_model():
+            return problem.pipeline(family, clone(estimator), n_features)
+
+        staged = family.stage_param is not None
+        stage_scores: dict[int, list[float]] | None = {} if staged else None
+        on_fold = self._on_fold(trial, stage_scores, staged)
+        scores, last_model, rough = cross_validate(
+            problem, make_model, on_fold=on_fold, family=family, stage_scores=stage_scores
+        )
+        if stage_scores:
+            stage, scores = pick_stage(stage_scores, problem.min_score)
+            if stage != max(stage_scores):
+                trial.set_user_attr("overrides", {family.param_name(family.stage_param): stage})
+                last_model = self._fit_stage(make_model, family, stage)
+            trial.set_user_attr(FOLD_SCORES, scores)
+        cv_score = float(np.mean(scores))
+        trial.set_user_attr("cv_score", cv_score)
+        if staged:  # unstaged trials stored theirs fold by fold
+            trial.set_user_attr(ROUGH_LATENCY, rough)
+        trial.set_constraint("score", problem.min_score - cv_score)
+        if cv_score < problem.min_score:
+            return rough
+        cost = measure_cost(
+            last_model, problem.split.batch, repeats=3, max_total_s=0.5, exact_size=False
+        )
+        trial.set_user_attr("latency_ms_per_1k", cost.latency_ms_per_1k)
+        trial.set_user_attr("size_bytes", cost.size_bytes)
+        return cost.latency_ms_per_1k
+
+    def _on_fold(self, trial: optuna.Trial, stage_scores, staged: bool):
+        min_score = self.problem.min_score
+
+        def on_fold(i: int, scores: list[float], rough: float) -> None:
+            if stage_scores:  # the best stage so far decides (a cut model may score higher)
+                scores = max(stage_scores.values(), key=lambda v: float(np.mean(v)))
+            mean = float(np.mean(scores))
+            trial.report(mean, i)
+            trial.set_user_attr(FOLD_SCORES, list(scores))
+            if not staged:
+                trial.set_user_attr(ROUGH_LATENCY, rough)
+            if trial.should_prune():
+                pruner = trial.study.pruner
+                reason = pruner.reason_for(trial.number) if isinstance(pruner, FoldPruner) else ""
+                trial.set_user_attr("pruned", reason or "pruned")
+                trial.set_user_attr("cv_score_partial", mean)
+                trial.set_constraint("score", min_score - mean)
+                raise optuna.TrialPruned(reason)
+
+        return on_fold
+
+    def _fit_stage(self, make_model, family: ModelFamily, stage: int):
+        """The trial's model with ``stage`` as its size, fit on the last fold (to time it)."""
+        split = self.problem.split
+        model = make_model()
+        model[-1].set_params(**{family.stage_param: stage})
+        train, _ = split.folds[-1]
+        quiet_fit(model, split.x_dev.iloc[train], split.y_dev[train])
+        return model
+
+
+class PatienceStop:
+    """Study callback: stop when ``patience`` trials in a row found nothing 2% cheaper.
+
+    Only trials meeting the target (those with a measured latency) count as found;
+    the clock starts at the first one. ``stopped_early`` says why it stopped, or None.
+    """
+
+    def __init__(self, patience: int | None) -> None:
+        self.patience = patience
+        self.stopped_early: str | None = None
+        self._best = math.inf
+        self._since = 0
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        latency = trial.user_attrs.get("latency_ms_per_1k")
+        if latency is not None and latency < 0.98 * self._best:
+            self._best, self._since = latency, 0
+        else:
+            self._since += 1
+        if self.patience and math.isfinite(self._best) and self._since >= self.patience:
+            self.stopped_early = f"no cheaper model meeting the target in {self.patience} trials"
+            study.stop()
+
+
+class Progress:
+    """Study callback drawing a tqdm bar on stderr: time used, trials, best feasible cost."""
+
+    def __init__(self, budget_s: float | None, n_trials: int | None, enabled: bool) -> None:
+        self._bar = None
+        self._started = time.monotonic()
+        self._by_time = budget_s is not None and n_trials is None
+        if enabled:
+            from tqdm import tqdm
+
+            total = round(float(budget_s)) if self._by_time else (n_trials or 0)
+            unit = "s" if self._by_time else "trials"
+            self._bar = tqdm(
+                total=total,
+                unit=unit,
+                desc="search",
+                leave=False,
+                bar_format="{desc}: {bar} {n:.0f}/{total:.0f}" + unit[0] + " {postfix}",
+            )
+            self._budget_s = budget_s
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        if self._bar is None:
+            return
+        feasible = [
+            t.value
+            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if t.value is not None
+            and all(v <= 0 for v in t.constraints.values())
+            and "latency_ms_per_1k" in t.user_attrs
+        ]
+        best = f"{min(feasible):.3g} ms/1k" if feasible else "none yet"
+        done = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+        elapsed = time.monotonic() - self._started
+        if self._by_time:
+            self._bar.n = min(elapsed, self._bar.total)
+            left = f" left={max(0.0, self._bar.total - elapsed):.0f}s"
+        else:
+            self._bar.n = min(self._bar.n + 1, self._bar.total)
+            left = ""
+        self._bar.set_postfix_str(f"trials={done} best feasible={best}{left}", refresh=True)
+
+    def close(self) -> None:
+        """Remove the bar."""
+        if self._bar is not None:
+            self._bar.close()

@@ -1,0 +1,111 @@
+"""The fold pruner (an Optuna BasePruner) and the stage choice, on hand-made trials."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState, create_trial
+
+from halfcost.automl._objective import (
+    BUDGET,
+    CANNOT_REACH,
+    COSTLIER,
+    FoldPruner,
+    PatienceStop,
+    pick_stage,
+)
+
+
+def _running(fold_scores: list[float], rough: float | None = None) -> optuna.trial.FrozenTrial:
+    """A trial as the pruner sees it after len(fold_scores) folds."""
+    attrs = {"fold_scores": fold_scores}
+    if rough is not None:
+        attrs["rough_ms_per_1k"] = rough
+    means = {i: sum(fold_scores[: i + 1]) / (i + 1) for i in range(len(fold_scores))}
+    return create_trial(state=TrialState.RUNNING, intermediate_values=means, user_attrs=attrs)
+
+
+def _feasible(rough: float, cv: float = 0.9) -> optuna.trial.FrozenTrial:
+    return create_trial(
+        value=rough,
+        params={"x": 0.5},
+        distributions={"x": FloatDistribution(0, 1)},
+        user_attrs={"cv_score": cv, "rough_ms_per_1k": rough, "latency_ms_per_1k": rough},
+    )
+
+
+def _study(*trials) -> optuna.Study:
+    study = optuna.create_study(direction="minimize")
+    for trial in trials:
+        study.add_trial(trial)
+    return study
+
+
+def test_is_an_optuna_pruner_that_prunes_a_trial_that_cannot_reach_the_target():
+    pruner = FoldPruner(min_score=0.9, n_folds=5)
+    assert isinstance(pruner, optuna.pruners.BasePruner)
+    study = _study()
+    pruner.start(study, budget_s=None)
+    hopeless = _running([0.86])
+    assert pruner.prune(study, hopeless) is True  # 0.86 + 0.03 < 0.9
+    assert pruner.reason_for(hopeless.number) == CANNOT_REACH
+    assert pruner.prune(study, _running([0.88])) is False  # within the one-fold slack
+    # after two folds the slack is twice their spread (at least half a point)
+    assert pruner.reason(_running([0.88, 0.88])) == CANNOT_REACH
+    assert pruner.reason(_running([0.85, 0.93])) is None
+
+
+def test_never_prunes_on_score_after_the_last_fold():
+    pruner = FoldPruner(min_score=0.9, n_folds=3)
+    pruner.start(_study(), budget_s=None)
+    assert pruner.reason(_running([0.5, 0.5])) == CANNOT_REACH
+    assert pruner.reason(_running([0.5, 0.5, 0.5])) is None
+
+
+def test_slack_is_relative_to_the_target_for_error_metrics():
+    pruner = FoldPruner(min_score=-100.0, n_folds=5, scale=100.0)
+    pruner.start(_study(), budget_s=None)
+    assert pruner.reason(_running([-102.0])) is None  # within 3% of the target's size
+    assert pruner.reason(_running([-104.0])) == CANNOT_REACH
+
+
+def test_cost_bound_comes_from_stored_trials_and_from_observed_ones():
+    study = _study(_feasible(rough=2.0), _feasible(rough=0.5, cv=0.8))  # the second missed
+    pruner = FoldPruner(min_score=0.9, n_folds=5)
+    pruner.start(study, budget_s=None)
+    assert pruner.reason(_running([0.95], rough=4.5)) == COSTLIER  # > 2 x 2.0
+    assert pruner.reason(_running([0.95], rough=3.5)) is None
+    assert pruner.reason(_running([0.95])) is None  # staged: no latency until the end
+    pruner.observe(study, _feasible(rough=1.0))
+    assert pruner.reason(_running([0.95], rough=3.5)) == COSTLIER
+
+
+def test_budget_prunes_only_once_a_trial_of_this_run_completed():
+    pruner = FoldPruner(min_score=0.5, n_folds=5)
+    study = _study()
+    pruner.start(study, budget_s=0.0)
+    assert pruner.reason(_running([0.9])) is None  # nothing finished yet: let it end
+    pruner.observe(study, create_trial(state=TrialState.FAIL))
+    assert pruner.reason(_running([0.9])) is None
+    pruner.observe(study, _feasible(rough=1.0))
+    assert pruner.reason(_running([0.9, 0.9, 0.9, 0.9, 0.9])) == BUDGET
+
+
+def test_pick_stage_takes_the_smallest_stage_meeting_the_target():
+    scores = {3: [0.80, 0.82], 8: [0.90, 0.91], 20: [0.93, 0.95]}
+    assert pick_stage(scores, 0.9) == (8, [0.90, 0.91])
+    assert pick_stage(scores, 0.99) == (20, [0.93, 0.95])  # none meets it: the best
+
+
+@pytest.mark.parametrize("patience", [None, 3])
+def test_patience_stops_after_that_many_trials_without_a_cheaper_model(patience):
+    study = _study()
+    stop = PatienceStop(patience)
+    stopped = []
+    study.stop = lambda: stopped.append(True)  # record the call (no optimize loop here)
+    stop(study, _feasible(rough=1.0))
+    for _ in range(3):
+        stop(study, _feasible(rough=0.99))  # less than 2% cheaper: not progress
+    assert bool(stopped) is (patience is not None)
+    assert (stop.stopped_early is not None) is (patience is not None)
