@@ -22,14 +22,11 @@ from halfcost import __version__
 from halfcost.automl._cost import cost_per_1m_predictions_usd, train_cost_usd
 from halfcost.automl._finalists import Finalist, TrialRecord, pareto_front
 from halfcost.automl._search_space import SearchProblem
+from halfcost.records import REPORT_SCHEMA_VERSION, ReportKind, SearchReport, money_to_json
 
-REPORT_KIND = "search"
-SCHEMA_VERSION = 2
-
-
-def decimal_string(value: Decimal) -> str:
-    """Money as it crosses JSON: a decimal string in plain notation, never a float."""
-    return format(value, "f")
+REPORT_KIND = ReportKind.SEARCH
+SCHEMA_VERSION = REPORT_SCHEMA_VERSION
+decimal_string = money_to_json  # money as it crosses JSON: a plain decimal string
 
 
 def data_lineage(
@@ -159,7 +156,7 @@ def build_report(
         savings["cost_per_1m_saved_usd"] = decimal_string(saved)
     finished = [t for t in outcome.trials if t.state.is_finished()]
     seconds = outcome.seconds
-    return {
+    report = {
         "kind": REPORT_KIND,
         "schema_version": SCHEMA_VERSION,
         "created_at": datetime.now(UTC).isoformat(),
@@ -201,6 +198,8 @@ def build_report(
         # the saved model folder's size, known once it is written (see write_report)
         "model_folder_bytes": None,
     }
+    # written through the shared record, so the registry reads exactly what was written
+    return SearchReport.from_dict(report).to_dict()
 
 
 def family_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -370,16 +370,16 @@ def _ingest_search(ctx: IngestContext, path: Path, report: dict[str, Any], sha: 
         created_at=created,
         identity=sha,
         provenance=MEASURED,
-        min_score=_float(report.get("min_score")),
-        holdout_met=_holdout_met(report, chosen),
+        min_score=_float(record.min_score),
+        holdout_met=_holdout_met(record),
         report_html=_evidence(path.parent / "report.html"),
-        price_per_hour=_float(report.get("price_per_hour")),
-        search_seconds=_search_seconds(report),
-        n_trials=report.get("n_trials") if isinstance(report.get("n_trials"), int) else None,
+        price_per_hour=_float(record.price_per_hour),
+        search_seconds=record.total_seconds,
+        n_trials=record.n_trials if isinstance(record.n_trials, int) else None,
     )
     ctx.session.add(model)
     ctx.session.flush()
-    price = _price(report.get("price_per_hour"), path)
+    price = record.price_per_hour if (record.price_per_hour or 0) >= 0 else None
     if price is not None:
         ctx.price_per_hour = price
     records = 1
@@ -395,7 +395,7 @@ def _ingest_search(ctx: IngestContext, path: Path, report: dict[str, Any], sha: 
             )
         )
         records += 1
-    search_cost = _search_cost(path, report, model, price)
+    search_cost = _search_cost(path, record, model, price)
     if search_cost is not None:
         amount, details = search_cost
         ctx.session.add(
@@ -419,21 +419,11 @@ def _float(value: Any) -> float | None:
         return None
 
 
-def _price(value: Any, path: Path) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        price = Decimal(str(value))
-    except ArithmeticError as exc:
-        raise BadInputError(f"{path}: price_per_hour must be a number, but got {value!r}") from exc
-    return price if price.is_finite() and price >= 0 else None
-
-
-def _holdout_met(report: dict[str, Any], chosen: ModelEntry) -> bool | None:
+def _holdout_met(record: SearchReport) -> bool | None:
     """The search's ``holdout_met``; for reports written before it, held-out ≥ target."""
-    if isinstance(report.get("holdout_met"), bool):
-        return report["holdout_met"]
-    target, holdout = _float(report.get("min_score")), chosen.holdout_score
+    if isinstance(record.holdout_met, bool):
+        return record.holdout_met
+    target, holdout = _float(record.min_score), record.chosen.holdout_score
     if target is not None and isinstance(holdout, int | float):
         return bool(holdout >= target)
     return None
@@ -444,18 +434,8 @@ def _evidence(path: Path) -> str | None:
     return str(path.resolve())[:1000] if path.is_file() else None
 
 
-_SEARCH_PHASES = ("search_seconds", "baseline_seconds", "finalize_seconds", "refit_seconds")
-
-
-def _search_seconds(report: dict[str, Any]) -> float | None:
-    """The search's whole wall time: trials, baseline, finalists re-measured, final refit."""
-    found = [_float(report.get(key)) for key in _SEARCH_PHASES]
-    found = [seconds for seconds in found if seconds is not None]
-    return sum(found) if found else None
-
-
 def _search_cost(
-    path: Path, report: dict[str, Any], model: Model, price: Decimal | None
+    path: Path, record: SearchReport, model: Model, price: Decimal | None
 ) -> tuple[Decimal, dict[str, Any]] | None:
     """The whole search's compute cost and how it was computed, or None without a price.
 
@@ -466,13 +446,13 @@ def _search_cost(
 
     if ".halfcost" in path.parts:
         return None
-    seconds = _search_seconds(report)
+    seconds = record.total_seconds
     if price is None or seconds is None:
         if model.train_cost is None:
             return None
         return model.train_cost, {"formula": "the final refit's train_cost_usd", "inputs": {}}
-    inputs = {key: report.get(key) for key in _SEARCH_PHASES}
-    inputs.update(price_per_hour=str(price), n_trials=report.get("n_trials"))
+    inputs: dict[str, Any] = {key: getattr(record, key) for key in record.SECONDS_KEYS}
+    inputs.update(price_per_hour=money_to_json(price), n_trials=record.n_trials)
     return compute_cost(seconds, price), {"formula": FORMULAS["search_compute"], "inputs": inputs}
 
 

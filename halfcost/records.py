@@ -338,14 +338,13 @@ class DataLineage:
     path: str | None = None
     sha256: str | None = None
     rows: int | None = None
+    sha256_of: str | None = None  # "file" (its bytes) or "frame" (its rows' content)
 
     def to_dict(self) -> dict[str, Any]:
         """Only the known parts."""
-        return {
-            k: v
-            for k, v in (("path", self.path), ("sha256", self.sha256), ("rows", self.rows))
-            if v is not None
-        }
+        parts = {"path": self.path, "sha256": self.sha256, "rows": self.rows}
+        parts["sha256_of"] = self.sha256_of
+        return {k: v for k, v in parts.items() if v is not None}
 
     @classmethod
     def from_dict(cls, data: Any) -> DataLineage | None:
@@ -357,6 +356,7 @@ class DataLineage:
             path=data.get("path"),
             sha256=data.get("sha256"),
             rows=rows if isinstance(rows, int) and not isinstance(rows, bool) else None,
+            sha256_of=data.get("sha256_of"),
         )
 
 
@@ -515,12 +515,34 @@ class SearchReport(Report):
     """``halfcost search``'s report: the chosen model, the baseline, the Pareto front."""
 
     KIND: ClassVar[ReportKind] = ReportKind.SEARCH
+    MONEY_KEYS: ClassVar[tuple[str, ...]] = ("price_per_hour",)
+    SECONDS_KEYS: ClassVar[tuple[str, ...]] = (
+        "search_seconds",
+        "baseline_seconds",
+        "finalize_seconds",
+        "refit_seconds",
+    )
 
     chosen: ModelEntry | None = None
     baseline: ModelEntry | None = None
     metric: str | None = None
+    min_score: float | None = None
     met: bool | None = None
+    holdout_met: bool | None = None
     pareto: list[dict[str, Any]] = field(default_factory=list)
+    price_per_hour: Decimal | None = None
+    n_trials: int | None = None
+    search_seconds: float | None = None
+    baseline_seconds: float | None = None
+    finalize_seconds: float | None = None
+    refit_seconds: float | None = None
+
+    @property
+    def total_seconds(self) -> float | None:
+        """The search's whole wall time: trials, baseline, finalists re-measured, refit."""
+        found = [getattr(self, key) for key in self.SECONDS_KEYS]
+        found = [seconds for seconds in found if isinstance(seconds, int | float)]
+        return float(sum(found)) if found else None
 
     @classmethod
     def _read_field(cls, name: str, value: Any, where: str) -> Any:
@@ -528,7 +550,7 @@ class SearchReport(Report):
             return ModelEntry.from_dict(value, where=f"{where}: {name}") if value else None
         if name == "pareto":
             return [p for p in value or [] if isinstance(p, dict)]
-        return value
+        return super()._read_field(name, value, where)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, where: str = "report") -> SearchReport:

@@ -447,7 +447,7 @@ def test_identical_ingests_racing_all_succeed_once(empty_db_url, run_folder):
     assert sorted(added) == [0, 0, 0, 6]  # one ingest added the files; the others found them
     engine = connect(db_url)
     try:
-        assert _count(engine, DriftEvent) == 2 and _count(engine, Model) == 1
+        assert _count(engine, DriftEvent) == 3 and _count(engine, Model) == 1
     finally:
         engine.dispose()
 
