@@ -151,6 +151,14 @@ class EventLog:
                 break
             start -= block
         fragment = os.pread(fd, size - start, start)
+        if _whole_event(fragment):  # only its newline is missing (a hand-edited file): keep it
+            os.write(fd, b"\n")
+            return make_event(
+                "log_repaired",
+                decision="newline_added",
+                reason="the log's last event had no newline; one was added after it.",
+                details={"offset": size},
+            )
         with open(self.torn_path, "ab") as torn:
             torn.write(fragment + b"\n")
             torn.flush()
@@ -191,7 +199,8 @@ def parse_event_lines(
 
     The one reader of the format: :meth:`EventLog.read`, ``drift history`` and the
     registry's ingest all go through it. The piece after the last newline is empty or a
-    torn line (a writer killed mid-line) and is skipped; blank lines are skipped.
+    torn line (a writer killed mid-line), skipped unless it parses as a whole event (a
+    file whose last newline is missing); blank lines are skipped.
 
     Raises:
         BadInputError: the content is not UTF-8, or a complete line is not a JSON object.
@@ -203,9 +212,13 @@ def parse_event_lines(
             raise BadInputError(
                 f"{path}: not UTF-8 text; restore the event log from a backup."
             ) from exc
-    complete = raw.split("\n")[:-1]
-    for number, line in enumerate(complete, start=1):
+    lines = raw.split("\n")
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
+            continue
+        if number == len(lines):  # no newline after it: torn, unless it is a whole event
+            if _whole_event(line.encode("utf-8")):
+                yield number, json.loads(line)
             continue
         try:
             event = json.loads(line)
@@ -219,6 +232,13 @@ def parse_event_lines(
                 f"{path}:{number}: not a JSON event (a JSON object); fix or remove that line."
             )
         yield number, event
+
+
+def _whole_event(fragment: bytes) -> bool:
+    try:
+        return isinstance(json.loads(fragment), dict)
+    except ValueError:
+        return False
 
 
 def _line(event: dict[str, Any]) -> bytes:
