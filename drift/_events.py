@@ -11,6 +11,7 @@ batches and cooldowns from it (no other state file).
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from collections.abc import Iterator
 from datetime import datetime
@@ -112,6 +113,14 @@ class EventLog:
                 break
             start -= block
         fragment = os.pread(fd, size - start, start)
+        if _whole_event(fragment):  # only its newline is missing (a hand-edited file): keep it
+            os.write(fd, b"\n")
+            return make_event(
+                "log_repaired",
+                decision="newline_added",
+                reason="the log's last event had no newline; one was added after it.",
+                details={"offset": size},
+            )
         with open(self.torn_path, "ab") as torn:
             torn.write(fragment + b"\n")
             torn.flush()
@@ -159,6 +168,13 @@ def parse_event_lines(
     """
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
     return read_jsonl(data, name=str(path))
+
+
+def _whole_event(fragment: bytes) -> bool:
+    try:
+        return isinstance(json.loads(fragment), dict)
+    except ValueError:
+        return False
 
 
 def _line(event: dict[str, Any]) -> bytes:

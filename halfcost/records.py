@@ -178,8 +178,10 @@ def read_jsonl(
     """The JSON objects of a JSON-lines file, with their 1-based line numbers.
 
     Every writer ends its lines with a newline, so the piece after the last newline is
-    either empty or a line a writer was killed in the middle of: it is skipped (and the
-    event log's writer moves it aside before appending). Blank lines are skipped.
+    empty or a line a writer was killed in the middle of: it is skipped, unless it parses
+    as a whole JSON object (a file whose last newline is missing), which is read. The
+    event log's writer does the same before it appends: it keeps a whole last object
+    (adding the newline) and moves a fragment aside. Blank lines are skipped.
 
     Args:
         source: a path, or the file's bytes.
@@ -201,17 +203,21 @@ def read_jsonl(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadInputError(f"{where}: not UTF-8 text; restore the file from a backup") from exc
-    complete = text.split("\n")[:-1]  # the piece after the last newline is torn or empty
-    for number, line in enumerate(complete, start=1):
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except ValueError as exc:
+            if number == len(lines):  # after the last newline: a torn line, skipped
+                continue
             raise BadInputError(
                 f"{where}:{number}: not a JSON object ({exc.args[0]}); fix or remove that line"
             ) from exc
         if not isinstance(record, dict):
+            if number == len(lines):
+                continue
             raise BadInputError(f"{where}:{number}: not a JSON object; fix or remove that line")
         yield number, record
 

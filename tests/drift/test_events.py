@@ -102,6 +102,16 @@ def test_a_writer_moves_a_torn_last_line_aside_first(tmp_path, damage):
     assert [e["kind"] for e in log.read()][-3:] == ["log_repaired", "check", "check"]
 
 
+def test_a_last_event_without_its_newline_is_kept(tmp_path):
+    log = EventLog(tmp_path / "events.jsonl")
+    first = log.append("check")
+    log.path.write_bytes(log.path.read_bytes().rstrip(b"\n"))  # a hand-edited file
+    assert log.read() == [first]
+    log.append("alert")
+    assert [e["kind"] for e in log.read()] == ["check", "log_repaired", "alert"]
+    assert log.read()[1]["decision"] == "newline_added" and not log.torn_path.exists()
+
+
 def test_an_empty_log_reads_as_no_events_and_takes_appends(tmp_path):
     log = EventLog(tmp_path / "events.jsonl")
     log.path.write_bytes(b"")

@@ -150,7 +150,7 @@ def test_events_round_trip_and_fill_defaults() -> None:
         ("", []),
         ('{"a": 1}\n{"a": 2}\n', [1, 2]),
         ('{"a": 1}\n{"a": 2', [1]),  # torn last line: the writer was killed mid-line
-        ('{"a": 1}\n{"a": 2}', [1]),  # no newline: never finished, even if it parses
+        ('{"a": 1}\n{"a": 2}', [1, 2]),  # a whole last object without its newline is read
         ('{"a": 1}\n\n{"a": 3}\n', [1, 3]),
     ],
 )
