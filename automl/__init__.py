@@ -28,6 +28,7 @@ _EXPORTS = {
     "load_suite": "_clean_profile",
     "CleaningPolicy": "_clean_policy",
     "clean_frame": "_clean",
+    "check_columns": "_clean",
     "CleanResult": "_clean",
     "inject_errors": "_clean_inject",
     "write_clean_outputs": "_clean_report",

@@ -11,6 +11,8 @@ _EXPORTS = {
     "build_profile": "_profile",
     "load_profile": "_profile",
     "check_drift": "_check",
+    "summarized_warnings": "_check",
+    "load_reference": "_profile",
     "DriftResult": "_check",
     "AlertPolicy": "_policy",
     "AlertDecision": "_policy",
@@ -24,6 +26,8 @@ _EXPORTS = {
     "ChampionStore": "_champions",
     "watch_batch": "_watch",
     "history": "_history",
+    "format_history": "_history",
+    "prepare": "_prepare",
     "init_project": "_init",
     "run_drift_demo": "_demo",
 }

@@ -11,9 +11,12 @@ _EXPORTS = {
     "connect": "_db",
     "migrate": "_db",
     "resolve_url": "_db",
+    "describe_url": "_db",
+    "require_schema": "_db",
     "create_reader_role": "_db",
     # writing: ingestion, cost import, manual records, seeded history
     "ingest": "_ingest",
+    "REVIEW_COST_PER_ROW_USD": "_ingest",
     "ingest_into": "_ingest",
     "IngestContext": "_ingest",
     "ReportReader": "_ingest",

@@ -60,8 +60,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the batch, write the report, print a summary."""
-    from halfcost.drift._check import check_drift, summarized_warnings
-    from halfcost.drift._profile import load_reference
+    from halfcost.drift import check_drift, load_reference, summarized_warnings
     from halfcost.jsonio import to_json
     from halfcost.tables import read_table
 

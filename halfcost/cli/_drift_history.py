@@ -35,7 +35,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the history; exit 2 on a bad project or kind."""
-    from halfcost.drift._history import format_history, history
+    from halfcost.drift import format_history, history
     from halfcost.jsonio import to_json
 
     events = history(args.project, kinds=args.kind, include_checks=args.all, last=args.last)

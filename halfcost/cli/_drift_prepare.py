@@ -27,8 +27,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the split; exit 2 on bad input."""
-    from halfcost.drift._prepare import prepare
-    from halfcost.drift._project import Project
+    from halfcost.drift import Project, prepare
     from halfcost.jsonio import to_json
 
     summary = prepare(Project.open(args.project))

@@ -36,7 +36,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build and save the profile."""
-    from halfcost.drift._profile import build_profile
+    from halfcost.drift import build_profile
     from halfcost.jsonio import to_json
     from halfcost.tables import read_table
 

@@ -76,9 +76,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Watch the batch; exit 1 when the retrain failed."""
-    from halfcost.drift import PrintSink, WebhookSink
-    from halfcost.drift._project import Project
-    from halfcost.drift._watch import watch_batch
+    from halfcost.drift import PrintSink, Project, WebhookSink, watch_batch
     from halfcost.jsonio import to_json
 
     project = Project.open(args.project)

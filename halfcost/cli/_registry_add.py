@@ -139,7 +139,7 @@ def _call(args: argparse.Namespace, engine: object) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     """Add the record and print it."""
-    from halfcost.governance._db import connect
+    from halfcost.governance import connect
     from halfcost.jsonio import to_json
 
     engine = connect(db_of(args))

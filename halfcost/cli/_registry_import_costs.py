@@ -37,7 +37,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import the CSV and print how much was booked, and how much is unallocated."""
-    from halfcost.governance._costs import import_costs
+    from halfcost.governance import import_costs
     from halfcost.jsonio import to_json
 
     result = import_costs(

@@ -42,7 +42,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Ingest PATH and print what was added."""
-    from halfcost.governance._ingest import REVIEW_COST_PER_ROW_USD, ingest
+    from halfcost.governance import REVIEW_COST_PER_ROW_USD, ingest
     from halfcost.jsonio import to_json
 
     result = ingest(

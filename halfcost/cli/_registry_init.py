@@ -37,7 +37,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Migrate the registry to the newest schema."""
-    from halfcost.governance._db import connect, create_reader_role, describe_url, migrate
+    from halfcost.governance import connect, create_reader_role, describe_url, migrate
     from halfcost.jsonio import to_json
 
     engine = connect(db_of(args))

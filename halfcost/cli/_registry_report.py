@@ -51,8 +51,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print the report."""
-    from halfcost.governance._db import connect, require_schema
-    from halfcost.governance._report import build_report
+    from halfcost.governance import build_report, connect, require_schema
     from halfcost.jsonio import to_json
 
     engine = connect(db_of(args), read_only=True)

@@ -67,9 +67,14 @@ def _parse_kinds(pairs: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     """Clean DATA and write the outputs; returns the exit code."""
-    from halfcost.automl import CleaningPolicy, clean_frame, learn_suite, load_suite
-    from halfcost.automl._clean import check_columns
-    from halfcost.automl._clean_report import write_clean_outputs
+    from halfcost.automl import (
+        CleaningPolicy,
+        check_columns,
+        clean_frame,
+        learn_suite,
+        load_suite,
+        write_clean_outputs,
+    )
     from halfcost.errors import BadInputError
     from halfcost.tables import read_table, table_suffix
 

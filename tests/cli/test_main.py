@@ -33,3 +33,20 @@ def test_no_command_prints_help(capsys):
 
 def test_parser_builds():
     assert build_parser().prog == "halfcost"
+
+
+def test_the_cli_imports_only_public_names() -> None:
+    """The CLI is thin: it parses, calls the packages' public API, prints (STYLE.md)."""
+    import re
+    from pathlib import Path
+
+    import halfcost.cli
+
+    private = re.compile(r"from halfcost\.(automl|drift|governance|app)\._\w+ import")
+    found = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sorted(Path(halfcost.cli.__file__).parent.glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if private.search(line)
+    ]
+    assert not found, "the CLI imports private modules:\n" + "\n".join(found)
