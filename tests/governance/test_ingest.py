@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -24,6 +25,14 @@ from halfcost.governance._models import (
     ParetoPoint,
     Saving,
 )
+from halfcost.records import (
+    CleanReport,
+    DataLineage,
+    Event,
+    LabelingReport,
+    ModelEntry,
+    SearchReport,
+)
 
 
 def _count(engine, model) -> int:
@@ -31,45 +40,64 @@ def _count(engine, model) -> int:
         return connection.scalar(select(func.count()).select_from(model))
 
 
-def _search_report(data_path: Path, *, chosen_cost: float = 0.5, train_cost: float = 0.02):
+def _search_report(data_path: Path, *, chosen_cost: str = "0.5", train_cost: str = "0.02"):
+    """A search report as the search writes it: built through the shared record."""
     digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
-    chosen = {
-        "family": "lightgbm",
-        "params": {"n_estimators": 20},
-        "cv_score": 0.881,
-        "holdout_score": 0.874,
-        "latency_ms_per_1k": 0.9,
-        "size_bytes": 41_000,
-        "train_seconds": 2.5,
-        "cost_per_1m_predictions_usd": chosen_cost,
-        "train_cost_usd": train_cost,
-    }
-    return {
-        "kind": "search",
-        "created_at": "2026-03-01T10:00:00+00:00",
-        "halfcost_version": "0.1.0",
-        "metric": "roc_auc",
-        "min_score": 0.85,
-        "met": True,
-        "chosen": chosen,
-        "baseline": {
-            **chosen,
-            "family": "lightgbm",
-            "params": {},
-            "cost_per_1m_predictions_usd": 1.5,
-        },
-        "pareto": [
-            chosen,
-            {**chosen, "family": "random_forest", "params": {"d": 3}, "cv_score": 0.89},
-        ],
-        "data": {"path": data_path.name, "rows": 2, "sha256": digest},
-        "price_per_hour": 0.1,
-        "n_trials": 57,
-        "search_seconds": 40.0,
-        "baseline_seconds": 1.5,
-        "finalize_seconds": 1.0,
-        "refit_seconds": 0.5,
-    }
+    chosen = ModelEntry(
+        family="lightgbm",
+        params={"n_estimators": 20},
+        cv_score=0.881,
+        holdout_score=0.874,
+        latency_ms_per_1k=0.9,
+        size_bytes=41_000,
+        train_seconds=2.5,
+        cost_per_1m_predictions_usd=D(chosen_cost),
+        train_cost_usd=D(train_cost),
+    )
+    baseline = replace(chosen, params={}, cost_per_1m_predictions_usd=D("1.5"))
+    random_forest = replace(chosen, family="random_forest", params={"d": 3}, cv_score=0.89)
+    return SearchReport(
+        created_at=datetime(2026, 3, 1, 10, tzinfo=UTC),
+        halfcost_version="0.1.0",
+        data=DataLineage(path=data_path.name, rows=2, sha256=digest),
+        chosen=chosen,
+        baseline=baseline,
+        metric="roc_auc",
+        min_score=0.85,
+        met=True,
+        pareto=[chosen.to_dict(), random_forest.to_dict()],
+        price_per_hour=D("0.1"),
+        n_trials=57,
+        search_seconds=40.0,
+        baseline_seconds=1.5,
+        finalize_seconds=1.0,
+        refit_seconds=0.5,
+    ).to_dict()
+
+
+def _search_report_v1(data_path: Path) -> dict:
+    """The same report as schema version 1 wrote it: money as floats, no schema_version."""
+    report = _search_report(data_path)
+    report.pop("schema_version")
+    for entry in (report["chosen"], report["baseline"]):
+        for key in ("cost_per_1m_predictions_usd", "train_cost_usd"):
+            entry[key] = float(entry[key])
+    report["price_per_hour"] = float(report["price_per_hour"])
+    return report
+
+
+def test_a_version_1_search_report_is_ingested_like_version_2(engine, tmp_path):
+    data = _write(tmp_path / "customers.csv", "a,b\n1,2\n3,4\n")
+    v1 = _write(tmp_path / "v1" / "report.json", _search_report_v1(data))
+    v2 = _write(tmp_path / "v2" / "report.json", _search_report(data))
+    ingest_into(engine, v1, project="one", team="Marketing")
+    ingest_into(engine, v2, project="two", team="Marketing")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Model.cost_per_1m, Model.train_cost, Model.price_per_hour).order_by(Model.id)
+        ).all()
+    assert rows[0] == rows[1]
+    assert rows[1][0] == D("0.5") and rows[1][1] == D("0.02")
 
 
 def _write(path: Path, data) -> Path:
@@ -79,23 +107,19 @@ def _write(path: Path, data) -> Path:
 
 
 def _event(event_id: str, kind: str, **fields) -> dict:
-    return {
-        "schema_version": 1,
-        "event_id": event_id,
-        "time": "2026-03-05T08:00:00+00:00",
-        "kind": kind,
+    """An event line as `drift watch` writes it: built through the shared record."""
+    values = {
         "project": "churn",
         "batch": "b1.csv",
         "batch_rows": 500,
         "data_version": "abc",
-        "champion": None,
-        "challenger": None,
         "scores": {"roc_auc": 0.87},
         "decision": kind,
         "reason": f"reason of {event_id}",
-        "details": {},
         **fields,
     }
+    when = datetime.fromisoformat(values.pop("time", "2026-03-05T08:00:00+00:00"))
+    return replace(Event.make(kind, time=when, **values), event_id=event_id).to_dict()
 
 
 @pytest.fixture
@@ -107,25 +131,23 @@ def run_folder(tmp_path: Path) -> Path:
     _write(folder / ".halfcost" / "champions" / "v0001" / "report.json", _search_report(data))
     _write(
         folder / "clean" / "report.json",
-        {
-            "kind": "clean",
-            "created_at": "2026-03-02T00:00:00+00:00",
-            "rows_in": 100,
-            "rows_clean": 90,
-            "rows_repaired": 7,
-            "rows_quarantined": 10,
-            "data": {"rows": 100},
-        },
+        CleanReport(
+            created_at=datetime(2026, 3, 2, tzinfo=UTC),
+            data=DataLineage(rows=100),
+            rows_in=100,
+            rows_clean=90,
+            rows_repaired=7,
+            rows_quarantined=10,
+        ).to_dict(),
     )
     _write(
         folder / "labels" / "report.json",
-        {
-            "kind": "labeling",
-            "created_at": "2026-03-03T00:00:00+00:00",
-            "labels_bought": 400,
-            "labels_saved_vs_random": 1200,
-            "cost_per_label_usd": 0.25,
-        },
+        LabelingReport(
+            created_at=datetime(2026, 3, 3, tzinfo=UTC),
+            labels_bought=400,
+            labels_saved_vs_random=1200,
+            cost_per_label_usd=D("0.25"),
+        ).to_dict(),
     )
     events = [
         _event("e1", "alert"),
@@ -336,7 +358,7 @@ def test_demo_registry_is_seeded_once_and_holds_the_real_runs(db_url, run_folder
 def test_statuses_follow_promotions_across_ingests(engine, tmp_path):
     folder = tmp_path / "project"
     data = _write(folder / "customers.csv", "a,b\n1,2\n")
-    report_a = json.dumps(_search_report(data, chosen_cost=0.4))
+    report_a = json.dumps(_search_report(data, chosen_cost="0.4"))
     _write(folder / "models" / "challenger" / "report.json", report_a)
     ingest_into(engine, folder, project="churn", team="Marketing")
     with engine.connect() as connection:
@@ -350,7 +372,7 @@ def test_statuses_follow_promotions_across_ingests(engine, tmp_path):
     )
     _write(log, json.dumps(first) + "\n")
     ingest_into(engine, folder, project="churn")
-    report_b = json.dumps(_search_report(data, chosen_cost=0.3) | {"seed": 2})
+    report_b = json.dumps(_search_report(data, chosen_cost="0.3") | {"seed": 2})
     _write(folder / ".halfcost" / "champions" / "v0002" / "report.json", report_b)
     second = _event(
         "p2", "promotion", champion="v0002", challenger="v0002", time="2026-04-01T00:00:00+00:00"
