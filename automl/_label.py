@@ -489,6 +489,7 @@ def select_rows(
             f"the pool and the labelled rows have different columns ({difference}); "
             "give a pool with the labelled table's columns, without the target."
         )
+    _check_n(n, len(pool))  # before any fitting: a bad N fails fast
     labels = labeled[target]
     known = labels.notna()
     if not known.all():
