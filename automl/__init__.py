@@ -33,6 +33,7 @@ _EXPORTS = {
     "QueryStrategy": "_label",
     "STRATEGIES": "_label",
     "select_rows": "_label",
+    "picks_as_read": "_label",
     "LabelingSimulation": "_label_simulate",
     "labeling_report": "_label_report",
     "write_labeling_outputs": "_label_report",

@@ -13,6 +13,7 @@ measured against. :class:`LabelSelector` is the scikit-learn-style estimator;
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -504,3 +505,28 @@ def select_rows(
     picks = selector.select(pool.iloc[candidates])
     picks[ROW_COLUMN] = candidates[picks[ROW_COLUMN].to_numpy()]
     return picks
+
+
+def picks_as_read(
+    path: str | os.PathLike[str], picks: pd.DataFrame, frame: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The picked rows with their cells exactly as the file at ``path`` holds them.
+
+    Parsing a CSV turns codes such as ``00042`` into numbers and ``7`` into ``7.0`` when
+    a cell is missing; the rows a person labels must show the values of their own file.
+    ``halfcost_row`` counts rows of that file. Parquet keeps its types: ``frame`` (the
+    table as read) or ``picks`` is returned as it is.
+    """
+    from halfcost.tables import table_suffix
+
+    rows = picks[ROW_COLUMN].to_numpy()
+    if table_suffix(path) != ".csv":
+        if frame is None:
+            return picks
+        raw = frame
+    else:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    out = raw.iloc[rows].reset_index(drop=True)
+    out[ROW_COLUMN] = rows
+    out[SCORE_COLUMN] = picks[SCORE_COLUMN].to_numpy()
+    return out

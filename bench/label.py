@@ -352,12 +352,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only breast_cancer (a smoke run)")
     parser.add_argument("--out", default=DEFAULT_OUT)
+    parser.add_argument(
+        "--sets", nargs="+", metavar="NAME", help="only these of LABEL_SETS (default: all)"
+    )
     args = parser.parse_args()
     context = _common.run_context(
         ["scikit-learn", "lightgbm", "scikit-activeml", "numpy", "pandas"],
         ["automl/_label.py", "automl/_label_simulate.py", "bench/label.py"],
     )
     sets = LABEL_SETS[:1] if args.quick else LABEL_SETS
+    if args.sets:
+        sets = [s for s in LABEL_SETS if s[0] in args.sets]
     results = []
     for name, rows in sets:
         print(f"{name} ...", file=sys.stderr, flush=True)

@@ -10,7 +10,16 @@ from typing import Any
 from halfcost.drift._project import Project
 from halfcost.errors import BadInputError
 
-KINDS = ("check", "alert", "retrain_started", "retrain", "retrain_failed", "promotion", "refusal")
+KINDS = (
+    "check",
+    "alert",
+    "retrain_started",
+    "retrain",
+    "retrain_failed",
+    "promotion",
+    "refusal",
+    "labels_requested",
+)
 DECISION_KINDS = tuple(k for k in KINDS if k != "check")
 _REASON_WIDTH = 70
 

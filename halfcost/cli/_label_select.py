@@ -51,29 +51,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 
-def _as_read(pool_path: str, picks):
-    """The picked rows with their cells exactly as the pool file holds them.
-
-    Parsing a CSV turns codes such as ``00042`` into numbers; the picks a person labels
-    must show the values they will find in their own file.
-    """
-    import pandas as pd
-
-    from halfcost.tables import table_suffix
-
-    if table_suffix(pool_path) != ".csv":
-        return picks
-    raw = pd.read_csv(pool_path, dtype=str, keep_default_na=False)
-    rows = picks["halfcost_row"].to_numpy()
-    out = raw.iloc[rows].reset_index(drop=True)
-    out["halfcost_row"] = rows
-    out["halfcost_score"] = picks["halfcost_score"].to_numpy()
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     """Pick the rows and write them."""
-    from halfcost.automl import select_rows
+    from halfcost.automl import picks_as_read, select_rows
     from halfcost.errors import BadInputError
     from halfcost.jsonio import to_json
     from halfcost.tables import read_table, table_suffix, write_table
@@ -92,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         learner=args.learner,
         seed=args.seed,
     )
-    path = write_table(_as_read(args.pool, picks), args.out)
+    path = write_table(picks_as_read(args.pool, picks), args.out)
     summary = {
         "picks": str(path),
         "rows": len(picks),
