@@ -67,10 +67,25 @@ def plot_curves(report: dict[str, Any]) -> bytes:
     try:
         for name, curve in report["curves"].items():
             style = "--" if name == "random" else "-"
-            axes.plot(curve["labels"], curve["median"], style, label=name, linewidth=1.8)
+            (line,) = axes.plot(
+                curve["labels"][: len(curve["median"])],
+                curve["median"],
+                style,
+                linewidth=1.8,
+                label=f"{name} (median of seeds)",
+            )
+            for scores in curve["seeds"]:  # each seed until it reached the target
+                axes.plot(
+                    curve["labels"][: len(scores)],
+                    scores,
+                    style,
+                    linewidth=0.7,
+                    alpha=0.35,
+                    color=line.get_color(),
+                )
         axes.axhline(report["min_score"], color="grey", linewidth=1, linestyle=":")
         axes.set_xlabel("labelled rows")
-        axes.set_ylabel(f"held-out {report['metric']} (median over seeds)")
+        axes.set_ylabel(f"held-out {report['metric']}")
         axes.set_title(f"labels to reach {report['metric']} ≥ {report['min_score']:g}")
         axes.legend()
         axes.grid(alpha=0.3)
@@ -95,6 +110,8 @@ def _verdict(report: dict[str, Any]) -> str:
     if random_n is None:
         return line + "; random never reached the target within the data."
     line += f", random {random_n}: {report['ratio']:.2f}x the labels"
+    if needed[best] >= random_n:
+        return line + "; choosing rows saves nothing on this data: label at random."
     if report.get("money_saved_usd") is not None:
         line += f", {report['money_saved_usd']} USD saved"
     return line + "."

@@ -338,11 +338,14 @@ class LabelingSimulation(BaseEstimator):
 
 
 def _curve(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Labels per round and the scores per seed; the median only over rounds every seed ran.
+
+    A seed stops at the round it reaches the target, so a median over the seeds still
+    running would be a median of the slow ones.
+    """
     longest = max(runs, key=lambda r: len(r["labels"]))["labels"]
-    median = []
-    for i in range(len(longest)):
-        values = [r["scores"][i] for r in runs if i < len(r["scores"])]
-        median.append(float(np.median(values)))
+    common = min(len(r["scores"]) for r in runs)
+    median = [float(np.median([r["scores"][i] for r in runs])) for i in range(common)]
     return {
         "labels": list(longest),
         "median": median,

@@ -152,7 +152,7 @@ def _anchor_runs(sim, target: float) -> tuple[list[int | None], list[float]]:
     return reached, round_s
 
 
-def run_set(name: str, rows: int | None) -> dict:
+def run_set(name: str, rows: int | None, step_share: float | None = None) -> dict:
     from halfcost.automl import LabelingSimulation
     from halfcost.automl._label_simulate import _median_or_none
 
@@ -160,9 +160,10 @@ def run_set(name: str, rows: int | None) -> dict:
     x, y = data.features, data.labels
     probe = LabelingSimulation(min_score=0.0, seeds=SEEDS, metric=data.metric)
     target = probe.random_share_score(x, y, RANDOM_SHARE)
+    step = None if step_share is None else max(1, round(step_share * probe.pool_rows_))
     began = time.perf_counter()
     sim = LabelingSimulation(
-        min_score=target, strategies=STRATEGIES, seeds=SEEDS, metric=data.metric
+        min_score=target, strategies=STRATEGIES, seeds=SEEDS, metric=data.metric, step=step
     ).fit(x, y)
     sim_s = time.perf_counter() - began
     began = time.perf_counter()
@@ -355,6 +356,12 @@ def main() -> int:
     parser.add_argument(
         "--sets", nargs="+", metavar="NAME", help="only these of LABEL_SETS (default: all)"
     )
+    parser.add_argument(
+        "--step-share",
+        type=float,
+        metavar="F",
+        help="labels bought per round as a share of the pool (default: simulate's 1%%)",
+    )
     args = parser.parse_args()
     context = _common.run_context(
         ["scikit-learn", "lightgbm", "scikit-activeml", "numpy", "pandas"],
@@ -366,7 +373,7 @@ def main() -> int:
     results = []
     for name, rows in sets:
         print(f"{name} ...", file=sys.stderr, flush=True)
-        results.append(run_set(name, rows))
+        results.append(run_set(name, rows, args.step_share))
         print(results[-1], file=sys.stderr, flush=True)
     select = run_select()
     text = render(results, select, context)

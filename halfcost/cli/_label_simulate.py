@@ -113,7 +113,9 @@ def _summary(report: dict, folder) -> str:
         verdict = f"{best} needs {needed[best]} labels; random never reached the target"
     else:
         verdict = f"{best} needs {needed[best]} labels, random {random_n} ({report['ratio']:.2f}x)"
-        if report.get("money_saved_usd") is not None:
+        if needed[best] >= random_n:
+            verdict += ": choosing rows saves nothing on this data, label at random"
+        elif report.get("money_saved_usd") is not None:
             saved = report["labels_saved_vs_random"]
             verdict += f": {saved} labels, {report['money_saved_usd']} USD saved"
     lines.append(f"{verdict}; report: {folder / 'report.html'}")
