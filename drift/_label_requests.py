@@ -155,3 +155,93 @@ def request_labels(
             "halfcost_row": out[ROW_COLUMN].tolist()[:50],
         },
     }
+
+
+PURCHASES_FOLDER = "label_purchases"
+_WALK_SKIP = {".git", ".dvc", "data", "models", "cache", "tmp", "__pycache__", ".venv"}
+
+
+def latest_simulation(root: Path) -> tuple[Path, Any] | None:
+    """The project's newest ``halfcost label simulate`` report (a labelling plan), if any.
+
+    Found by walking the project (not its data, models or git folders) for ``report.json``
+    files of kind ``labeling`` with ``labels_planned``.
+    """
+    import json
+    import os
+
+    from halfcost.records import LabelingReport
+
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _WALK_SKIP and d != PURCHASES_FOLDER]
+        if "report.json" not in files:
+            continue
+        path = Path(folder) / "report.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("kind") != "labeling" or data.get("labels_planned") is None:
+                continue
+            found.append((path, LabelingReport.from_dict(data, where=str(path))))
+        except (OSError, ValueError):
+            logger.warning("%s: not a readable labelling report; ignored", path)
+    if not found:
+        return None
+    return max(found, key=lambda item: item[1].created_at)
+
+
+def book_purchase(
+    project, batch_path: Path, labelled: pd.DataFrame, target: str
+) -> dict[str, Any] | None:
+    """Write the labelling report of labels bought for a requested batch, once.
+
+    Labels count as bought when the batch had a label request. The price and the saving
+    come from the project's latest simulation: random labelling would have needed
+    ``bought / ratio`` labels for the same score. Without a simulation that names a price
+    nothing is written (the registry needs a price to book a cost).
+
+    Returns:
+        What was booked (path, labels, saving), or None.
+    """
+    import hashlib
+    from datetime import UTC, datetime
+
+    from halfcost import __version__
+    from halfcost.jsonio import write_json
+    from halfcost.records import LabelingReport
+
+    if not request_path(project, batch_path).exists():
+        return None
+    simulation = latest_simulation(project.root)
+    if simulation is None or simulation[1].cost_per_label_usd is None:
+        logger.info("labels bought for %s: no simulation with a price, nothing booked", batch_path)
+        return None
+    sim_path, plan = simulation
+    ratio = plan.extra.get("ratio")
+    bought = len(labelled)
+    would_need = round(bought / ratio) if ratio else bought
+    saved = max(0, would_need - bought)
+    keys = pd.util.hash_pandas_object(labelled.astype(str), index=False).to_numpy()
+    digest = hashlib.sha256(np.sort(keys).tobytes()).hexdigest()[:12]
+    path = (
+        project.state_dir / PURCHASES_FOLDER / f"{Path(batch_path).stem}-{digest}" / "report.json"
+    )
+    if path.exists():  # the same labels again: bought once, booked once
+        return None
+    record = LabelingReport(
+        created_at=datetime.now(UTC),
+        halfcost_version=__version__,
+        labels_bought=bought,
+        labels_saved_vs_random=saved,
+        cost_per_label_usd=plan.cost_per_label_usd,
+        extra={
+            "batch": str(batch_path),
+            "target": target,
+            "ratio": ratio,
+            "best_strategy": plan.extra.get("best_strategy"),
+            "saving_from": str(sim_path),
+            "saving_rule": "random would need labels_bought / ratio labels for the same score",
+        },
+    )
+    write_json(record.to_dict(), path)
+    return {"path": str(path), "labels_bought": bought, "labels_saved_vs_random": saved}

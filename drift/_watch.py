@@ -673,7 +673,12 @@ def _watch_locked(
     params = project.params()
     search, monitor = params["search"], params["monitor"]
     target, metric = str(search["target"]), str(search["metric"])
-    from halfcost.drift._label_requests import labelled_rows, request_labels, split_monitor
+    from halfcost.drift._label_requests import (
+        book_purchase,
+        labelled_rows,
+        request_labels,
+        split_monitor,
+    )
 
     policy_section, label_settings = split_monitor(monitor)
     policy = AlertPolicy.from_params(policy_section)  # a bad monitor: fails before the check
@@ -747,6 +752,8 @@ def _watch_locked(
             result.outcome, result.reason = outcome, why
             result.scores.update(compared)
             result.repro_seconds = round(seconds, 2)
+    if labelled:  # labels bought at a label request's asking are booked (with the saving)
+        book_purchase(project, batch_path, labelled_frame, target)
     if decision.alert and not labelled:
         requested = request_labels(project, frame, batch_path, target, label_settings)
         if requested is not None:

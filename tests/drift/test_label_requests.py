@@ -6,18 +6,26 @@ An unlabelled drifting batch gets `.halfcost/label_requests/<batch>.csv` and a
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from sqlalchemy import select
 
 from halfcost.demo_data import ID_COLUMN, TARGET, make_customers
 from halfcost.drift import EventLog, init_project, watch_batch
 from halfcost.drift._label_requests import merge_labels, split_monitor
 from halfcost.drift._watch import train_first_champion
 from halfcost.errors import BadInputError
+from halfcost.governance import connect, ingest_into, migrate
+from halfcost.governance._models import CostEntry, Saving
+from halfcost.jsonio import write_json
+from halfcost.records import LabelingReport
 from halfcost.tables import write_table
 
 BUDGET = 60
@@ -66,6 +74,15 @@ def test_unlabelled_drift_asks_for_labels_then_retrains_on_those_rows_only(proje
     logged = EventLog(project / ".halfcost" / "events.jsonl").read(kinds="labels_requested")
     assert [e["event_id"] for e in logged] == [request_event["event_id"]]
 
+    # the project's latest simulation: margin needs 0.4x random's labels, at 0.50 USD each
+    plan = LabelingReport(
+        created_at=datetime.now(UTC),
+        labels_planned=40,
+        labels_saved_vs_random=60,
+        cost_per_label_usd=Decimal("0.50"),
+        extra={"ratio": 0.4, "best_strategy": "margin"},
+    )
+    write_json(plan.to_dict(), project / "label-sim" / "report.json")
     truth = drifted.set_index(ID_COLUMN)[TARGET]
     asked[TARGET] = asked[ID_COLUMN].map(truth)
     labelled = asked.iloc[: BUDGET - 10]  # ten requested rows come back unlabelled
@@ -84,6 +101,22 @@ def test_unlabelled_drift_asks_for_labels_then_retrains_on_those_rows_only(proje
     assert len(trained_on) == BUDGET - 10
     assert set(trained_on[ID_COLUMN]) == set(labelled[ID_COLUMN])
     assert (trained_on.set_index(ID_COLUMN)[TARGET] == truth[trained_on[ID_COLUMN]]).all()
+
+    # the labels bought are booked once, with the saving from the simulation's ratio
+    (bought,) = (project / ".halfcost" / "label_purchases").glob("*/report.json")
+    report = json.loads(bought.read_text())
+    assert report["labels_bought"] == BUDGET - 10 == 50
+    assert report["labels_saved_vs_random"] == 75  # random: 50 / 0.4 = 125 labels
+    engine = connect(f"sqlite:///{tmp_path / 'registry.db'}")
+    migrate(engine)
+    ingest_into(engine, bought, project="churn", team="Growth")
+    ingest_into(engine, project / "label-sim" / "report.json", project="churn")
+    with engine.connect() as connection:
+        costs = connection.execute(select(CostEntry.category, CostEntry.amount)).all()
+        savings = connection.execute(select(Saving.lever, Saving.amount)).all()
+    engine.dispose()
+    assert costs == [("labeling", Decimal("25"))]  # 50 x 0.50; the plan books nothing
+    assert savings == [("fewer_labels", Decimal("37.5"))]  # 75 x 0.50
 
 
 def test_partial_labels_match_by_id_column_then_by_row_number():
