@@ -376,6 +376,7 @@ def main() -> int:
         results.append(run_set(name, rows, args.step_share))
         print(results[-1], file=sys.stderr, flush=True)
     select = run_select()
+    print(select, file=sys.stderr, flush=True)
     text = render(results, select, context)
     _common.write_text_atomic(text, args.out)
     print(text)
