@@ -328,9 +328,11 @@ def render(results: list[dict], select: dict, context: list[str]) -> str:
         f"## select: {SELECT_ROWS:,} x {SELECT_COLUMNS} pool, {SELECT_LABELED:,} labelled, "
         f"N = {SELECT_N:,}, diverse, fit included",
         "",
-        f'- halfcost `select_rows(..., strategy="diverse")`: {select["select_s"]:.2f} s',
-        f"- scikit-activeml margin query, same model and pool: {select['anchor_s']:.2f} s "
-        f"(ratio {select['select_s'] / select['anchor_s']:.2f}x)",
+        f'- halfcost `select_rows(..., strategy="diverse")`: {select["select_s"]:.2f} s wall, '
+        f"{select['select_cpu_s']:.2f} s CPU (one thread)",
+        f"- scikit-activeml margin query, same model and pool: {select['anchor_s']:.2f} s wall, "
+        f"{select['anchor_cpu_s']:.2f} s CPU (ratio {select['select_s'] / select['anchor_s']:.2f}x "
+        f"wall, {select['select_cpu_s'] / select['anchor_cpu_s']:.2f}x CPU)",
         "",
         "## Goals",
         "",
