@@ -32,6 +32,15 @@ _EXPORTS = {
     "CleanResult": "_clean",
     "inject_errors": "_clean_inject",
     "write_clean_outputs": "_clean_report",
+    # active learning (issue 11)
+    "LabelSelector": "_label",
+    "QueryStrategy": "_label",
+    "STRATEGIES": "_label",
+    "select_rows": "_label",
+    "picks_as_read": "_label",
+    "LabelingSimulation": "_label_simulate",
+    "labeling_report": "_label_report",
+    "write_labeling_outputs": "_label_report",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -835,9 +835,11 @@ def _batch_report_dir(project: Project, batch_path: Path) -> Path:
 def _load_batch(
     batch_path: Path, labels_path: Path | None, target: str, id_column: str | None
 ) -> pd.DataFrame:
+    from halfcost.drift._label_requests import merge_labels
+
     batch = read_table(batch_path)
-    if labels_path is not None:
-        batch = attach_labels(batch, read_table(labels_path), target=target, id_column=id_column)
+    if labels_path is not None:  # labels for only some rows are kept (issue 11)
+        batch = merge_labels(batch, read_table(labels_path), target=target, id_column=id_column)
     return batch
 
 
@@ -927,7 +929,15 @@ def _watch_locked(
     params = project.params()
     search, monitor = params["search"], params["monitor"]
     target, metric = str(search["target"]), str(search["metric"])
-    policy = AlertPolicy.from_params(monitor)  # a bad monitor: section fails before the check
+    from halfcost.drift._label_requests import (
+        book_purchase,
+        labelled_rows,
+        request_labels,
+        split_monitor,
+    )
+
+    policy_section, label_settings = split_monitor(monitor)
+    policy = AlertPolicy.from_params(policy_section)  # a bad monitor: fails before the check
     store = ChampionStore(project)
     profile = load_profile(store.profile_path(champion))
     champion_model = load_model(store.model_dir(champion))
@@ -940,15 +950,14 @@ def _watch_locked(
             drift_share=float(monitor["drift_share"]),
             sample_rows=monitor.get("sample_rows"),
         )
-        if report_dir is not None:
-            drift.save(report_dir)
-    labelled = target in frame.columns and frame[target].notna().all()
-    champion_score = _score(champion_model, scored, target, metric) if labelled else None
+        # every checked batch keeps its drift.html next to its event (the registry links it)
+        reports = Path(report_dir) if report_dir else _batch_report_dir(project, batch_path)
+        drift.save(reports)
+    labelled_frame = labelled_rows(scored, target)  # only rows with a label ever train
+    labelled = labelled_frame is not None
+    champion_score = _score(champion_model, labelled_frame, target, metric) if labelled else None
     importances = getattr(champion_model, "feature_importances_", None)
     drift_dict = drift.to_dict()
-    # every checked batch keeps its drift.html next to its event (the registry links it)
-    reports = Path(report_dir) if report_dir is not None else _batch_report_dir(project, batch_path)
-    drift.save(reports)
     decision = policy.decide(
         drift,
         events=record.log.read(),  # the log so far, without this batch's check
@@ -1002,11 +1011,17 @@ def _watch_locked(
             result.outcome, result.reason = "retrain_skipped", why
         else:
             outcome, why, compared, seconds = _retrain_and_promote(
-                project, record, reason=reasons, batch_frame=scored, batch_source=batch_path
+                project, record, reason=reasons, batch_frame=labelled_frame, batch_source=batch_path
             )
             result.outcome, result.reason = outcome, why
             result.scores.update(compared)
             result.repro_seconds = None if seconds is None else round(seconds, 2)
+    if labelled:  # labels bought at a label request's asking are booked (with the saving)
+        book_purchase(project, batch_path, labelled_frame, target)
+    if decision.alert and not labelled:
+        requested = request_labels(project, frame, batch_path, target, label_settings)
+        if requested is not None:
+            record("labels_requested", notify=True, **requested)
     result.champion = store.current_version()
     result.events = record.events
     return result

@@ -4,7 +4,8 @@ Known files (a folder is walked for them):
 
 - ``report.json`` of kind ``search`` → a model (+ its Pareto front, training cost, the
   dataset it was trained on); kind ``clean`` → a "less cleaning" saving and a dataset use;
-  kind ``labeling`` → the labels bought (a labeling cost) and the labels saved;
+  kind ``labeling`` → the labels bought (a labeling cost) and the labels saved (a
+  simulation, which buys none, books neither);
 - ``events.jsonl`` (the drift event log) → drift events; promotions update model statuses;
 - ``.halfcost/champion.json`` (the champion pointer) → which model is the champion;
 - ``dvc.lock`` and ``*.dvc`` → dataset versions (the DVC md5) used by the project.
@@ -514,29 +515,37 @@ def _ingest_clean(ctx: IngestContext, path: Path, report: dict[str, Any], sha: s
 
 
 def _ingest_labeling(ctx: IngestContext, path: Path, report: dict[str, Any], sha: str) -> int:
+    """Labels bought → a labeling cost and a "fewer labels" saving; a plan books no money.
+
+    A simulation (``halfcost label simulate``) buys nothing: with no labels bought it books
+    neither cost nor saving (its ``labels_planned`` is a plan), whether or not it names a
+    price. Labels actually bought need their price.
+    """
     record = LabelingReport.from_dict(report, where=str(path))
     price = record.cost_per_label_usd
-    if price is None or price < 0:
-        raise BadInputError(f"{path}: a labeling report needs cost_per_label_usd ≥ 0")
     bought, saved = record.labels_bought, record.labels_saved_vs_random
+    records = 0
     created = record.created_at
-    from halfcost.governance._roi import labeling_saved
+    if bought > 0:
+        if price is None or price < 0:
+            raise BadInputError(f"{path}: a labeling report needs cost_per_label_usd ≥ 0")
+        from halfcost.governance._roi import labeling_saved
 
-    labeling = CostCategory.LABELING
-    ctx.session.add(_cost(ctx, created.date(), labeling, Decimal(bought) * price, path, sha))
-    ctx.session.add(
-        Saving(
-            saved_on=created.date(),
-            project_id=ctx.project.id,
-            lever=Lever.FEWER_LABELS,
-            provenance=ESTIMATED,
-            amount=labeling_saved(saved, price),
-            source=f"{path.name} {sha[:12]}",
-            details={"labels_bought": bought, "labels_saved_vs_random": saved},
-            identity=sha,
+        labeling = CostCategory.LABELING
+        ctx.session.add(_cost(ctx, created.date(), labeling, Decimal(bought) * price, path, sha))
+        ctx.session.add(
+            Saving(
+                saved_on=created.date(),
+                project_id=ctx.project.id,
+                lever=Lever.FEWER_LABELS,
+                provenance=ESTIMATED,
+                amount=labeling_saved(saved, price),
+                source=f"{path.name} {sha[:12]}",
+                details={"labels_bought": bought, "labels_saved_vs_random": saved},
+                identity=sha,
+            )
         )
-    )
-    records = 2
+        records = 2
     dataset = _input_dataset(ctx, record.data, path)
     if dataset is not None:
         records += _use(ctx, dataset, created, _key(sha, "use"))

@@ -79,6 +79,7 @@ class EventKind(StrEnum):
     PROMOTION = "promotion"
     REFUSAL = "refusal"
     LOG_REPAIRED = "log_repaired"
+    LABELS_REQUESTED = "labels_requested"
 
 
 class Decision(StrEnum):
@@ -605,7 +606,12 @@ class CleanReport(Report):
 
 @dataclass(frozen=True)
 class LabelingReport(Report):
-    """An active-learning report: labels bought, and saved against random picks."""
+    """An active-learning report: labels bought, and saved against random picks.
+
+    ``labels_planned`` is what a simulation (``halfcost label simulate``) says the best
+    strategy needs: a plan, not a purchase, so a report with no labels bought books no
+    cost.
+    """
 
     KIND: ClassVar[ReportKind] = ReportKind.LABELING
     MONEY_KEYS: ClassVar[tuple[str, ...]] = ("cost_per_label_usd",)
@@ -613,9 +619,12 @@ class LabelingReport(Report):
     labels_bought: int = 0
     labels_saved_vs_random: int = 0
     cost_per_label_usd: Decimal | None = None
+    labels_planned: int | None = None
 
     @classmethod
     def _read_field(cls, name: str, value: Any, where: str) -> Any:
+        if name == "labels_planned" and value is None:
+            return None
         if name.startswith("labels_"):
             return _count(value, where, name)
         return super()._read_field(name, value, where)
