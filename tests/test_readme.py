@@ -9,6 +9,7 @@ version already there.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -123,6 +124,10 @@ def test_readme_demo_command_from_a_fresh_clone(
         "project/.halfcost/events.jsonl",
     ):
         assert (root / report).is_file(), f"the demo did not write {report}"
+
+    summary = json.loads((root / "demo.json").read_text())
+    drifted = summary["steps"]["drift"]["drifted_batch"]
+    assert drifted["outcome"] == "promoted", f"the drifted batch did not retrain: {drifted}"
 
     where = subprocess.run(
         [
