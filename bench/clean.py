@@ -45,6 +45,10 @@ GOAL_CAUGHT = 0.99
 GOAL_FALSE_QUARANTINE = 0.005
 GOAL_TIME_RATIO = 2.0
 ERROR_SHARE = 0.05
+#: The entity-data runs (fixed before tuning): seed, entities, mean rows per entity, error share.
+ENTITY_RUNS = ((0, 1500, 6.0, 0.08), (1, 3000, 4.0, 0.12), (2, 800, 8.0, 0.05))
+ENTITY_SCENARIOS = ("random split", "new entities")
+REFERENCE_SHARE = 0.3
 
 
 @dataclass
