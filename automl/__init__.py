@@ -28,6 +28,9 @@ _EXPORTS = {
     "CleanResult": "_clean",
     "inject_errors": "_clean_inject",
     "write_clean_outputs": "_clean_report",
+    "read_exact_table": "_clean_report",
+    "make_entities": "_clean_entities",
+    "dirty_entities": "_clean_entities",
 }
 
 __all__ = sorted(_EXPORTS)

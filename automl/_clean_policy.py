@@ -10,6 +10,9 @@ A policy is read from ``POLICY.yaml``::
         action: impute
         impute: median        # median | mean | mode | a constant (default: median
                               # for numbers, mode for categories)
+      city:
+        new_values: accept    # accept | quarantine (values never seen in the reference;
+                              # default: accept in open vocabularies, quarantine in closed)
       notes:
         action: ignore
     duplicates: quarantine    # quarantine | ignore (exact duplicate rows)
@@ -33,7 +36,8 @@ from halfcost.errors import BadInputError
 ACTIONS = ("repair", "quarantine", "impute", "ignore")
 IMPUTE_STATISTICS = ("median", "mean", "mode")
 DUPLICATE_ACTIONS = ("quarantine", "ignore")
-_COLUMN_KEYS = ("action", "impute", "close_match_cutoff")
+NEW_VALUE_ACTIONS = ("accept", "quarantine")
+_COLUMN_KEYS = ("action", "impute", "close_match_cutoff", "new_values")
 _TOP_KEYS = ("default", "columns", "duplicates")
 
 
@@ -54,17 +58,30 @@ class ColumnPolicy:
             mode for categories.
         close_match_cutoff: minimum difflib similarity (0..1) for a misspelt category to be
             mapped to a known one; the best match must also be unique.
+        new_values: what a value never seen in the reference does: 'accept' (reported as
+            new, the row stays clean) or 'quarantine'; None (the default) accepts them in
+            open vocabularies (names, addresses, cities) and follows ``action`` in closed
+            ones. Overrides ``action`` for unseen values only.
     """
 
     action: str = "repair"
     impute: Any = None
     close_match_cutoff: float = 0.85
+    new_values: str | None = None
 
     def __post_init__(self) -> None:
         _choice(self.action, ACTIONS, "action")
+        if self.new_values is not None:
+            _choice(self.new_values, NEW_VALUE_ACTIONS, "new_values action")
         cutoff = self.close_match_cutoff
         if isinstance(cutoff, bool) or not isinstance(cutoff, int | float) or not 0 < cutoff <= 1:
             raise BadInputError(f"close_match_cutoff must be in (0, 1], but got {cutoff!r}.")
+
+    def accepts_new_values(self, vocabulary: str | None) -> bool:
+        """Whether an unseen value of a column with this vocabulary ('open'/'closed') passes."""
+        if self.new_values is not None:
+            return self.new_values == "accept"
+        return vocabulary == "open" or self.action == "ignore"
 
     @property
     def repairs(self) -> bool:
@@ -107,6 +124,15 @@ class CleaningPolicy:
     def for_column(self, column: str) -> ColumnPolicy:
         """The policy applying to ``column``."""
         return self.columns.get(column, self.default)
+
+    def check_columns(self, columns: list[str]) -> None:
+        """Raise BadInputError when the policy names a column that is not in ``columns``."""
+        for name in self.columns:
+            if name not in columns:
+                raise BadInputError(
+                    f"the policy names column {name!r}, which is not in the data; "
+                    f"choose one of {', '.join(map(str, columns))}."
+                )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> CleaningPolicy:
@@ -161,6 +187,7 @@ class CleaningPolicy:
                 "action": policy.action,
                 "impute": policy.impute,
                 "close_match_cutoff": policy.close_match_cutoff,
+                "new_values": policy.new_values,
             }
 
         return {
