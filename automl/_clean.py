@@ -62,7 +62,9 @@ _CHECK_OF_TYPE = {
     "expect_column_values_to_be_null": "still_empty",
 }
 _IMPUTABLE_CHECKS = ("not_null", "range", "category", "not_future", "unparseable", "pattern")
-_NEW_VALUE_CHECKS = ("category", "new_value")
+# An open column's close spelling of a frequent value is a new value that looks like a
+# known one (Smyth beside Smith): reported, and held only when new values are.
+_NEW_VALUE_CHECKS = ("category", "new_value", "suspected_typo")
 #: The type halfcost's own dependency check reports under, beside GX's expectation types.
 DEPENDENCY_TYPE = "halfcost_expect_functional_dependency"
 
@@ -509,7 +511,7 @@ def _typo_findings(
     reasons = np.array(
         [
             f"{column}={v!r} looks like a typo of {pairs[v][0]!r} ({pairs[v][1]} rows) "
-            "and no key ties them (suspected_typo)"
+            "and no key ties them (suspected_typo; new_values: quarantine)"
             for v in found
         ],
         dtype=object,
@@ -815,11 +817,11 @@ def _expectation_entry(index: int, expectation: Any, result: Any, frame: pd.Data
 def _count_new_values(counts: dict[str, Any], values: pd.Series) -> None:
     """Record accepted values never seen in the reference: rows, distinct values, examples."""
     distinct = pd.unique(values)
-    counts["new_values"] = {
-        "rows": len(values),
-        "distinct": len(distinct),
-        "examples": [_plain(v) for v in distinct[:EXAMPLES_PER_CHECK]],
-    }
+    seen = counts.setdefault("new_values", {"rows": 0, "distinct": 0, "examples": []})
+    seen["rows"] += len(values)
+    seen["distinct"] += len(distinct)
+    room = EXAMPLES_PER_CHECK - len(seen["examples"])
+    seen["examples"].extend(_plain(v) for v in distinct[: max(room, 0)])
 
 
 def _apply_findings(
