@@ -159,7 +159,7 @@ def decide_vocabularies(
         keys = [
             d["key"]
             for d in dependencies
-            if d["column"] == column and parsed[d["key"]].nunique() > values.nunique()
+            if d["column"] == column and parsed[d["key"]].nunique() >= values.nunique()
         ]
         unit = "rows"
         if keys:

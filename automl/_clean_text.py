@@ -31,12 +31,14 @@ def is_text(series: pd.Series) -> bool:
 
 
 def missing_mask(series: pd.Series) -> np.ndarray:
-    """Cells that hold no value: nulls, and empty or blank text."""
+    """Cells that hold no value: nulls and empty text (a CSV's empty cell).
+
+    Blank text (``"  "``) is a value, checked like any other: finding it would cost a
+    Python call per cell, and a not-null or in-set check flags it anyway.
+    """
     mask = series.isna().to_numpy()
     if is_text(series):
         mask = mask | series.eq("").to_numpy()
-        blank = series.str.isspace()
-        mask = mask | blank.eq(True).to_numpy(dtype=bool)
     return mask
 
 
