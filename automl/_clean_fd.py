@@ -262,7 +262,17 @@ def _one_dependency(
         [value_list[best_value[k]] if best_value[k] >= 0 else None for k in row_key[rows]],
         dtype=object,
     )
-    return rows, majority, clear[row_key[rows]]
+    is_clear = clear[row_key[rows]]
+    # Where no value is a clear majority, every value of the key is a candidate.
+    unclear_keys = set(row_key[rows][~is_clear].tolist())
+    if unclear_keys:
+        wanted = np.isin(pair_key, list(unclear_keys))
+        candidates: dict[int, list[Any]] = {}
+        for k, v in zip(pair_key[wanted], pair_value[wanted], strict=True):
+            candidates.setdefault(int(k), []).append(value_list[v])
+        for i in np.flatnonzero(~is_clear):
+            majority[i] = tuple(candidates.get(int(row_key[rows[i]]), ()))
+    return rows, majority, is_clear
 
 
 def check_dependencies(
@@ -339,7 +349,10 @@ def _decide(
         fix_rows, fix_values, hold_rows, hold_reasons = [], [], [], []
         current = prepared[column]
         for row, votes in sorted(cells.items()):
-            candidates = {v for v, _, _ in votes if v is not None}
+            candidates = set()
+            for value, _, _ in votes:
+                candidates.update(value if isinstance(value, tuple) else [value])
+            candidates.discard(None)
             keys = ", ".join(sorted({k for _, _, k in votes}))
             if all(c for _, c, _ in votes) and len(candidates) == 1:
                 fix_rows.append(row)

@@ -114,7 +114,7 @@ def test_two_rows_that_disagree_are_held_with_the_candidates(split, suite) -> No
     reasons = _held(clean_frame(pair, suite))
     assert len(reasons) == 2
     assert "no value is a clear majority" in reasons.iloc[0]
-    assert all("candidates" in r for r in reasons)
+    assert all("'1 Elsewhere Road'" in r and "candidates" in r for r in reasons)
 
 
 def test_a_typo_of_a_value_the_reference_never_saw_is_repaired(split, suite) -> None:
