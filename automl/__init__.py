@@ -41,6 +41,9 @@ _EXPORTS = {
     "LabelingSimulation": "_label_simulate",
     "labeling_report": "_label_report",
     "write_labeling_outputs": "_label_report",
+    "read_exact_table": "_clean_report",
+    "make_entities": "_clean_entities",
+    "dirty_entities": "_clean_entities",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -29,9 +29,11 @@ from halfcost.automl._clean_profile import (
     NOW_PARAMETER,
     NUMERIC_KINDS,
     SUITE_META_KEY,
+    VOCABULARY_KINDS,
     suite_columns,
 )
 from halfcost.automl._clean_repair import ColumnRepair, RepairOutcome, default_repairs
+from halfcost.automl._clean_text import is_text, with_missing
 from halfcost.errors import BadInputError
 from halfcost.tables import column_difference
 
@@ -56,8 +58,15 @@ _CHECK_OF_TYPE = {
     "expect_column_values_to_be_between": "range",
     "expect_column_values_to_be_in_set": "category",
     "expect_table_columns_to_match_set": "columns",
+    "expect_column_values_to_match_regex": "pattern",
+    "expect_column_values_to_be_null": "still_empty",
 }
-_IMPUTABLE_CHECKS = ("not_null", "range", "category", "not_future", "unparseable")
+_IMPUTABLE_CHECKS = ("not_null", "range", "category", "not_future", "unparseable", "pattern")
+# An open column's close spelling of a frequent value is a new value that looks like a
+# known one (Smyth beside Smith): reported, and held only when new values are.
+_NEW_VALUE_CHECKS = ("category", "new_value", "suspected_typo")
+#: The type halfcost's own dependency check reports under, beside GX's expectation types.
+DEPENDENCY_TYPE = "halfcost_expect_functional_dependency"
 
 
 @dataclass
@@ -191,6 +200,8 @@ def _prepare(
 ) -> tuple[pd.DataFrame, dict[str, RepairOutcome]]:
     prepared = frame.copy(deep=False)
     outcomes: dict[str, RepairOutcome] = {}
+    for column in map(str, frame.columns):
+        prepared[column] = with_missing(frame[column])  # a copy only where cells are empty
     for column, profile in profiles.items():
         if column not in frame.columns:
             continue
@@ -220,6 +231,22 @@ def _show(values: pd.Series) -> np.ndarray:
     return np.array([one(v) for v in values], dtype=object)
 
 
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it: numbers and strings as they are, NaN/NaT as null."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    return value
+
+
+def _plain_values(values: pd.Series | np.ndarray) -> np.ndarray:
+    """The values themselves for the report (never reprs, never cut)."""
+    return np.array([_plain(v) for v in np.asarray(values, dtype=object)], dtype=object)
+
+
 def _later_copies(
     frame: pd.DataFrame, rows: np.ndarray, columns: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -244,6 +271,12 @@ def _problem(check: str, kwargs: dict[str, Any], now: datetime) -> str:
         return "is not a known category"
     if check == "not_future":
         return f"is in the future (after {now:%Y-%m-%d %H:%M} UTC)"
+    if check == "pattern":
+        return f"does not match the code pattern {kwargs.get('regex')}"
+    if check == "still_empty":
+        return "is filled in a column that is empty in the reference"
+    if check == "new_value":
+        return "is a value never seen in the reference"
     return "fails the check"
 
 
@@ -327,6 +360,165 @@ def _impute_value(column: str, profile: dict[str, Any], policy: ColumnPolicy) ->
     return statistic
 
 
+# --- consistency: dependencies between columns and typos inside the batch ----------------
+
+
+@dataclass
+class _Consistency:
+    """Findings and report entries of the checks halfcost runs besides GX."""
+
+    findings: list[_Finding] = field(default_factory=list)
+    dependency_entries: list[dict[str, Any]] = field(default_factory=list)
+    typos: list[dict[str, Any]] = field(default_factory=list)
+
+    def entries(self, start: int) -> list[dict[str, Any]]:
+        """The dependency checks as expectation entries (indices after GX's)."""
+        for i, entry in enumerate(self.dependency_entries):
+            entry["index"] = start + i
+        return self.dependency_entries
+
+
+def _merge_repair(
+    prepared: pd.DataFrame,
+    outcomes: dict[str, RepairOutcome],
+    column: str,
+    rows: np.ndarray,
+    values: np.ndarray,
+    how: str,
+) -> None:
+    """Add repairs of ``column`` found after parsing (validated by GX like any other)."""
+    n_rows = len(prepared)
+    current = outcomes.get(column)
+    new_values = prepared[column].astype(object).copy()
+    new_values.iloc[rows] = values
+    repaired = current.repaired.copy() if current else np.zeros(n_rows, dtype=bool)
+    unparseable = current.unparseable.copy() if current else np.zeros(n_rows, dtype=bool)
+    repaired[rows] = True
+    unparseable[rows] = False
+    if current is not None and current.how is not None:
+        hows = current.how.reindex(prepared.index).astype(object)
+    else:
+        hows = pd.Series(None, index=prepared.index, dtype=object)
+    hows.iloc[rows] = how
+    problem = current.problem if current else "cannot be parsed"
+    outcomes[column] = RepairOutcome(new_values, repaired, unparseable, hows, problem)
+    prepared[column] = new_values
+
+
+def _consistency(
+    prepared: pd.DataFrame,
+    suite: Any,
+    profiles: dict[str, dict[str, Any]],
+    outcomes: dict[str, RepairOutcome],
+) -> _Consistency:
+    """Check the learned dependencies and look for typos inside the batch.
+
+    Clear repairs go into ``prepared`` (so GX validates them); the rest are findings.
+    """
+    from halfcost.automl._clean_fd import check_dependencies
+    from halfcost.automl._clean_typos import find_batch_typos
+
+    out = _Consistency()
+    meta = (suite.meta or {}).get(SUITE_META_KEY) or {}
+    dependencies = meta.get("dependencies") or []
+    if dependencies and len(prepared):
+        found = check_dependencies(prepared, dependencies, meta.get("lookups") or {}, profiles)
+        for column, (rows, values) in found.repairs.items():
+            _merge_repair(prepared, outcomes, column, rows, values, "majority of the same key")
+        for column, (rows, reasons) in found.held.items():
+            out.findings.append(_Finding("dependency", column, rows, reasons))
+        fixed = {c: r for c, (r, _) in found.repairs.items()}
+        held = {c: r for c, (r, _) in found.held.items()}
+        for dependency in found.per_dependency:
+            out.dependency_entries.append(
+                _dependency_entry(dependency, prepared, fixed, held, outcomes)
+            )
+    for column, profile in profiles.items():
+        if profile.get("kind") not in VOCABULARY_KINDS or column not in prepared.columns:
+            continue
+        pairs = find_batch_typos(prepared[column], profile.get("categories") or [])
+        if pairs:
+            _typo_findings(out, prepared, outcomes, column, profile, pairs)
+    return out
+
+
+def _dependency_entry(
+    dependency: dict[str, Any],
+    prepared: pd.DataFrame,
+    fixed: dict[str, np.ndarray],
+    held: dict[str, np.ndarray],
+    outcomes: dict[str, RepairOutcome],
+) -> dict[str, Any]:
+    """One dependency's result, in the shape of a GX expectation entry."""
+    key, column, rows = dependency["key"], dependency["column"], dependency["rows"]
+    before = outcomes[column].values if column in outcomes else prepared[column]
+    shown = rows[:EXAMPLES_PER_CHECK]
+    return {
+        "index": None,
+        "type": DEPENDENCY_TYPE,
+        "check": "dependency",
+        "column": column,
+        "kwargs": {
+            "key": key,
+            "column": column,
+            "support": dependency["support"],
+            "confidence": dependency["confidence"],
+        },
+        "success": not len(rows),
+        "unexpected_count": len(rows),
+        "repaired_rows": int(np.isin(rows, fixed.get(column, [])).sum()),
+        "quarantined_rows": int(np.isin(rows, held.get(column, [])).sum()),
+        "ignored_rows": 0,
+        "imputed_rows": 0,
+        "examples": [
+            {
+                "row": int(r),
+                "key": _plain(prepared[key].iloc[r]),
+                "value": _plain(before.iloc[r]),
+            }
+            for r in shown
+        ],
+    }
+
+
+def _typo_findings(
+    out: _Consistency,
+    prepared: pd.DataFrame,
+    outcomes: dict[str, RepairOutcome],
+    column: str,
+    profile: dict[str, Any],
+    pairs: dict[str, tuple[str, int]],
+) -> None:
+    """Closed vocabulary: repair to the frequent value. Open: report the pair and hold."""
+    values = prepared[column]
+    rows = np.flatnonzero(values.isin(list(pairs)).to_numpy())
+    closed = profile.get("vocabulary") != "open"
+    for value, (target, seen) in pairs.items():
+        out.typos.append(
+            {
+                "column": column,
+                "value": value,
+                "close_to": target,
+                "close_to_rows": seen,
+                "action": "repaired" if closed else "held",
+            }
+        )
+    found = values.iloc[rows]
+    if closed:
+        targets = found.map(lambda v: pairs[v][0]).to_numpy(dtype=object)
+        _merge_repair(prepared, outcomes, column, rows, targets, "typo of a frequent value")
+        return
+    reasons = np.array(
+        [
+            f"{column}={v!r} looks like a typo of {pairs[v][0]!r} ({pairs[v][1]} rows) "
+            "and no key ties them (suspected_typo; new_values: quarantine)"
+            for v in found
+        ],
+        dtype=object,
+    )
+    out.findings.append(_Finding("suspected_typo", column, rows, reasons))
+
+
 # --- the cleaner --------------------------------------------------------------------------
 
 
@@ -373,8 +565,8 @@ class _Ledger:
                 {
                     "row": rows,
                     "column": column,
-                    "from": _show(before),
-                    "to": _show(after),
+                    "from": _plain_values(before),
+                    "to": _plain_values(after),
                     "how": np.asarray(how, dtype=object)
                     if not isinstance(how, str)
                     else np.full(len(rows), how, dtype=object),
@@ -427,6 +619,7 @@ def clean_frame(
     policy = policy or CleaningPolicy()
     now = now or datetime.now(UTC).replace(tzinfo=None)
     check_columns(frame, expected_columns(suite), what="the suite")
+    policy.check_columns([str(c) for c in frame.columns])
     if not frame.index.equals(pd.RangeIndex(len(frame))):
         frame = frame.reset_index(drop=True)
     profiles = suite_columns(suite)
@@ -436,6 +629,7 @@ def clean_frame(
     prepared, outcomes = _prepare(
         frame, profiles, policy, _known_values(suite), repairs or default_repairs()
     )
+    consistency = _consistency(prepared, suite, profiles, outcomes)
     validated_at = time.perf_counter()
     results = run_gx(prepared, suite, now=now + FUTURE_SLACK) if len(frame) else []
     validation_s = time.perf_counter() - validated_at
@@ -445,11 +639,8 @@ def clean_frame(
         str(c): {"kind": profiles.get(str(c), {}).get("kind"), **_empty_counts()}
         for c in frame.columns
     }
-    output = prepared.copy(deep=False)
-    # Dates are checked parsed but written as they came (parsing them changes nothing).
-    for column, profile in profiles.items():
-        if profile.get("kind") == "datetime" and column in frame.columns:
-            output[column] = frame[column]
+    # Every cell is written as it was read; only repaired and imputed cells change.
+    output = frame.copy()
 
     findings = _unparseable_findings(frame, outcomes)
     expectation_reports = []
@@ -465,7 +656,9 @@ def clean_frame(
             )
         )
 
-    findings.extend(_record_repairs(outcomes, policy, frame, ledger))
+    findings.extend(consistency.findings)
+    expectation_reports.extend(consistency.entries(len(expectation_reports)))
+    findings.extend(_record_repairs(outcomes, policy, frame, ledger, output, profiles))
     duplicate_rows = _apply_findings(
         findings, ledger, output, policy, profiles, frame, columns_report, expectation_reports
     )
@@ -481,6 +674,7 @@ def clean_frame(
         expectation_reports,
         policy,
         profiles,
+        consistency,
         n_duplicates=len(duplicate_rows),
         validation_s=validation_s,
         seconds=time.perf_counter() - started,
@@ -492,8 +686,10 @@ def _record_repairs(
     policy: CleaningPolicy,
     frame: pd.DataFrame,
     ledger: _Ledger,
+    output: pd.DataFrame,
+    profiles: dict[str, dict[str, Any]],
 ) -> list[_Finding]:
-    """Log each repaired cell; where the policy forbids repairs, return findings instead."""
+    """Log and write each repaired cell; where the policy forbids repairs, return findings."""
     refused = []
     for column, outcome in outcomes.items():
         action = policy.for_column(column).action
@@ -508,11 +704,71 @@ def _record_repairs(
             )
             refused.append(_Finding("repair_refused", column, rows, reasons))
             continue
-        how = outcome.how[rows] if outcome.how is not None else "repaired"
-        ledger.record_repairs(
-            column, rows, frame[column].iloc[rows], outcome.values.iloc[rows], how
-        )
+        how = outcome.how.reindex(rows).to_numpy() if outcome.how is not None else "repaired"
+        written = _write_cells(output, column, rows, outcome.values.iloc[rows], profiles)
+        ledger.record_repairs(column, rows, frame[column].iloc[rows], written, how)
     return refused
+
+
+def _represent(values: pd.Series, raw: pd.Series, profile: dict[str, Any]) -> pd.Series:
+    """Repaired values in the column's own representation (text stays text, ints ints)."""
+    values = pd.Series(values.to_numpy(dtype=object), index=values.index, dtype=object)
+    if is_text(raw) and _mostly_text(raw):
+
+        def as_text(value: Any) -> Any:
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                return ""
+            if isinstance(value, bool | np.bool_ | str):
+                return str(value)
+            if isinstance(value, int | np.integer):
+                return str(int(value))
+            if isinstance(value, float | np.floating):
+                number = float(value)
+                if profile.get("kind") == "measure":
+                    shown = str(int(number)) if number.is_integer() else repr(number)
+                    unit = str(profile.get("unit", ""))
+                    spaced = " " if unit[:1].isalpha() else ""
+                    return f"{profile.get('prefix', '')}{shown}{spaced}{unit}"
+                return str(int(number)) if number.is_integer() else repr(number)
+            if isinstance(value, pd.Timestamp):
+                fmt = profile.get("format")
+                return value.strftime(fmt) if fmt and fmt != "ISO8601" else value.isoformat()
+            return str(value)
+
+        return values.map(as_text).astype(object)
+    if pd.api.types.is_integer_dtype(raw):
+        numbers = pd.to_numeric(values, errors="coerce")
+        if numbers.notna().all() and bool(np.all(np.mod(numbers.to_numpy(float), 1) == 0)):
+            return numbers.astype(raw.dtype)
+        return numbers
+    if pd.api.types.is_float_dtype(raw) or (is_text(raw) and profile.get("kind") in NUMERIC_KINDS):
+        return pd.to_numeric(values, errors="coerce")
+    return values
+
+
+def _mostly_text(raw: pd.Series) -> bool:
+    """Whether an object column holds text (a CSV read as text) rather than numbers."""
+    sample = raw.dropna().head(1000)
+    return not len(sample) or bool(sample.map(lambda v: isinstance(v, str)).mean() >= 0.5)
+
+
+def _write_cells(
+    output: pd.DataFrame,
+    column: str,
+    rows: np.ndarray,
+    values: pd.Series,
+    profiles: dict[str, dict[str, Any]],
+) -> pd.Series:
+    """Write repaired ``values`` into ``output`` at ``rows``; returns what was written."""
+    written = _represent(values, output[column], profiles.get(column, {}))
+    target = output[column]
+    if pd.api.types.is_integer_dtype(target) and not pd.api.types.is_integer_dtype(written):
+        output[column] = target = target.astype(float)
+    if pd.api.types.is_numeric_dtype(target) and not pd.api.types.is_numeric_dtype(written):
+        output[column] = target = target.astype(object)
+    column_at = output.columns.get_loc(column)
+    output.iloc[rows, column_at] = written.to_numpy()
+    return written
 
 
 def _raise_if_errored(expectation: Any, result: Any) -> None:
@@ -558,6 +814,16 @@ def _expectation_entry(index: int, expectation: Any, result: Any, frame: pd.Data
     return entry
 
 
+def _count_new_values(counts: dict[str, Any], values: pd.Series) -> None:
+    """Record accepted values never seen in the reference: rows, distinct values, examples."""
+    distinct = pd.unique(values)
+    seen = counts.setdefault("new_values", {"rows": 0, "distinct": 0, "examples": []})
+    seen["rows"] += len(values)
+    seen["distinct"] += len(distinct)
+    room = EXAMPLES_PER_CHECK - len(seen["examples"])
+    seen["examples"].extend(_plain(v) for v in distinct[: max(room, 0)])
+
+
 def _apply_findings(
     findings: list[_Finding],
     ledger: _Ledger,
@@ -592,6 +858,13 @@ def _apply_findings(
         counts["failures"] += len(finding.rows)
         if finding.check == "unparseable":
             counts["unparseable"] = counts.get("unparseable", 0) + len(finding.rows)
+        vocabulary = profiles.get(column, {}).get("vocabulary")
+        if finding.check in _NEW_VALUE_CHECKS and column_policy.accepts_new_values(vocabulary):
+            _count_new_values(counts, frame[column].iloc[finding.rows])
+            counts["failures"] -= len(finding.rows)
+            if entry is not None:
+                entry["accepted_rows"] = entry.get("accepted_rows", 0) + len(finding.rows)
+            continue
         if column_policy.action == "ignore":
             if entry is not None:
                 entry["ignored_rows"] += len(finding.rows)
@@ -608,7 +881,13 @@ def _apply_findings(
             imputed[column] = np.union1d(
                 imputed.get(column, np.array([], dtype=np.int64)), finding.rows
             )
-            output.loc[finding.rows, column] = value
+            _write_cells(
+                output,
+                column,
+                finding.rows,
+                pd.Series([value] * len(finding.rows), dtype=object),
+                profiles,
+            )
             if entry is not None:
                 entry["imputed_rows"] += len(finding.rows)
             continue
@@ -630,6 +909,7 @@ def _assemble(
     expectation_reports: list[dict[str, Any]],
     policy: CleaningPolicy,
     profiles: dict[str, dict[str, Any]],
+    consistency: _Consistency,
     *,
     n_duplicates: int,
     validation_s: float,
@@ -663,23 +943,77 @@ def _assemble(
     for column, rows in ledger.rows_by_column().items():
         if column in columns_report:
             columns_report[column]["quarantined_rows"] = rows
-    rows_repaired = int((ledger.repaired & ~held).sum())
-    report = {
+        if profile.get("vocabulary"):
+            counts["vocabulary"] = profile["vocabulary"]
+            counts["vocabulary_reason"] = profile.get("vocabulary_reason")
+    for column, rows in ledger.rows_by_column().items():
+        if column in columns_report:
+            columns_report[column]["quarantined_rows"] = rows
+    report = build_report(
+        rows_in=n_rows,
+        rows_clean=len(clean),
+        rows_repaired=int((ledger.repaired & ~held).sum()),
+        rows_quarantined=int(held.sum()),
+        rows_duplicate=n_duplicates,
+        expectations=expectation_reports,
+        columns=columns_report,
+        repairs=kept_repairs,
+        suspected_typos=consistency.typos,
+        policy=policy,
+        validation_s=validation_s,
+        seconds=seconds,
+    )
+    return CleanResult(clean=clean, quarantine=quarantine, report=report)
+
+
+def build_report(
+    *,
+    rows_in: int,
+    rows_clean: int,
+    rows_repaired: int,
+    rows_quarantined: int,
+    rows_duplicate: int,
+    expectations: list[dict[str, Any]],
+    columns: dict[str, dict[str, Any]],
+    repairs: list[dict[str, Any]],
+    suspected_typos: list[dict[str, Any]],
+    policy: CleaningPolicy,
+    validation_s: float,
+    seconds: float,
+) -> dict[str, Any]:
+    """The report.json content of one cleaning run (one place, so it can become a record).
+
+    Keeps every key the registry ingest reads (``rows_in``, ``rows_clean``,
+    ``rows_repaired``, ``rows_quarantined``, ``created_at``, ``data``, ``kind``).
+    """
+    new_values = {c: v["new_values"] for c, v in columns.items() if "new_values" in v}
+    dependencies = [e for e in expectations if e["type"] == DEPENDENCY_TYPE]
+    return {
         "kind": "clean",
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "halfcost_version": __version__,
-        "data": {"rows": n_rows},
-        "rows_in": n_rows,
-        "rows_clean": len(clean),
+        "data": {"rows": rows_in},
+        "rows_in": rows_in,
+        "rows_clean": rows_clean,
         "rows_repaired": rows_repaired,
-        "rows_quarantined": int(held.sum()),
-        "rows_duplicate": n_duplicates,
-        "success": bool(not held.any()),
-        "expectations": expectation_reports,
-        "columns": columns_report,
-        "repairs": kept_repairs,
+        "rows_quarantined": rows_quarantined,
+        "rows_duplicate": rows_duplicate,
+        "success": rows_quarantined == 0,
+        "expectations": expectations,
+        "columns": columns,
+        "repairs": repairs,
+        "new_values": new_values,
+        "suspected_typos": suspected_typos,
+        "dependencies": [
+            {
+                **e["kwargs"],
+                "violations": e["unexpected_count"],
+                "repaired_rows": e["repaired_rows"],
+                "quarantined_rows": e["quarantined_rows"],
+            }
+            for e in dependencies
+        ],
         "policy": policy.to_dict(),
         "validation_seconds": round(validation_s, 3),
         "seconds": round(seconds, 3),
     }
-    return CleanResult(clean=clean, quarantine=quarantine, report=report)

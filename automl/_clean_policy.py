@@ -10,6 +10,9 @@ A policy is read from ``POLICY.yaml``::
         action: impute
         impute: median        # median | mean | mode | a constant (default: median
                               # for numbers, mode for categories)
+      city:
+        new_values: accept    # accept | quarantine (values never seen in the reference;
+                              # default: accept in open vocabularies, quarantine in closed)
       notes:
         action: ignore
       tenure:
@@ -37,7 +40,8 @@ ACTIONS = ("repair", "quarantine", "impute", "ignore")
 IMPUTE_STATISTICS = ("median", "mean", "mode")
 DUPLICATE_ACTIONS = ("quarantine", "ignore")
 OUT_OF_RANGE_ACTIONS = ("quarantine", "report")
-_COLUMN_KEYS = ("action", "impute", "close_match_cutoff", "out_of_range")
+NEW_VALUE_ACTIONS = ("accept", "quarantine")
+_COLUMN_KEYS = ("action", "impute", "close_match_cutoff", "out_of_range", "new_values")
 _TOP_KEYS = ("default", "columns", "duplicates")
 
 
@@ -61,19 +65,32 @@ class ColumnPolicy:
         out_of_range: what a value outside the reference's range does: 'quarantine' its
             row (the default, after ``action`` had its say), or 'report' it (counted in
             the report, the row kept): a drifted batch keeps its new values.
+        new_values: what a value never seen in the reference does: 'accept' (reported as
+            new, the row stays clean) or 'quarantine'; None (the default) accepts them in
+            open vocabularies (names, addresses, cities) and follows ``action`` in closed
+            ones. Overrides ``action`` for unseen values only.
     """
 
     action: str = "repair"
     impute: Any = None
     close_match_cutoff: float = 0.85
     out_of_range: str = "quarantine"
+    new_values: str | None = None
 
     def __post_init__(self) -> None:
         _choice(self.action, ACTIONS, "action")
         _choice(self.out_of_range, OUT_OF_RANGE_ACTIONS, "out_of_range action")
+        if self.new_values is not None:
+            _choice(self.new_values, NEW_VALUE_ACTIONS, "new_values action")
         cutoff = self.close_match_cutoff
         if isinstance(cutoff, bool) or not isinstance(cutoff, int | float) or not 0 < cutoff <= 1:
             raise BadInputError(f"close_match_cutoff must be in (0, 1], but got {cutoff!r}.")
+
+    def accepts_new_values(self, vocabulary: str | None) -> bool:
+        """Whether an unseen value of a column with this vocabulary ('open'/'closed') passes."""
+        if self.new_values is not None:
+            return self.new_values == "accept"
+        return vocabulary == "open" or self.action == "ignore"
 
     @property
     def repairs(self) -> bool:
@@ -116,6 +133,15 @@ class CleaningPolicy:
     def for_column(self, column: str) -> ColumnPolicy:
         """The policy applying to ``column``."""
         return self.columns.get(column, self.default)
+
+    def check_columns(self, columns: list[str]) -> None:
+        """Raise BadInputError when the policy names a column that is not in ``columns``."""
+        for name in self.columns:
+            if name not in columns:
+                raise BadInputError(
+                    f"the policy names column {name!r}, which is not in the data; "
+                    f"choose one of {', '.join(map(str, columns))}."
+                )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> CleaningPolicy:
@@ -171,6 +197,7 @@ class CleaningPolicy:
                 "impute": policy.impute,
                 "close_match_cutoff": policy.close_match_cutoff,
                 "out_of_range": policy.out_of_range,
+                "new_values": policy.new_values,
             }
 
         return {

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from halfcost.automl._clean_policy import ColumnPolicy
-from halfcost.automl._clean_profile import NUMERIC_KINDS
+from halfcost.automl._clean_profile import NUMERIC_KINDS, as_kind
+from halfcost.automl._clean_text import missing_mask, split_measure, unit_key, with_missing
 
 # More distinct unknown values than this in one column are not worth matching one by one.
 MAX_UNKNOWN_VALUES = 10_000
@@ -78,6 +79,7 @@ class NumberFromText(ColumnRepair):
     ) -> RepairOutcome:
         if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
             return _unchanged(raw)
+        raw = with_missing(raw)
         values = pd.to_numeric(raw, errors="coerce")
         present = raw.notna().to_numpy()
         failed = np.flatnonzero(present & values.isna().to_numpy())
@@ -107,13 +109,13 @@ class DateFromText(ColumnRepair):
             values = raw
         else:
             fmt = profile.get("format") or "ISO8601"
-            present = raw.notna()
+            present = pd.Series(~missing_mask(raw), index=raw.index)
             values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
             parsed = pd.to_datetime(raw[present].astype(str), format=fmt, errors="coerce")
             values = parsed.reindex(raw.index) if len(parsed) else values
         if isinstance(values.dtype, pd.DatetimeTZDtype):
             values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-        unparseable = (raw.notna() & values.isna()).to_numpy()
+        unparseable = ~missing_mask(raw) & values.isna().to_numpy()
         none = np.zeros(len(raw), dtype=bool)
         fmt_words = profile.get("format") or "ISO 8601"
         return RepairOutcome(values, none, unparseable, None, problem=f"is not a {fmt_words} date")
@@ -157,11 +159,13 @@ class CategorySpelling(ColumnRepair):
     """Map misspelt categories ('Basic ', 'premum') to the one known category they mean."""
 
     def applies(self, profile: dict[str, Any]) -> bool:
-        return profile.get("kind") == "categorical"
+        # an open vocabulary's close spelling may be a new name: only a dependency repairs it
+        return profile.get("kind") == "categorical" and profile.get("vocabulary") != "open"
 
     def repair(
         self, raw: pd.Series, profile: dict[str, Any], policy: ColumnPolicy, known: list[Any]
     ) -> RepairOutcome:
+        raw = with_missing(raw)
         if not policy.repairs or not known:
             return _unchanged(raw)
         unknown_mask = raw.notna() & ~raw.isin(known)
@@ -186,6 +190,46 @@ class CategorySpelling(ColumnRepair):
         return RepairOutcome(values, repaired_mask.to_numpy(), none, how)
 
 
+class MeasureFromText(ColumnRepair):
+    """Parse ``84%`` / ``37 patients`` to its number; a value without the unit is unparseable.
+
+    The number is what the range check sees; the unit must be the reference's (case and
+    spacing aside): ``3x patients`` or ``37 kg`` in a 'patients' column is a finding.
+    """
+
+    def applies(self, profile: dict[str, Any]) -> bool:
+        return profile.get("kind") == "measure"
+
+    def repair(
+        self, raw: pd.Series, profile: dict[str, Any], policy: ColumnPolicy, known: list[Any]
+    ) -> RepairOutcome:
+        present = ~missing_mask(raw)
+        parts = split_measure(raw.astype(str))
+        unit = unit_key(str(profile.get("unit", "")))
+        prefix = str(profile.get("prefix", ""))
+        fits = (parts["unit"].map(unit_key) == unit) & (parts["prefix"] == prefix)
+        values = parts["number"].where(fits & present)
+        unparseable = present & values.isna().to_numpy()
+        shown = (prefix + " " + str(profile.get("unit", ""))).strip()
+        none = np.zeros(len(raw), dtype=bool)
+        return RepairOutcome(
+            values, none, unparseable, None, problem=f"is not a number in {shown!r}"
+        )
+
+
+class CodeAsText(ColumnRepair):
+    """Codes are compared as the strings they are (an integer column's codes as digits)."""
+
+    def applies(self, profile: dict[str, Any]) -> bool:
+        return profile.get("kind") in ("code", "empty")
+
+    def repair(
+        self, raw: pd.Series, profile: dict[str, Any], policy: ColumnPolicy, known: list[Any]
+    ) -> RepairOutcome:
+        none = np.zeros(len(raw), dtype=bool)
+        return RepairOutcome(as_kind(raw, "code"), none, none)
+
+
 def default_repairs() -> list[ColumnRepair]:
     """The repairs ``clean_frame`` applies unless told otherwise."""
-    return [NumberFromText(), DateFromText(), CategorySpelling()]
+    return [NumberFromText(), DateFromText(), MeasureFromText(), CodeAsText(), CategorySpelling()]

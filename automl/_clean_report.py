@@ -12,6 +12,7 @@ import pandas as pd
 
 from halfcost.automl._clean import CleanResult
 from halfcost.automl._clean_profile import save_suite, suite_columns
+from halfcost.errors import BadInputError
 from halfcost.jsonio import write_json
 from halfcost.tables import table_suffix, write_table
 
@@ -25,6 +26,40 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_exact_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a table for cleaning without changing a value: a CSV as text, a Parquet as is.
+
+    A CSV is read with ``dtype=str, keep_default_na=False``: ``02134`` keeps its zero,
+    ``35233`` does not become ``35233.0``, an empty cell stays ``""``. Parsing for
+    validation happens on a copy (:func:`~halfcost.automl.clean_frame`).
+
+    Raises:
+        BadInputError: the file is missing, unreadable, of another type, or has no rows.
+    """
+    p = Path(path)
+    suffix = table_suffix(p)
+    if not p.exists():
+        raise BadInputError(f"{p}: no such file; check the path.")
+    if p.is_dir():
+        raise BadInputError(f"{p}: is a folder; give a .csv or .parquet file.")
+    if p.stat().st_size == 0:
+        raise BadInputError(f"{p}: the file is empty; give a table with a header and rows.")
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(p, dtype=str, keep_default_na=False, low_memory=False)
+        else:
+            frame = pd.read_parquet(p)
+    except Exception as exc:  # pandas and pyarrow raise many types for unreadable files
+        text = str(exc).strip()
+        reason = text.splitlines()[0] if text else type(exc).__name__
+        raise BadInputError(f"{p}: cannot read it as {suffix[1:]} ({reason}).") from exc
+    if frame.shape[1] == 0:
+        raise BadInputError(f"{p}: no columns found; give a table with a header row.")
+    if len(frame) == 0:
+        raise BadInputError(f"{p}: the table has a header but no rows; give at least one row.")
+    return frame
 
 
 def storable(frame: pd.DataFrame, suffix: str) -> pd.DataFrame:

@@ -31,7 +31,12 @@ from bench._common import pin_threads  # before NumPy loads: thread pools read t
 pin_threads()
 
 import argparse  # noqa: E402
+import ast  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
@@ -45,6 +50,10 @@ GOAL_CAUGHT = 0.99
 GOAL_FALSE_QUARANTINE = 0.005
 GOAL_TIME_RATIO = 2.0
 ERROR_SHARE = 0.05
+#: The entity-data runs (fixed before tuning): seed, entities, mean rows per entity, error share.
+ENTITY_RUNS = ((0, 1500, 6.0, 0.08), (1, 3000, 4.0, 0.12), (2, 800, 8.0, 0.05))
+ENTITY_SCENARIOS = ("random split", "new entities")
+REFERENCE_SHARE = 0.3
 
 
 @dataclass
@@ -171,7 +180,7 @@ def score(result, truth: pd.DataFrame, n_rows: int) -> dict:
     caught = truth["row"].isin(held | repaired)
     by_kind = caught.groupby(truth["kind"]).mean().to_dict()
     typos = truth[truth["kind"] == "typo"].merge(repairs, on=["row", "column"], how="left")
-    right = (typos["to"] == typos["before"].map(repr)).mean() if len(typos) else float("nan")
+    right = (typos["to"] == typos["before"]).mean() if len(typos) else float("nan")
     untouched = np.setdiff1d(np.arange(n_rows), truth["row"].to_numpy())
     false_q = np.isin(untouched, np.fromiter(held, dtype=np.int64)).mean()
     return {
@@ -265,7 +274,9 @@ def verdict(results: list[SizeResult]) -> list[str]:
     ]
 
 
-def write_markdown(results: list[SizeResult], context: list[str], path: Path) -> None:
+def write_markdown(
+    results: list[SizeResult], context: list[str], path: Path, extra: list[str]
+) -> None:
     headers, rows = table_rows(results)
     kinds = sorted({k for r in results for k in r.caught_by_kind})
     kind_rows = [
@@ -309,9 +320,394 @@ def write_markdown(results: list[SizeResult], context: list[str], path: Path) ->
             "",
             *verdict(results),
             "",
+            *extra,
         ]
     )
     _common.write_text_atomic(text, path)
+
+
+# --- entity data: two scenarios, three cleaners ------------------------------------------
+# Each run builds an entity table (make_entities), splits it (random: a clean 30% sample
+# as the reference, the other 70% dirtied; new entities: the clean rows of half of the
+# entities as the reference, the dirty rows of the other half as the batch), writes both
+# as CSV and cleans the batch three ways: halfcost (as its CLI does: CSV read as text,
+# outputs written and read back), a plain GX suite written from the same reference
+# (not-null, in-set, min-max on what pd.read_csv gives; flagged = any unexpected value),
+# and the current release (git archive main) through its own `halfcost clean`.
+
+GOAL_F1_RANDOM = 0.97
+GOAL_F1_NEW = 0.90
+GOAL_CORRECT_QUARANTINED = 0.05
+GOAL_REPAIRS_RIGHT = 0.98
+
+ROW = "halfcost_row"
+
+
+def plain_gx_suite(reference: pd.DataFrame):
+    """Not-null, in-set, min-max from a reference as ``pd.read_csv`` types it."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    out = []
+    for column in reference.columns:
+        series = reference[column]
+        if series.notna().all():
+            out.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
+        if pd.api.types.is_numeric_dtype(series) and series.notna().any():
+            out.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=column, min_value=float(series.min()), max_value=float(series.max())
+                )
+            )
+        elif series.notna().any():
+            values = [v for v in series.dropna().unique().tolist()]
+            out.append(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=values))
+    return gx.ExpectationSuite(name="plain", expectations=out)
+
+
+def coerce_like(batch: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """The batch with the reference's numeric columns parsed (what a GX user does first)."""
+    out = batch.copy()
+    for column in reference.columns:
+        if pd.api.types.is_numeric_dtype(reference[column]):
+            out[column] = pd.to_numeric(out[column], errors="coerce")
+    return out
+
+
+def run_plain_gx(ref_csv: Path, batch_csv: Path) -> tuple[set[int], float]:
+    from halfcost.automl._clean import RESULT_FORMAT, run_gx
+
+    reference = pd.read_csv(ref_csv)
+    batch = coerce_like(pd.read_csv(batch_csv), reference)
+    suite = plain_gx_suite(reference)
+    started = time.perf_counter()
+    results = run_gx(batch, suite, now=datetime.now(UTC), result_format=RESULT_FORMAT)
+    elapsed = time.perf_counter() - started
+    flagged: set[int] = set()
+    for result in results:
+        if result is not None:
+            flagged.update(int(i) for i in result.result.get("unexpected_index_list") or [])
+    return flagged, elapsed
+
+
+def run_ours(ref_csv: Path, batch_csv: Path, out: Path) -> tuple[dict, float]:
+    from halfcost.automl import clean_frame, learn_suite, read_exact_table, write_clean_outputs
+
+    started = time.perf_counter()
+    reference = read_exact_table(ref_csv)
+    batch = read_exact_table(batch_csv)
+    suite = learn_suite(reference)
+    result = clean_frame(batch, suite)
+    elapsed = time.perf_counter() - started
+    write_clean_outputs(result, out, suite=suite, suffix=".csv", data_path=batch_csv)
+    return json.loads((out / "report.json").read_text()), elapsed
+
+
+def release_tree(work: Path) -> Path | None:
+    """The current release (branch main) as an importable tree, or None without git."""
+    from bench import _common
+
+    root = _common.repo_root()
+    tree = work / "release"
+    tree.mkdir(exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", "main", "halfcost", "automl", "drift", "governance"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode:
+        return None
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    for package in ("automl", "drift", "governance"):
+        (tree / package).rename(tree / "halfcost" / package)
+    return tree
+
+
+def run_release(tree: Path, ref_csv: Path, batch_csv: Path, out: Path) -> dict:
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from halfcost.cli import main; "
+        "sys.exit(main(['clean', sys.argv[2], '--reference', sys.argv[3], '--out', sys.argv[4]]))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(tree), str(batch_csv), str(ref_csv), str(out)],
+        check=True,
+        capture_output=True,
+    )
+    report = json.loads((out / "report.json").read_text())
+    for repair in report["repairs"]:  # the release wrote reprs
+        for side in ("from", "to"):
+            with contextlib.suppress(ValueError, SyntaxError):
+                repair[side] = ast.literal_eval(repair[side])
+    return report
+
+
+def score_entities(
+    flagged: set[int],
+    held: set[int],
+    repairs: pd.DataFrame | None,
+    truth: pd.DataFrame,
+    n_rows: int,
+) -> dict:
+    errors = set(truth["row"].tolist())
+    tp = len(flagged & errors)
+    precision = tp / len(flagged) if flagged else 1.0
+    recall = tp / len(errors) if errors else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    out = {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "correct_quarantined": len(held - errors) / max(n_rows - len(errors), 1),
+        "repairs": None,
+        "repairs_right": None,
+        "repair_recall": None,
+    }
+    if repairs is not None:
+        merged = repairs.merge(truth, on=["row", "column"], how="left")
+        right = int((merged["to"].astype(str) == merged["before"].astype(str)).sum())
+        out["repairs"] = len(repairs)
+        out["repairs_right"] = right / len(repairs) if len(repairs) else 1.0
+        out["repair_recall"] = right / len(truth) if len(truth) else 1.0
+    return out
+
+
+def good_cells_altered(batch_csv: Path, out: Path, repairs: pd.DataFrame) -> int:
+    """Cells of clean.csv/quarantine.csv that differ from the input but were not repaired."""
+    batch = pd.read_csv(batch_csv, dtype=str, keep_default_na=False)
+    repaired = set(zip(repairs["row"], repairs["column"], strict=True))
+    altered = 0
+    for name in ("clean.csv", "quarantine.csv"):
+        written = pd.read_csv(out / name, dtype=str, keep_default_na=False)
+        rows = written[ROW].astype(int).to_numpy()
+        for column in batch.columns:
+            before = batch[column].to_numpy()[rows]
+            after = written[column].to_numpy()
+            for i in np.flatnonzero(before != after):
+                if (int(rows[i]), column) not in repaired:
+                    altered += 1
+    return altered
+
+
+def run_scenario(reference: pd.DataFrame, batch: pd.DataFrame, truth: pd.DataFrame, release):
+    """All three cleaners on one scenario; returns a dict of figures per cleaner."""
+    with tempfile.TemporaryDirectory(prefix="halfcost-bench-") as folder:
+        work = Path(folder)
+        ref_csv, batch_csv = work / "reference.csv", work / "batch.csv"
+        reference.to_csv(ref_csv, index=False)
+        batch.to_csv(batch_csv, index=False)
+        n_rows = len(batch)
+        figures = {}
+        report, ours_s = run_ours(ref_csv, batch_csv, work / "ours")
+        repairs = pd.DataFrame(report["repairs"], columns=["row", "column", "from", "to", "how"])
+        held = set(pd.read_csv(work / "ours" / "quarantine.csv", usecols=[ROW])[ROW].tolist())
+        figures["halfcost"] = {
+            **score_entities(held | set(repairs["row"]), held, repairs, truth, n_rows),
+            "altered": good_cells_altered(batch_csv, work / "ours", repairs),
+            "seconds": ours_s,
+        }
+        flagged, gx_s = run_plain_gx(ref_csv, batch_csv)
+        figures["plain GX"] = {
+            **score_entities(flagged, flagged, None, truth, n_rows),
+            "altered": None,
+            "seconds": gx_s,
+        }
+        if release is not None:
+            old = run_release(release, ref_csv, batch_csv, work / "release")
+            old_repairs = pd.DataFrame(
+                old["repairs"], columns=["row", "column", "from", "to", "how"]
+            )
+            old_held = set(
+                pd.read_csv(work / "release" / "quarantine.csv", usecols=[ROW])[ROW].tolist()
+            )
+            figures["current release"] = {
+                **score_entities(
+                    old_held | set(old_repairs["row"]), old_held, old_repairs, truth, n_rows
+                ),
+                "altered": good_cells_altered(batch_csv, work / "release", old_repairs),
+                "seconds": None,
+            }
+        return figures
+
+
+def entity_runs(release) -> list[dict]:
+    from halfcost.automl._clean_entities import (
+        dirty_entities,
+        make_entities,
+        split_new_entities,
+        split_random,
+    )
+
+    rows = []
+    for seed, n_entities, per_entity, share in ENTITY_RUNS:
+        frame = make_entities(n_entities, seed=seed, rows_per_entity=per_entity)
+        for scenario in ENTITY_SCENARIOS:
+            if scenario == "random split":
+                reference, batch = split_random(frame, reference_share=REFERENCE_SHARE, seed=seed)
+            else:
+                reference, batch = split_new_entities(frame, seed=seed)
+            dirty, truth = dirty_entities(batch, share=share, seed=seed + 100)
+            figures = run_scenario(reference, dirty, truth, release)
+            for cleaner, f in figures.items():
+                rows.append(
+                    {
+                        "scenario": scenario,
+                        "seed": seed,
+                        "entities": n_entities,
+                        "error share": share,
+                        "batch rows": len(dirty),
+                        "cleaner": cleaner,
+                        **f,
+                    }
+                )
+            print(f"done: {scenario}, seed {seed}", flush=True)
+    return rows
+
+
+def time_entities_1m(n_entities: int) -> dict:
+    """halfcost vs plain GX on a ~1M-row random-split batch of entity data (one run each)."""
+    from halfcost.automl._clean_entities import dirty_entities, make_entities, split_random
+
+    frame = make_entities(n_entities, seed=7, rows_per_entity=6.0)
+    reference, batch = split_random(frame, reference_share=REFERENCE_SHARE, seed=7)
+    dirty, truth = dirty_entities(batch, share=0.08, seed=107)
+    with tempfile.TemporaryDirectory(prefix="halfcost-bench-") as folder:
+        work = Path(folder)
+        ref_csv, batch_csv = work / "reference.csv", work / "batch.csv"
+        reference.to_csv(ref_csv, index=False)
+        dirty.to_csv(batch_csv, index=False)
+        _flagged, gx_s = run_plain_gx(ref_csv, batch_csv)
+        report, ours_s = run_ours(ref_csv, batch_csv, work / "ours")
+        repairs = pd.DataFrame(report["repairs"], columns=["row", "column", "from", "to", "how"])
+        held = set(pd.read_csv(work / "ours" / "quarantine.csv", usecols=[ROW])[ROW].tolist())
+        figures = score_entities(held | set(repairs["row"]), held, repairs, truth, len(dirty))
+    return {
+        "rows": len(dirty),
+        "reference_rows": len(reference),
+        "ours_s": ours_s,
+        "gx_in_ours_s": report["validation_seconds"],
+        "plain_gx_s": gx_s,
+        **figures,
+    }
+
+
+def _fmt(value, pct: bool = True) -> str:
+    if value is None:
+        return "n/a"
+    return _pct(value) if pct else f"{value}"
+
+
+def entity_markdown(rows: list[dict], timing: dict | None) -> list[str]:
+    headers = [
+        "scenario",
+        "seed",
+        "entities",
+        "errors",
+        "batch rows",
+        "cleaner",
+        "precision",
+        "recall",
+        "F1",
+        "repairs",
+        "repairs right",
+        "repair recall",
+        "good cells altered",
+        "correct rows quarantined",
+    ]
+    table = [
+        [
+            r["scenario"],
+            r["seed"],
+            r["entities"],
+            _pct(r["error share"]),
+            r["batch rows"],
+            r["cleaner"],
+            _pct(r["precision"]),
+            _pct(r["recall"]),
+            f"{r['f1']:.3f}",
+            _fmt(r["repairs"], pct=False),
+            _fmt(r["repairs_right"]),
+            _fmt(r["repair_recall"]),
+            _fmt(r["altered"], pct=False),
+            _pct(r["correct_quarantined"]),
+        ]
+        for r in rows
+    ]
+    ours = [r for r in rows if r["cleaner"] == "halfcost"]
+    random_ok = all(r["f1"] >= GOAL_F1_RANDOM for r in ours if r["scenario"] == "random split")
+    new_ok = all(
+        r["f1"] >= GOAL_F1_NEW and r["correct_quarantined"] <= GOAL_CORRECT_QUARANTINED
+        for r in ours
+        if r["scenario"] == "new entities"
+    )
+    repairs_ok = all((r["repairs_right"] or 0) >= GOAL_REPAIRS_RIGHT for r in ours)
+    altered_ok = all(r["altered"] == 0 for r in ours)
+    lines = [
+        "## Entity data: random split and new entities",
+        "",
+        "Generator `halfcost.automl._clean_entities` (facilities with several rows each; "
+        "codes with leading zeros; units and percents; closed and open columns; one empty "
+        "column) and its error mix `ENTITY_ERROR_MIX`, committed before tuning (52e4a0f). "
+        "Reference for 'random split': a clean 30% sample; for 'new entities': the clean "
+        "rows of half of the entities (the batch holds only the others). 'flagged' = "
+        "quarantined or repaired. Repairs right = repaired to the clean value / repairs; "
+        "repair recall = errors repaired to the clean value / all errors (duplicates and "
+        "unrepairable errors included). Good cells altered: cells of clean.csv and "
+        "quarantine.csv read back as text that differ from the input and were not "
+        "repaired. Plain GX only validates (nothing written).",
+        "",
+        _common.markdown_table(headers, table),
+        "",
+    ]
+    if timing:
+        ratio = timing["ours_s"] / timing["plain_gx_s"]
+        lines += [
+            f"### Time on {timing['rows']:,} rows (random split, reference "
+            f"{timing['reference_rows']:,} rows, one run each)",
+            "",
+            _common.markdown_table(
+                [
+                    "rows",
+                    "halfcost s (read + learn + clean)",
+                    "of which GX s",
+                    "plain GX s",
+                    "ratio",
+                    "F1",
+                    "repairs right",
+                    "repair recall",
+                    "correct rows quarantined",
+                ],
+                [
+                    [
+                        f"{timing['rows']:,}",
+                        f"{timing['ours_s']:.1f}",
+                        f"{timing['gx_in_ours_s']:.1f}",
+                        f"{timing['plain_gx_s']:.1f}",
+                        _common.format_ratio(ratio),
+                        f"{timing['f1']:.3f}",
+                        _fmt(timing["repairs_right"]),
+                        _fmt(timing["repair_recall"]),
+                        _pct(timing["correct_quarantined"]),
+                    ]
+                ],
+            ),
+            "",
+        ]
+    lines += [
+        "### Goals (halfcost)",
+        "",
+        f"- F1 >= {GOAL_F1_RANDOM} in the random split: {'met' if random_ok else 'NOT met'}",
+        f"- F1 >= {GOAL_F1_NEW} with new entities and <= {_pct(GOAL_CORRECT_QUARANTINED)} "
+        f"correct rows quarantined: {'met' if new_ok else 'NOT met'}",
+        f"- repairs right >= {_pct(GOAL_REPAIRS_RIGHT)}: {'met' if repairs_ok else 'NOT met'}",
+        f"- 0 good cells altered: {'met' if altered_ok else 'NOT met'}",
+    ]
+    if timing:
+        ratio = timing["ours_s"] / timing["plain_gx_s"]
+        lines.append(
+            f"- within {GOAL_TIME_RATIO:.0f}x of plain GX on {timing['rows']:,} rows: "
+            f"{'met' if ratio <= GOAL_TIME_RATIO else 'NOT met'} ({_common.format_ratio(ratio)})"
+        )
+    return [*lines, ""]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -322,6 +718,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeats", type=int, default=None, help="default: 3 below 1M, else 2")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--entity-rows-1m",
+        type=int,
+        default=240_000,
+        help="entities of the timed entity run (240k gives a ~1M-row batch); 0 skips it",
+    )
+    parser.add_argument("--no-release", action="store_true", help="skip the current release")
     parser.add_argument("--out", default=str(_common.repo_root() / "bench/results/clean.md"))
     args = parser.parse_args(argv)
     context = _common.run_context(["great-expectations", "pandas", "numpy"])
@@ -338,7 +741,13 @@ def main(argv: list[str] | None = None) -> int:
     headers, rows = table_rows(results)
     print(_common.text_table(headers, rows))
     print("\n".join(verdict(results)))
-    write_markdown(results, context, Path(args.out))
+    with tempfile.TemporaryDirectory(prefix="halfcost-release-") as folder:
+        release = None if args.no_release else release_tree(Path(folder))
+        entity_rows = entity_runs(release)
+    timing = time_entities_1m(args.entity_rows_1m) if args.entity_rows_1m else None
+    entity_lines = entity_markdown(entity_rows, timing)
+    print("\n".join(entity_lines))
+    write_markdown(results, context, Path(args.out), entity_lines)
     print(f"wrote {args.out}")
     return 0
 

@@ -73,10 +73,11 @@ def run(args: argparse.Namespace) -> int:
         clean_frame,
         learn_suite,
         load_suite,
+        read_exact_table,
         write_clean_outputs,
     )
     from halfcost.errors import BadInputError
-    from halfcost.tables import read_table, table_suffix
+    from halfcost.tables import table_suffix
 
     if args.reference is None and args.suite is None:
         raise BadInputError("give --reference REF (a clean sample) or --suite SUITE.json.")
@@ -88,12 +89,14 @@ def run(args: argparse.Namespace) -> int:
     check_registry(args)
     policy = CleaningPolicy.from_yaml(args.policy) if args.policy else CleaningPolicy()
     suite = load_suite(args.suite) if args.suite else None
-    reference = read_table(args.reference) if args.reference else None
-    data = read_table(args.data, allow_empty=True)
+    # read as text (CSV): what is written back is exactly what was read
+    reference = read_exact_table(args.reference) if args.reference else None
+    data = read_exact_table(args.data)
     if reference is not None:
         check_columns(
             data, [str(c) for c in reference.columns], what=f"the reference {args.reference}"
         )
+    policy.check_columns([str(c) for c in data.columns])
     if suite is None:
         suite = learn_suite(reference, kinds=_parse_kinds(args.kind))
     result = clean_frame(data, suite, policy)

@@ -58,3 +58,21 @@ def test_policy_from_yaml(tmp_path) -> None:
         CleaningPolicy.from_yaml(path)
     with pytest.raises(BadInputError, match="no such policy file"):
         CleaningPolicy.from_yaml(tmp_path / "missing.yaml")
+
+
+def test_new_values_is_read_inherited_and_checked() -> None:
+    policy = CleaningPolicy.from_dict(
+        {"default": {"new_values": "quarantine"}, "columns": {"city": {"action": "repair"}}}
+    )
+    assert policy.for_column("city").new_values == "quarantine"
+    assert not policy.for_column("city").accepts_new_values("open")
+    assert CleaningPolicy().for_column("x").accepts_new_values("open")
+    assert not CleaningPolicy().for_column("x").accepts_new_values("closed")
+    with pytest.raises(BadInputError, match="choose one of accept, quarantine"):
+        CleaningPolicy.from_dict({"default": {"new_values": "maybe"}})
+
+
+def test_a_policy_naming_a_missing_column_lists_the_columns() -> None:
+    policy = CleaningPolicy.from_dict({"columns": {"citty": {"action": "ignore"}}})
+    with pytest.raises(BadInputError, match="'citty', which is not in the data; choose one of"):
+        policy.check_columns(["city", "state"])

@@ -107,8 +107,15 @@ def test_kind_overrides_change_the_checks(reference) -> None:
     checks = _by_column(suite)
     counter = checks["support_calls"]["expect_column_values_to_be_between"]
     assert counter["min_value"] == 0 and counter.get("max_value") is None
-    assert "expect_column_values_to_be_in_set" not in checks["region"]
     assert suite_columns(suite)["region"]["reason"] == "set by the user"
+    assert suite_columns(suite)["region"]["vocabulary"] == "open"  # new values are reported
+    in_set = [
+        e
+        for e in suite.expectations
+        if e.expectation_type == "expect_column_values_to_be_in_set"
+        and e.configuration.kwargs["column"] == "region"
+    ]
+    assert in_set[0].meta["halfcost"]["check"] == "new_value"
     with pytest.raises(BadInputError, match="choose one of identifier"):
         learn_suite(reference, kinds={"region": "place"})
     with pytest.raises(BadInputError, match="unknown column 'nope'"):

@@ -87,6 +87,11 @@ def test_missing_file_exits_2_with_one_line(cli, files) -> None:
         (["data.csv", "--suite", "bad.yaml"], "bad.yaml: not valid JSON"),
         (["data.csv", "--suite", "out/suite.json", "--kind", "age=text"], "edit the suite"),
         (["data.csv", "--reference", "ref.csv", "--kind", "age"], "write it as COLUMN=KIND"),
+        (["empty.csv", "--reference", "ref.csv"], "empty.csv: the table has a header but no rows"),
+        (
+            ["data.csv", "--reference", "ref.csv", "--policy", "nocol.yaml"],
+            "the policy names column 'nope', which is not in the data; choose one of customer_id",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(files, capsys, monkeypatch, args, message) -> None:
@@ -95,6 +100,7 @@ def test_bad_input_exits_2_with_one_line(files, capsys, monkeypatch, args, messa
     make_customers(5, seed=0).iloc[:0].to_csv("empty.csv", index=False)
     make_customers(5, seed=0).drop(columns=["noise", "age"]).to_csv("narrow.csv", index=False)
     (folder / "bad.yaml").write_text("default:\n  action: zap\n")
+    (folder / "nocol.yaml").write_text("columns:\n  nope:\n    action: ignore\n")
     assert main(["clean", *args, "--out", "bad_out"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("halfcost clean: error: ")

@@ -1,0 +1,372 @@
+"""Consistency between columns: approximate functional dependencies, learned and checked.
+
+Operational tables repeat an entity's attributes on each of its rows: every row of
+provider ``010023`` has the same name, city and phone, every postcode lies in one city.
+From the reference we learn which such dependencies ``key -> column`` hold (with a
+support and a confidence, so one odd row does not hide a real one), and we decide with
+them which text columns are *open* vocabularies (attributes of entities that keep
+arriving) and which are closed sets.
+
+In a batch, rows of the same key are checked together, also for keys the reference
+never saw (a new entity): the minority value is the error and the majority the repair
+when the majority is clear (at least 2 rows and 2/3 of the key's rows, the reference's
+rows of the key counted as votes); otherwise the rows are held with the candidates
+named. A row whose *key* is the odd one out (another entity's phone, say) implicates
+its key cell in one dependency but its phone cell in many: each cell is judged by the
+dependencies that point at it, and a finding whose key cell is more suspect than its
+column cell is dropped. Great Expectations 1.x has no functional-dependency
+expectation, so this check is halfcost's own code; its findings are reported in the
+same shape as GX's (one entry per dependency in ``expectations``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from halfcost.automl._clean_profile import MAX_CATEGORIES, OPEN_NEW_SHARE
+
+#: Kinds whose values can be keys or dependents (text-like values, compared exactly).
+DEPENDENCY_KINDS = ("identifier", "code", "categorical", "text", "boolean")
+#: A dependency is kept when its key's repeated rows agree this often ...
+MIN_CONFIDENCE = 0.97
+#: ... and it says much more than the dependent's most common value would.
+MIN_LIFT = 0.9
+#: Rows in repeated keys needed before a dependency is believed.
+MIN_SUPPORT_ROWS = 20
+#: The majority that repairs: at least this many rows and this share of the key's rows.
+MAJORITY_ROWS = 2
+MAJORITY_SHARE = 2 / 3
+#: Reference values per key kept in the suite, for checking known keys (per key column).
+MAX_LOOKUP_KEYS = 20_000
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 for missing) and the distinct values."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def _agreement(key: np.ndarray, value: np.ndarray, n_values: int) -> tuple[int, int]:
+    """Rows in repeated keys (both present) and how many of them hold their key's majority."""
+    ok = (key >= 0) & (value >= 0)
+    key, value = key[ok], value[ok]
+    if not len(key):
+        return 0, 0
+    sizes = np.bincount(key)
+    repeated = sizes[key] >= 2
+    key, value = key[repeated], value[repeated]
+    if not len(key):
+        return 0, 0
+    pair = key * n_values + value
+    pairs, counts = np.unique(pair, return_counts=True)
+    best = pd.Series(counts).groupby(pairs // n_values).max()
+    return len(key), int(best.sum())
+
+
+def learn_dependencies(
+    parsed: dict[str, pd.Series], profiles: dict[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The approximate dependencies ``key -> column`` that hold in the reference.
+
+    Returns:
+        ``(dependencies, lookups)``: one dict per dependency (``key``, ``column``,
+        ``support`` rows, ``confidence``), and per key column the reference's value of
+        each dependent for each key (at most :data:`MAX_LOOKUP_KEYS` keys).
+    """
+    eligible = [c for c, p in profiles.items() if p["kind"] in DEPENDENCY_KINDS]
+    codes = {c: _codes(parsed[c]) for c in eligible}
+    distinct = {c: len(codes[c][1]) for c in eligible}
+    dependencies: list[dict[str, Any]] = []
+    for key in eligible:
+        if distinct[key] < 5:
+            continue
+        key_codes = codes[key][0]
+        for column in eligible:
+            if column == key or distinct[column] < 2:
+                continue
+            value_codes = codes[column][0]
+            support, agreeing = _agreement(key_codes, value_codes, distinct[column])
+            if support < MIN_SUPPORT_ROWS:
+                continue
+            confidence = agreeing / support
+            present = value_codes[value_codes >= 0]
+            baseline = np.bincount(present).max() / len(present)
+            lift = (confidence - baseline) / (1 - baseline) if baseline < 1 else 0.0
+            if confidence >= MIN_CONFIDENCE and lift >= MIN_LIFT:
+                dependencies.append(
+                    {
+                        "key": key,
+                        "column": column,
+                        "support": int(support),
+                        "confidence": round(float(confidence), 4),
+                    }
+                )
+    return dependencies, _lookups(parsed, dependencies)
+
+
+def _lookups(parsed: dict[str, pd.Series], dependencies: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per key column: the reference's majority value of each dependent, and row counts."""
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys(d["key"] for d in dependencies):
+        columns = [d["column"] for d in dependencies if d["key"] == key]
+        frame = pd.DataFrame({key: parsed[key], **{c: parsed[c] for c in columns}})
+        frame = frame[frame[key].notna()]
+        counts = frame[key].value_counts()
+        if len(counts) > MAX_LOOKUP_KEYS:
+            continue
+        majority = frame.groupby(key, sort=True)[columns].agg(
+            lambda s: s.mode().iloc[0] if s.notna().any() else None
+        )
+        out[key] = {
+            "columns": columns,
+            "keys": [_plain(k) for k in majority.index],
+            "rows": [int(counts[k]) for k in majority.index],
+            "values": [[_plain(v) for v in row] for row in majority.itertuples(index=False)],
+        }
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def decide_vocabularies(
+    parsed: dict[str, pd.Series],
+    profiles: dict[str, dict[str, Any]],
+    dependencies: list[dict[str, Any]],
+    *,
+    fixed: set[str] = frozenset(),  # type: ignore[assignment]
+) -> None:
+    """Mark each categorical/text column ``vocabulary: closed`` or ``open``, with the reason.
+
+    An attribute of an entity (a column some key determines) is counted once per entity:
+    a city shared by one facility only is a singleton, however many rows it has. The
+    Good-Turing estimate singletons / units is the share of new units expected to bring
+    an unseen value; above :data:`OPEN_NEW_SHARE` (or with more than
+    :data:`MAX_CATEGORIES` values) the vocabulary is open.
+    """
+    for column, profile in profiles.items():
+        kind = profile["kind"]
+        if kind not in ("categorical", "text"):
+            continue
+        values = parsed[column]
+        keys = [
+            d["key"]
+            for d in dependencies
+            if d["column"] == column and parsed[d["key"]].nunique() >= values.nunique()
+        ]
+        unit = "rows"
+        if keys:
+            key = max(keys, key=lambda k: parsed[k].nunique())
+            pairs = pd.DataFrame({"k": parsed[key], "v": values}).dropna().drop_duplicates("k")
+            values, unit = pairs["v"], f"entities ({key})"
+        counts = values.dropna().value_counts()
+        n_units = int(counts.sum())
+        singletons = int((counts == 1).sum())
+        new_share = singletons / n_units if n_units else 1.0
+        if kind == "text" or len(counts) > MAX_CATEGORIES or new_share > OPEN_NEW_SHARE:
+            profile["vocabulary"] = "open"
+            why = f"{singletons} of {n_units} {unit} hold a value seen once"
+            profile["vocabulary_reason"] = f"{why}: new values are expected"
+        else:
+            profile["vocabulary"] = "closed"
+            profile["vocabulary_reason"] = (
+                f"{len(counts)} values, {singletons} seen once in {n_units} {unit}"
+            )
+        if column in fixed:
+            profile["vocabulary"] = "closed" if kind == "categorical" else "open"
+            profile["vocabulary_reason"] = "set by the user"
+
+
+# --- checking a batch -------------------------------------------------------------------
+
+
+@dataclass
+class DependencyFindings:
+    """What the dependency check found in a batch.
+
+    Attributes:
+        repairs: column -> (rows, values): cells to set to their key's clear majority.
+        held: column -> (rows, reasons): cells whose key has no clear majority.
+        per_dependency: one dict per dependency: ``key``, ``column``, ``rows`` flagged.
+    """
+
+    repairs: dict[str, tuple[np.ndarray, np.ndarray]]
+    held: dict[str, tuple[np.ndarray, np.ndarray]]
+    per_dependency: list[dict[str, Any]]
+
+
+def _show(value: Any) -> str:
+    return "null" if value is None else repr(value)
+
+
+def _one_dependency(
+    key_codes: np.ndarray,
+    key_values: np.ndarray,
+    column: pd.Series,
+    reference: tuple[np.ndarray, np.ndarray] | None,
+    fill_missing: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows that disagree with their key, the majority value (or None), clear or not."""
+    value_codes, value_uniques = _codes(column)
+    n_rows = len(key_codes)
+    n_keys = len(key_values)
+    value_list = list(value_uniques)
+    weights = np.ones(n_rows, dtype=np.int64)
+    keys, values = key_codes, value_codes
+    if reference is not None:  # the reference's rows of known keys vote too
+        ref_rows, ref_values = reference
+        index = {v: i for i, v in enumerate(value_list)}
+        extra = []
+        for v in ref_values:
+            if v not in index:
+                index[v] = len(value_list)
+                value_list.append(v)
+            extra.append(index[v] if v is not None else -1)
+        keys = np.concatenate([key_codes, np.arange(n_keys)])
+        values = np.concatenate([value_codes, np.asarray(extra, dtype=np.int64)])
+        weights = np.concatenate([weights, ref_rows])
+    n_values = max(len(value_list), 1)
+    ok = (keys >= 0) & (values >= 0) & (weights > 0)
+    pair = keys[ok] * n_values + values[ok]
+    pairs, inverse = np.unique(pair, return_inverse=True)
+    votes = np.bincount(inverse, weights=weights[ok]).astype(np.int64)
+    pair_key, pair_value = pairs // n_values, pairs % n_values
+    distinct = np.bincount(pair_key, minlength=n_keys)
+    total = np.bincount(pair_key, weights=votes, minlength=n_keys).astype(np.int64)
+    order = np.lexsort((-votes, pair_key))
+    first = np.unique(pair_key[order], return_index=True)[1]
+    top_key = pair_key[order][first]
+    best_votes = np.zeros(n_keys, dtype=np.int64)
+    best_value = np.full(n_keys, -1, dtype=np.int64)
+    best_votes[top_key] = votes[order][first]
+    best_value[top_key] = pair_value[order][first]
+    clear = (best_votes >= MAJORITY_ROWS) & (best_votes >= MAJORITY_SHARE * total)
+    row_key = key_codes
+    has_key = row_key >= 0
+    safe_key = np.where(has_key, row_key, 0)
+    disagree = has_key & (distinct[safe_key] > 1) & (value_codes >= 0)
+    disagree &= value_codes != best_value[safe_key]
+    unclear_rows = has_key & (distinct[safe_key] > 1) & ~clear[safe_key] & (value_codes >= 0)
+    flagged = disagree | unclear_rows
+    if fill_missing:
+        flagged |= has_key & (value_codes < 0) & clear[safe_key] & (best_votes[safe_key] > 0)
+    rows = np.flatnonzero(flagged)
+    majority = np.array(
+        [value_list[best_value[k]] if best_value[k] >= 0 else None for k in row_key[rows]],
+        dtype=object,
+    )
+    is_clear = clear[row_key[rows]]
+    # Where no value is a clear majority, every value of the key is a candidate.
+    unclear_keys = set(row_key[rows][~is_clear].tolist())
+    if unclear_keys:
+        wanted = np.isin(pair_key, list(unclear_keys))
+        candidates: dict[int, list[Any]] = {}
+        for k, v in zip(pair_key[wanted], pair_value[wanted], strict=True):
+            candidates.setdefault(int(k), []).append(value_list[v])
+        for i in np.flatnonzero(~is_clear):
+            majority[i] = tuple(candidates.get(int(row_key[rows[i]]), ()))
+    return rows, majority, is_clear
+
+
+def check_dependencies(
+    prepared: pd.DataFrame,
+    dependencies: list[dict[str, Any]],
+    lookups: dict[str, Any],
+    profiles: dict[str, dict[str, Any]],
+) -> DependencyFindings:
+    """Check every dependency within the batch (plus the reference's votes for known keys)."""
+    n_rows = len(prepared)
+    usable = [
+        d for d in dependencies if d["key"] in prepared.columns and d["column"] in prepared.columns
+    ]
+    key_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    raw: list[tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]] = []
+    for dependency in usable:
+        key, column = dependency["key"], dependency["column"]
+        if key not in key_cache:
+            key_cache[key] = _codes(prepared[key])
+        key_codes, key_values = key_cache[key]
+        reference = _reference_votes(lookups.get(key), column, key_values)
+        nullable = bool(profiles.get(column, {}).get("nullable", True))
+        rows, majority, clear = _one_dependency(
+            key_codes, key_values, prepared[column], reference, fill_missing=not nullable
+        )
+        raw.append((dependency, rows, majority, clear))
+    columns = list(prepared.columns)
+    position = {c: i for i, c in enumerate(columns)}
+    suspicion = np.zeros((n_rows, len(columns)), dtype=np.int32)
+    for dependency, rows, _, _ in raw:
+        suspicion[rows, position[dependency["column"]]] += 1
+    proposals: dict[str, dict[int, list[tuple[Any, bool, str]]]] = {}
+    per_dependency = []
+    for dependency, rows, majority, clear in raw:
+        key, column = dependency["key"], dependency["column"]
+        own = suspicion[rows, position[column]]
+        keep = own >= suspicion[rows, position[key]]
+        kept_rows = rows[keep]
+        per_dependency.append({**dependency, "rows": kept_rows})
+        target = proposals.setdefault(column, {})
+        for row, value, is_clear in zip(kept_rows, majority[keep], clear[keep], strict=True):
+            target.setdefault(int(row), []).append((value, bool(is_clear), key))
+    return _decide(proposals, prepared, per_dependency)
+
+
+def _reference_votes(
+    lookup: dict[str, Any] | None, column: str, key_values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The reference's rows and value of ``column`` for each batch key (0 rows if unseen)."""
+    if not lookup or column not in lookup["columns"]:
+        return None
+    at = lookup["columns"].index(column)
+    known = {k: i for i, k in enumerate(lookup["keys"])}
+    rows = np.zeros(len(key_values), dtype=np.int64)
+    values = np.full(len(key_values), None, dtype=object)
+    for i, key in enumerate(key_values):
+        j = known.get(key)
+        if j is not None:
+            rows[i] = lookup["rows"][j]
+            values[i] = lookup["values"][j][at]
+    rows[values == None] = 0  # noqa: E711 (elementwise on an object array)
+    return rows, values
+
+
+def _decide(
+    proposals: dict[str, dict[int, list[tuple[Any, bool, str]]]],
+    prepared: pd.DataFrame,
+    per_dependency: list[dict[str, Any]],
+) -> DependencyFindings:
+    """One decision per cell: repair when every dependency pointing at it agrees clearly."""
+    repairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    held: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for column, cells in proposals.items():
+        fix_rows, fix_values, hold_rows, hold_reasons = [], [], [], []
+        current = prepared[column]
+        for row, votes in sorted(cells.items()):
+            candidates = set()
+            for value, _, _ in votes:
+                candidates.update(value if isinstance(value, tuple) else [value])
+            candidates.discard(None)
+            keys = ", ".join(sorted({k for _, _, k in votes}))
+            if all(c for _, c, _ in votes) and len(candidates) == 1:
+                fix_rows.append(row)
+                fix_values.append(next(iter(candidates)))
+                continue
+            named = " or ".join(_show(v) for v in sorted(candidates, key=str)) or "none"
+            hold_rows.append(row)
+            hold_reasons.append(
+                f"{column}={_show(current.iloc[row])} disagrees with other rows of the same "
+                f"{keys} and no value is a clear majority (candidates {named}) "
+                "(halfcost_expect_functional_dependency)"
+            )
+        if fix_rows:
+            repairs[column] = (np.asarray(fix_rows), np.asarray(fix_values, dtype=object))
+        if hold_rows:
+            held[column] = (np.asarray(hold_rows), np.asarray(hold_reasons, dtype=object))
+    return DependencyFindings(repairs=repairs, held=held, per_dependency=per_dependency)

@@ -1,0 +1,114 @@
+"""Reading values the way a CSV holds them: missing cells, codes, numbers with units.
+
+Tables are read as text (``dtype=str, keep_default_na=False``) so that what halfcost
+writes back is what it read; this module holds the few vectorised helpers that parse a
+*copy* of that text for validation: which cells are missing, what shape a code has
+(``99999`` for a ZIP, ``(999) 999-9999`` for a phone), and the number and unit of
+``84%`` or ``37 patients``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+# A number with an optional currency sign before it and an optional unit after it.
+_MEASURE = r"^\s*([$€£]?)\s*([-+]?\d+(?:[.,]\d+)?)\s*([^\d\s](?:.*[^\s])?)?\s*$"
+_CODE_NAME_TOKENS = frozenset(
+    {"zip", "zipcode", "postal", "postcode", "phone", "tel", "telephone", "fax", "mobile"}
+    | {"code", "account", "acct", "iban", "sku", "ssn", "npi", "card", "isbn", "ean", "upc"}
+    | {"gtin", "routing", "swift", "bic"}
+)
+_CODE_NAME_LAST = frozenset({"number", "no", "nr", "num"})
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def is_text(series: pd.Series) -> bool:
+    """Whether ``series`` holds text (object or string dtype)."""
+    return pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
+
+
+def missing_mask(series: pd.Series) -> np.ndarray:
+    """Cells that hold no value: nulls and empty text (a CSV's empty cell).
+
+    Blank text (``"  "``) is a value, checked like any other: finding it would cost a
+    Python call per cell, and a not-null or in-set check flags it anyway.
+    """
+    mask = series.isna().to_numpy()
+    if is_text(series):
+        mask = mask | series.eq("").to_numpy()
+    return mask
+
+
+def with_missing(series: pd.Series) -> pd.Series:
+    """A copy of a text column with its empty and blank cells as None (for validation)."""
+    if not is_text(series):
+        return series
+    mask = missing_mask(series)
+    if not mask.any():
+        return series
+    out = series.astype(object).copy()
+    out[mask] = None
+    return out
+
+
+def name_tokens(name: str) -> list[str]:
+    """``ProviderNumber`` / ``provider_number`` / ``Provider Number`` -> provider, number."""
+    spaced = _CAMEL.sub(" ", name)
+    return [t for t in re.split(r"[^0-9a-zA-Z]+", spaced.lower()) if t]
+
+
+def named_like_code(name: str) -> bool:
+    """A column name that says 'code' (zip, phone, account, ..._number, ..._no)."""
+    tokens = name_tokens(name)
+    if not tokens or "of" in tokens:  # "number of beds" is a count
+        return False
+    return bool(_CODE_NAME_TOKENS & set(tokens)) or (
+        len(tokens) > 1 and tokens[-1] in _CODE_NAME_LAST
+    )
+
+
+def shapes(values: pd.Series) -> pd.Series:
+    """Each string's shape: digits -> 9, letters -> A, anything else kept (``02134`` -> 99999)."""
+    text = values.astype(str)
+    return text.str.replace(r"\d", "9", regex=True).str.replace(r"[A-Za-z]", "A", regex=True)
+
+
+def shape_regex(shape_list: list[str]) -> str:
+    """A regex matching exactly the given shapes: ``['99999']`` -> ``^(?:\\d{5})$``."""
+
+    def one(shape: str) -> str:
+        parts = []
+        for match in re.finditer(r"9+|A+|[^9A]", shape):
+            run = match.group()
+            if run[0] == "9":
+                parts.append(rf"\d{{{len(run)}}}")
+            elif run[0] == "A":
+                parts.append(rf"[A-Za-z]{{{len(run)}}}")
+            else:
+                parts.append(re.escape(run))
+        return "".join(parts)
+
+    return "^(?:" + "|".join(one(s) for s in sorted(shape_list)) + ")$"
+
+
+def split_measure(values: pd.Series) -> pd.DataFrame:
+    """``prefix``, ``number`` (float, NaN when it does not parse) and ``unit`` of each value."""
+    parts = values.astype(str).str.extract(_MEASURE)
+    parts.columns = ["prefix", "number", "unit"]
+    number = pd.to_numeric(parts["number"].str.replace(",", ".", regex=False), errors="coerce")
+    return pd.DataFrame(
+        {
+            "prefix": parts["prefix"].fillna(""),
+            "number": number,
+            "unit": parts["unit"].fillna(""),
+        },
+        index=values.index,
+    )
+
+
+def unit_key(unit: str) -> str:
+    """Units compare without case or inner spaces ('Patients' == 'patients')."""
+    return "".join(unit.split()).casefold()
