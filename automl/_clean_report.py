@@ -12,9 +12,8 @@ import pandas as pd
 
 from halfcost.automl._clean import CleanResult
 from halfcost.automl._clean_profile import save_suite, suite_columns
-from halfcost.errors import BadInputError
 from halfcost.jsonio import write_json
-from halfcost.tables import table_suffix, write_table
+from halfcost.tables import read_table, table_suffix, write_table
 
 HTML_ROWS = 50
 
@@ -38,28 +37,7 @@ def read_exact_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     Raises:
         BadInputError: the file is missing, unreadable, of another type, or has no rows.
     """
-    p = Path(path)
-    suffix = table_suffix(p)
-    if not p.exists():
-        raise BadInputError(f"{p}: no such file; check the path.")
-    if p.is_dir():
-        raise BadInputError(f"{p}: is a folder; give a .csv or .parquet file.")
-    if p.stat().st_size == 0:
-        raise BadInputError(f"{p}: the file is empty; give a table with a header and rows.")
-    try:
-        if suffix == ".csv":
-            frame = pd.read_csv(p, dtype=str, keep_default_na=False, low_memory=False)
-        else:
-            frame = pd.read_parquet(p)
-    except Exception as exc:  # pandas and pyarrow raise many types for unreadable files
-        text = str(exc).strip()
-        reason = text.splitlines()[0] if text else type(exc).__name__
-        raise BadInputError(f"{p}: cannot read it as {suffix[1:]} ({reason}).") from exc
-    if frame.shape[1] == 0:
-        raise BadInputError(f"{p}: no columns found; give a table with a header row.")
-    if len(frame) == 0:
-        raise BadInputError(f"{p}: the table has a header but no rows; give at least one row.")
-    return frame
+    return read_table(path, as_text=True)
 
 
 def storable(frame: pd.DataFrame, suffix: str) -> pd.DataFrame:

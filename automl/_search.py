@@ -66,7 +66,7 @@ from halfcost.automl._search_space import (
     target_scale,
 )
 from halfcost.automl._search_split import SearchSplit, check_classes, split_rows
-from halfcost.errors import PARAM_PLACEHOLDER, BadInputError
+from halfcost.errors import BadInputError, ParamMessage
 
 DEFAULT_STUDY_PREFIX = "halfcost-search"
 IMPORTANCE_SAMPLE_ROWS = 2_000
@@ -74,23 +74,12 @@ IMPORTANCE_REPEATS = 5
 MIN_ROWS = 20
 
 
-class SearchWarning(UserWarning):
+class SearchWarning(ParamMessage, UserWarning):
     """Something the user should know about their data or run (an id column dropped, ...).
 
     Like :class:`halfcost.errors.HalfcostError`, a warning about one parameter names it
     with ``{param}``: ``str(warning)`` shows the parameter, :meth:`render` a CLI flag.
     """
-
-    def __init__(self, message: str, *, param: str | None = None) -> None:
-        self.template = message
-        self.param = param
-        super().__init__(self.render())
-
-    def render(self, name: str | None = None) -> str:
-        """The message with ``{param}`` replaced by ``name`` (default: the parameter)."""
-        if self.param is None:
-            return self.template
-        return self.template.replace(PARAM_PLACEHOLDER, name or self.param)
 
 
 # ------------------------------------------------------------------ parameter constraints

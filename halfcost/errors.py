@@ -11,18 +11,17 @@ from __future__ import annotations
 PARAM_PLACEHOLDER = "{param}"
 
 
-class HalfcostError(Exception):
-    """Base class for errors a user can act on.
+class ParamMessage:
+    """A message about one parameter: ``{param}`` stands where its name belongs.
 
-    The message is one line that names the problem and the fix. ``exit_code`` is the
-    process exit status the CLI uses for it.
+    Mixed into :class:`HalfcostError` and into warnings (``SearchWarning``), so that an
+    error and a warning about ``budget_s`` read ``budget_s`` from Python and
+    ``--budget-s`` from the CLI alike.
 
     Args:
         message: the one-line message; ``{param}`` stands for the parameter's name.
         param: the library parameter the message is about (e.g. ``"budget_s"``), if any.
     """
-
-    exit_code: int = 1
 
     def __init__(self, message: str = "", *, param: str | None = None) -> None:
         self.template = message
@@ -34,6 +33,16 @@ class HalfcostError(Exception):
         if self.param is None:
             return self.template
         return self.template.replace(PARAM_PLACEHOLDER, name or self.param)
+
+
+class HalfcostError(ParamMessage, Exception):
+    """Base class for errors a user can act on.
+
+    The message is one line that names the problem and the fix. ``exit_code`` is the
+    process exit status the CLI uses for it.
+    """
+
+    exit_code: int = 1
 
 
 def flag_for(param: str) -> str:

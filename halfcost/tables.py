@@ -29,12 +29,17 @@ def table_suffix(path: str | os.PathLike[str]) -> str:
     return suffix
 
 
-def read_table(path: str | os.PathLike[str], *, allow_empty: bool = False) -> pd.DataFrame:
+def read_table(
+    path: str | os.PathLike[str], *, allow_empty: bool = False, as_text: bool = False
+) -> pd.DataFrame:
     """Read a .csv or .parquet file into a DataFrame.
 
     Args:
         path: the file to read.
         allow_empty: accept a file with a header but no rows.
+        as_text: read a CSV's cells as the text they are (``dtype=str``, no missing-value
+            guessing): ``02134`` keeps its zero and ``35233`` does not become ``35233.0``.
+            A Parquet file is read as it is either way.
 
     Raises:
         BadInputError: the file is missing, unreadable, of another type, or empty.
@@ -48,7 +53,11 @@ def read_table(path: str | os.PathLike[str], *, allow_empty: bool = False) -> pd
     if p.stat().st_size == 0:
         raise BadInputError(f"{p}: the file is empty; give a table with a header and rows.")
     try:
-        frame = pd.read_csv(p, low_memory=False) if suffix == ".csv" else pd.read_parquet(p)
+        if suffix == ".csv":
+            text_options = {"dtype": str, "keep_default_na": False} if as_text else {}
+            frame = pd.read_csv(p, low_memory=False, **text_options)
+        else:
+            frame = pd.read_parquet(p)
     except Exception as exc:  # pandas and pyarrow raise many types for unreadable files
         text = str(exc).strip()
         reason = text.splitlines()[0] if text else type(exc).__name__

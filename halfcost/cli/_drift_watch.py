@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from halfcost.cli._flags import add_on_bad_values_flag
 from halfcost.cli._record import add_record_flags, check_registry, record
 
 HELP = "check a batch; when the alert policy says so, retrain with `dvc repro` and promote"
@@ -62,14 +63,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", metavar="DIR", help="also save the drift check here (drift.json, drift.html)"
     )
-    parser.add_argument(
-        "--on-bad-values",
-        choices=("error", "null", "impute"),
-        default="error",
-        help="values a numeric or date feature cannot read: error (exit 2, the default), "
-        "null (treat them as missing) or impute (as the model imputes a missing value); "
-        "counted in the check event",
-    )
+    add_on_bad_values_flag(parser, counted_in="the check event")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_record_flags(parser, project_flag="--registry-project")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from halfcost.cli._flags import add_on_bad_values_flag
+
 HELP = "score a model saved by `halfcost search` on labelled data"
 DESCRIPTION = """\
 Score the model on DATA (target and metric default to the model's own). With the
@@ -23,14 +25,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", metavar="M", help="metric (default: the model's)")
     parser.add_argument("--out", metavar="JSON", help="also write the result to this JSON file")
     parser.add_argument("--json", action="store_true", help="print the result JSON on stdout")
-    parser.add_argument(
-        "--on-bad-values",
-        choices=("error", "null", "impute"),
-        default="error",
-        help="values a numeric or date feature cannot read: error (exit 2, the default), "
-        "null (treat them as missing) or impute (as the model imputes a missing value); "
-        "replaced cells are counted in the output",
-    )
+    add_on_bad_values_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from halfcost.cli._flags import add_on_bad_values_flag
+
 HELP = "predict with a model saved by `halfcost search`"
 DESCRIPTION = """\
 Write one row per input row: a column `prediction`, plus `proba_<class>` columns for
@@ -22,14 +24,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--out", required=True, metavar="PRED", help="where to write predictions (.csv or .parquet)"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    parser.add_argument(
-        "--on-bad-values",
-        choices=("error", "null", "impute"),
-        default="error",
-        help="values a numeric or date feature cannot read: error (exit 2, the default), "
-        "null (treat them as missing) or impute (as the model imputes a missing value); "
-        "replaced cells are counted in the output",
-    )
+    add_on_bad_values_flag(parser)
 
 
 def run(args: argparse.Namespace) -> int:
