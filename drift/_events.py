@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from halfcost.jsonio import to_json
-from halfcost.records import EVENT_FIELDS, EVENT_SCHEMA_VERSION, Event, EventKind, read_jsonl
+from halfcost.records import (
+    EVENT_FIELDS,
+    EVENT_SCHEMA_VERSION,
+    Decision,
+    Event,
+    EventKind,
+    read_jsonl,
+)
 from halfcost.records import parse_time as _parse_time
 
 SCHEMA_VERSION = EVENT_SCHEMA_VERSION
@@ -117,7 +124,7 @@ class EventLog:
             os.write(fd, b"\n")
             return make_event(
                 "log_repaired",
-                decision="newline_added",
+                decision=Decision.NEWLINE_ADDED,
                 reason="the log's last event had no newline; one was added after it.",
                 details={"offset": size},
             )
@@ -128,7 +135,7 @@ class EventLog:
         os.ftruncate(fd, start)
         return make_event(
             "log_repaired",
-            decision="torn_line_moved",
+            decision=Decision.TORN_LINE_MOVED,
             reason=(
                 f"the log's last line was torn (a writer stopped mid-line); its {len(fragment)} "
                 f"byte(s) were moved to {self.torn_path.name} so every event is a whole line."

@@ -41,6 +41,7 @@ from halfcost.drift._champions import ChampionStore, Verdict, compare
 from halfcost.drift._prepare import split_holdout
 from halfcost.drift._project import Project, find_tool, tool_env
 from halfcost.errors import BadInputError, ConcurrentRunError, HalfcostError
+from halfcost.records import Decision, Outcome
 from halfcost.tables import read_table, write_table
 
 # Lines of `dvc repro` output kept in a retrain_failed event.
@@ -399,7 +400,7 @@ def recover_interrupted(project: Project, sinks: Sequence[Any] | None = None) ->
         # killed between the promotion and its event: the promotion stands
         record(
             "promotion",
-            decision="promoted",
+            decision=Decision.PROMOTED,
             reason=f"{pointer['version']} was promoted before its watch stopped (found on "
             "restart).",
             champion=pointer["version"],
@@ -415,7 +416,10 @@ def recover_interrupted(project: Project, sinks: Sequence[Any] | None = None) ->
             set_aside_batch(project, name)
             details.update(_aside_details(project, name))
         record(
-            "retrain_failed", decision="champion_kept", reason=INTERRUPTED_REASON, details=details
+            "retrain_failed",
+            decision=Decision.CHAMPION_KEPT,
+            reason=INTERRUPTED_REASON,
+            details=details,
         )
     project.running_path.unlink(missing_ok=True)
     return record.events
@@ -623,14 +627,19 @@ def _retrain_and_promote(
                 f"this batch is already in the training data as {where} (same content); "
                 "retraining on it again would count its rows twice, so the champion is kept."
             )
-            record("refusal", decision="retrain_skipped", reason=why, details={"batch_file": where})
-            return "retrain_skipped", why, {}, None
+            record(
+                "refusal",
+                decision=Decision.RETRAIN_SKIPPED,
+                reason=why,
+                details={"batch_file": where},
+            )
+            return Outcome.RETRAIN_SKIPPED, why, {}, None
         name = _batch_name(digest, batch_source)
     # the start is logged before the batch is added: a kill at any point after this line
     # leaves an open retrain_started that names the batch, and the next watch undoes it
     started = record(
         "retrain_started",
-        decision="retrain",
+        decision=Decision.RETRAIN,
         reason=reason,
         details={"added_batch_file": None if name is None else f"data/batches/{name}"},
     )
@@ -645,13 +654,13 @@ def _retrain_and_promote(
                 set_aside_batch(project, name)
                 record(
                     "retrain_failed",
-                    decision="champion_kept",
+                    decision=Decision.CHAMPION_KEPT,
                     reason=_INTERRUPTED,
                     details=_aside_details(project, name),
                 )
                 raise
             except HalfcostError as exc:
-                record("retrain_failed", decision="champion_kept", reason=str(exc))
+                record("retrain_failed", decision=Decision.CHAMPION_KEPT, reason=str(exc))
                 raise
             data = params["data"]
             _, batch_holdout = split_holdout(
@@ -682,7 +691,7 @@ def _repro_and_decide(
             set_aside_batch(project, name)
         record(
             "retrain_failed",
-            decision="champion_kept",
+            decision=Decision.CHAMPION_KEPT,
             reason=_INTERRUPTED,
             details=_aside_details(project, name),
         )
@@ -694,7 +703,7 @@ def _repro_and_decide(
         why += " and the batch was set aside." if name else "."
         record(
             "retrain_failed",
-            decision="champion_kept",
+            decision=Decision.CHAMPION_KEPT,
             reason=why,
             details={
                 **_aside_details(project, name),
@@ -704,7 +713,7 @@ def _repro_and_decide(
                 "repro_seconds": round(outcome.seconds, 2),
             },
         )
-        return "retrain_failed", why, {}, outcome.seconds
+        return Outcome.RETRAIN_FAILED, why, {}, outcome.seconds
     try:
         verdict, champion = challenge(project, batch_holdout=batch_holdout)
     except HalfcostError as exc:  # e.g. a challenger that cannot score the held-out rows
@@ -713,14 +722,14 @@ def _repro_and_decide(
         why = f"the challenger could not be compared with the champion: {exc}"
         record(
             "retrain_failed",
-            decision="champion_kept",
+            decision=Decision.CHAMPION_KEPT,
             reason=why,
             details={**_aside_details(project, name), "log": str(outcome.log_path)},
         )
-        return "retrain_failed", why, {}, outcome.seconds
+        return Outcome.RETRAIN_FAILED, why, {}, outcome.seconds
     record(
         "retrain",
-        decision="challenger_ready",
+        decision=Decision.CHALLENGER_READY,
         reason=f"`dvc repro` finished in {outcome.seconds:.1f} s.",
         scores=verdict.scores,
         details={
@@ -739,7 +748,7 @@ def _repro_and_decide(
         record(
             "promotion",
             notify=True,
-            decision="promoted",
+            decision=Decision.PROMOTED,
             reason=verdict.reason,
             champion=promoted["version"],
             challenger=promoted["version"],
@@ -749,19 +758,19 @@ def _repro_and_decide(
                 "path": str(project.champions_dir / promoted["version"]),
             },
         )
-        return "promoted", verdict.reason, verdict.scores, outcome.seconds
+        return Outcome.PROMOTED, verdict.reason, verdict.scores, outcome.seconds
     if name is not None:
         set_aside_batch(project, name)
     why = f"{verdict.reason} The champion {champion or '(none)'} is kept."
     record(
         "refusal",
         notify=True,
-        decision="champion_kept",
+        decision=Decision.CHAMPION_KEPT,
         reason=why,
         scores=verdict.scores,
         details={**_aside_details(project, name), "challenger_model": _challenger_summary(project)},
     )
-    return "refused", why, verdict.scores, outcome.seconds
+    return Outcome.REFUSED, why, verdict.scores, outcome.seconds
 
 
 def _challenger_summary(project: Project) -> dict[str, Any]:
@@ -803,7 +812,7 @@ def ensure_champion(project: Project, record: _Recorder) -> str:
         batch_frame=None,
         batch_source=None,
     )
-    if outcome != "promoted":
+    if outcome != Outcome.PROMOTED:
         raise RetrainFailedError(f"no champion could be trained: {reason}")
     return str(store.current_version())
 
@@ -981,7 +990,7 @@ def _watch_locked(
     reasons = decision.reason or "no policy rule fired."
     scores = {} if champion_score is None else {"champion_batch": champion_score}
     result = WatchResult(
-        outcome="no_alert",
+        outcome=Outcome.NO_ALERT,
         reason=reasons,
         champion=champion,
         drift=drift_dict,
@@ -992,7 +1001,7 @@ def _watch_locked(
         record(
             "alert",
             notify=True,
-            decision="retrain" if decision.retrain else "alert_only",
+            decision=Decision.RETRAIN if decision.retrain else Decision.ALERT_ONLY,
             reason=reasons,
             scores={"weighted_share": float(decision.weighted_share), **scores},
             details={
@@ -1000,14 +1009,14 @@ def _watch_locked(
                 "drifted_columns": list(drift.drifted_columns),
             },
         )
-        result.outcome = "alert_only"
+        result.outcome = Outcome.ALERT_ONLY
     if decision.retrain:
         if not labelled:
             why = (
                 f"the policy asks for a retrain ({reasons}), but the batch has no "
                 f"{target!r} labels; rerun with --labels LABELS to retrain on it."
             )
-            record("refusal", decision="retrain_skipped", reason=why)
+            record("refusal", decision=Decision.RETRAIN_SKIPPED, reason=why)
             result.outcome, result.reason = "retrain_skipped", why
         else:
             outcome, why, compared, seconds = _retrain_and_promote(

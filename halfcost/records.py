@@ -86,11 +86,14 @@ class Decision(StrEnum):
     """What the watch decided, recorded in an event's ``decision``."""
 
     NONE = ""
+    ALERT_ONLY = "alert_only"
     RETRAIN = "retrain"
     RETRAIN_SKIPPED = "retrain_skipped"
     CHALLENGER_READY = "challenger_ready"
     PROMOTED = "promoted"
     CHAMPION_KEPT = "champion_kept"
+    TORN_LINE_MOVED = "torn_line_moved"  # log_repaired: a torn last line moved aside
+    NEWLINE_ADDED = "newline_added"  # log_repaired: a whole last event lacked its newline
 
 
 class Outcome(StrEnum):
@@ -101,6 +104,7 @@ class Outcome(StrEnum):
     PROMOTED = "promoted"
     REFUSED = "refused"
     RETRAIN_FAILED = "retrain_failed"
+    RETRAIN_SKIPPED = "retrain_skipped"
 
 
 class Lever(StrEnum):
