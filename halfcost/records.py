@@ -352,10 +352,11 @@ class DataLineage:
     sha256_of: str | None = None  # "file" (its bytes) or "frame" (its rows' content)
 
     def to_dict(self) -> dict[str, Any]:
-        """Only the known parts."""
-        parts = {"path": self.path, "sha256": self.sha256, "rows": self.rows}
-        parts["sha256_of"] = self.sha256_of
-        return {k: v for k, v in parts.items() if v is not None}
+        """Path, hash and rows (null when unknown), and what the hash covers when known."""
+        parts: dict[str, Any] = {"path": self.path, "sha256": self.sha256, "rows": self.rows}
+        if self.sha256_of is not None:
+            parts["sha256_of"] = self.sha256_of
+        return parts
 
     @classmethod
     def from_dict(cls, data: Any) -> DataLineage | None:
