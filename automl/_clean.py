@@ -35,6 +35,7 @@ from halfcost.automl._clean_profile import (
 from halfcost.automl._clean_repair import ColumnRepair, RepairOutcome, default_repairs
 from halfcost.automl._clean_text import is_text, with_missing
 from halfcost.errors import BadInputError
+from halfcost.records import CleanReport, DataLineage
 from halfcost.tables import column_difference
 
 ROW_COLUMN = "halfcost_row"
@@ -988,32 +989,34 @@ def build_report(
     """
     new_values = {c: v["new_values"] for c, v in columns.items() if "new_values" in v}
     dependencies = [e for e in expectations if e["type"] == DEPENDENCY_TYPE]
-    return {
-        "kind": "clean",
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "halfcost_version": __version__,
-        "data": {"rows": rows_in},
-        "rows_in": rows_in,
-        "rows_clean": rows_clean,
-        "rows_repaired": rows_repaired,
-        "rows_quarantined": rows_quarantined,
-        "rows_duplicate": rows_duplicate,
-        "success": rows_quarantined == 0,
-        "expectations": expectations,
-        "columns": columns,
-        "repairs": repairs,
-        "new_values": new_values,
-        "suspected_typos": suspected_typos,
-        "dependencies": [
-            {
-                **e["kwargs"],
-                "violations": e["unexpected_count"],
-                "repaired_rows": e["repaired_rows"],
-                "quarantined_rows": e["quarantined_rows"],
-            }
-            for e in dependencies
-        ],
-        "policy": policy.to_dict(),
-        "validation_seconds": round(validation_s, 3),
-        "seconds": round(seconds, 3),
-    }
+    # written through the shared record: the registry reads exactly these fields
+    return CleanReport(
+        created_at=datetime.now(UTC).replace(microsecond=0),
+        halfcost_version=__version__,
+        data=DataLineage(rows=rows_in),
+        rows_in=rows_in,
+        rows_clean=rows_clean,
+        rows_repaired=rows_repaired,
+        rows_quarantined=rows_quarantined,
+        extra={
+            "rows_duplicate": rows_duplicate,
+            "success": rows_quarantined == 0,
+            "expectations": expectations,
+            "columns": columns,
+            "repairs": repairs,
+            "new_values": new_values,
+            "suspected_typos": suspected_typos,
+            "dependencies": [
+                {
+                    **e["kwargs"],
+                    "violations": e["unexpected_count"],
+                    "repaired_rows": e["repaired_rows"],
+                    "quarantined_rows": e["quarantined_rows"],
+                }
+                for e in dependencies
+            ],
+            "policy": policy.to_dict(),
+            "validation_seconds": round(validation_s, 3),
+            "seconds": round(seconds, 3),
+        },
+    ).to_dict()
