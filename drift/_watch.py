@@ -651,13 +651,7 @@ def _retrain_and_promote(
                 with _sigterm_as_interrupt():
                     add_batch(project, staged, name)
             except KeyboardInterrupt:
-                set_aside_batch(project, name)
-                record(
-                    "retrain_failed",
-                    decision=Decision.CHAMPION_KEPT,
-                    reason=_INTERRUPTED,
-                    details=_aside_details(project, name),
-                )
+                _record_interrupted(project, record, name)
                 raise
             except HalfcostError as exc:
                 record("retrain_failed", decision=Decision.CHAMPION_KEPT, reason=str(exc))
@@ -674,6 +668,18 @@ def _retrain_and_promote(
         project.running_path.unlink(missing_ok=True)
 
 
+def _record_interrupted(project: Project, record: _Recorder, name: str | None) -> None:
+    """A retrain stopped by SIGTERM or Ctrl-C: set its batch aside, record why."""
+    if name is not None:
+        set_aside_batch(project, name)
+    record(
+        "retrain_failed",
+        decision=Decision.CHAMPION_KEPT,
+        reason=_INTERRUPTED,
+        details=_aside_details(project, name),
+    )
+
+
 def _repro_and_decide(
     project: Project,
     record: _Recorder,
@@ -687,14 +693,7 @@ def _repro_and_decide(
                 project, on_start=lambda pgid: _write_running(project, {**running, "pgid": pgid})
             )
     except KeyboardInterrupt:
-        if name is not None:
-            set_aside_batch(project, name)
-        record(
-            "retrain_failed",
-            decision=Decision.CHAMPION_KEPT,
-            reason=_INTERRUPTED,
-            details=_aside_details(project, name),
-        )
+        _record_interrupted(project, record, name)
         raise
     if not outcome.ok:
         if name is not None:
