@@ -90,7 +90,9 @@ case "$cmd" in
         python_env test
         lint
         set +e
-        "$VENV/bin/python" -m pytest "$@"
+        # one worker per core (two on the CI machine); a file stays on one worker, so a
+        # module's fixtures are built once
+        "$VENV/bin/python" -m pytest -n "${HALFCOST_TEST_WORKERS:-auto}" --dist loadfile "$@"
         status=$?
         set -e
         if [ "$status" -eq 5 ]; then
