@@ -114,7 +114,7 @@ def test_two_rows_that_disagree_are_held_with_the_candidates(split, suite) -> No
     reasons = _held(clean_frame(pair, suite))
     assert len(reasons) == 2
     assert "no value is a clear majority" in reasons.iloc[0]
-    assert all("'1 Elsewhere Road'" in r and "candidates" in r for r in reasons)
+    assert all("1 Elsewhere Road" in r and "'" not in r and "candidates" in r for r in reasons)
 
 
 def test_a_typo_of_a_value_the_reference_never_saw_is_repaired(split, suite) -> None:
@@ -138,9 +138,9 @@ def test_units_and_codes_are_checked_for_what_they_are(split, suite) -> None:
     batch.loc[2, "score"] = "840%"
     batch.loc[3, "postcode"] = "0213"
     reasons = _held(clean_frame(batch, suite))
-    assert "sample='3x patients' is not a number in 'patients' (unparseable)" in reasons[1]
+    assert "sample=3x patients is not a number in patients (unparseable)" in reasons[1]
     assert "score=840 is outside" in reasons[2]
-    assert "postcode='0213' does not match the code pattern" in reasons[3]
+    assert "postcode=0213 does not match the code pattern" in reasons[3]
 
 
 def test_outputs_are_exactly_the_input_text(tmp_path) -> None:
