@@ -433,9 +433,9 @@ def _decide(
                     continue
                 hold_rows.append(int(row))
                 hold_reasons.append(
-                    f"{column}={readable(current.iloc[row])} looks like another entity's value: "
-                    f"this row's {', '.join(dependents)} disagree with the other rows of "
-                    f"that {column} ({DEPENDENCY_CHECK})"
+                    f"{column}={readable(current.iloc[row])} looks like the value of another "
+                    f"entity: the row disagrees on {', '.join(dependents)} with the other rows "
+                    f"of that {column} ({DEPENDENCY_CHECK})"
                 )
         if fix_rows:
             repairs[column] = (np.asarray(fix_rows), np.asarray(fix_values, dtype=object))
