@@ -34,12 +34,15 @@ SHOWN_CHARS = 80
 def readable(value: Any) -> str:
     """A cell as a reader writes it in a reason: ``Springfield``, ``84%``, ``12.5``, ``null``.
 
-    Text is shown as it is, without quotes, unless it would be misread: empty text,
-    text with leading or trailing spaces, or text holding the ``; `` that joins reasons
-    is shown in double quotes (JSON-escaped). Long values are cut with ``...``.
+    Text is shown as it is, without quotes, unless it would be misread: text with
+    leading or trailing spaces, or holding the ``; `` that joins reasons, is shown in
+    double quotes (JSON-escaped). Empty text is ``null``, as missing as a null is. Long
+    values are cut with ``...``.
     """
     if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return "null"
+    if isinstance(value, str) and not value:
+        return "null"  # a CSV's empty cell is a missing value, as cleaning treats it
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, pd.Timestamp):
@@ -47,7 +50,7 @@ def readable(value: Any) -> str:
     text = str(value)
     if len(text) > SHOWN_CHARS:
         text = text[: SHOWN_CHARS - 3] + "..."
-    if isinstance(value, str) and (not value or value != value.strip() or "; " in value):
+    if isinstance(value, str) and (value != value.strip() or "; " in value):
         return json.dumps(text, ensure_ascii=False)
     return text
 
