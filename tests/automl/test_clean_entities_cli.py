@@ -86,6 +86,8 @@ def test_a_new_entity_batch_is_accepted_and_its_new_values_reported(run) -> None
     bad = {planted["sample"], *planted["entity postcode"]}
     assert len(held - bad) <= 0.05 * len(batch)
     assert report["new_values"]["facility_name"]["rows"] > 0.5 * len(batch)
+    assert report["columns"]["city"]["vocabulary"] == "open"  # each column says its own
+    assert report["columns"]["state"]["vocabulary"] == "closed"
     columns = json.loads((folder / "out" / "suite.json").read_text())["meta"]["halfcost"]
     assert columns["columns"]["postcode"]["kind"] == "code"
     assert columns["columns"]["sample"]["kind"] == "measure"
