@@ -33,7 +33,7 @@ from halfcost.automl._clean_profile import (
     suite_columns,
 )
 from halfcost.automl._clean_repair import ColumnRepair, RepairOutcome, default_repairs
-from halfcost.automl._clean_text import is_text, with_missing
+from halfcost.automl._clean_text import is_text, readable, with_missing
 from halfcost.errors import BadInputError
 from halfcost.records import CleanReport, DataLineage
 from halfcost.tables import column_difference
@@ -50,7 +50,6 @@ RESULT_FORMAT = {
     "exclude_unexpected_values": True,
 }
 EXAMPLES_PER_CHECK = 5
-_VALUE_CHARS = 60
 
 _CHECK_OF_TYPE = {
     "expect_column_values_to_not_be_null": "not_null",
@@ -221,15 +220,8 @@ def _prepare(
 
 
 def _show(values: pd.Series) -> np.ndarray:
-    """Short printable forms of values for reasons and examples."""
-
-    def one(value: Any) -> str:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return "null"
-        text = repr(value.item() if isinstance(value, np.generic) else value)
-        return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 3] + "..."
-
-    return np.array([one(v) for v in values], dtype=object)
+    """Readable forms of values for reasons (:func:`readable`: no reprs, no quotes)."""
+    return np.array([readable(v) for v in values], dtype=object)
 
 
 def _plain(value: Any) -> Any:
@@ -511,7 +503,8 @@ def _typo_findings(
         return
     reasons = np.array(
         [
-            f"{column}={v!r} looks like a typo of {pairs[v][0]!r} ({pairs[v][1]} rows) "
+            f"{column}={readable(v)} looks like a typo of {readable(pairs[v][0])} "
+            f"({pairs[v][1]} rows) "
             "and no key ties them (suspected_typo; new_values: quarantine)"
             for v in found
         ],
@@ -808,7 +801,7 @@ def _expectation_entry(index: int, expectation: Any, result: Any, frame: pd.Data
         rows = (details.get("unexpected_index_list") or [])[:EXAMPLES_PER_CHECK]
         column = kwargs.get("column")
         if rows and column is not None:
-            shown = _show(frame[column].iloc[rows])
+            shown = _plain_values(frame[column].iloc[rows])
             entry["examples"] = [
                 {"row": int(r), "value": v} for r, v in zip(rows, shown, strict=True)
             ]
@@ -941,9 +934,6 @@ def _assemble(
         profile = profiles.get(column, {})
         counts["classification_reason"] = profile.get("reason")
         counts["action"] = policy.for_column(column).action
-    for column, rows in ledger.rows_by_column().items():
-        if column in columns_report:
-            columns_report[column]["quarantined_rows"] = rows
         if profile.get("vocabulary"):
             counts["vocabulary"] = profile["vocabulary"]
             counts["vocabulary_reason"] = profile.get("vocabulary_reason")

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from halfcost.automl._clean_profile import MAX_CATEGORIES, OPEN_NEW_SHARE
+from halfcost.automl._clean_text import readable
 
 #: Kinds whose values can be keys or dependents (text-like values, compared exactly).
 DEPENDENCY_KINDS = ("identifier", "code", "categorical", "text", "boolean")
@@ -40,8 +41,6 @@ MIN_SUPPORT_ROWS = 20
 #: The majority that repairs: at least this many rows and this share of the key's rows.
 MAJORITY_ROWS = 2
 MAJORITY_SHARE = 2 / 3
-#: Reference values per key kept in the suite, for checking known keys (per key column).
-MAX_LOOKUP_KEYS = 20_000
 
 
 def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -74,8 +73,9 @@ def learn_dependencies(
 
     Returns:
         ``(dependencies, lookups)``: one dict per dependency (``key``, ``column``,
-        ``support`` rows, ``confidence``), and per key column the reference's value of
-        each dependent for each key (at most :data:`MAX_LOOKUP_KEYS` keys).
+        ``support`` rows, ``confidence``), and the reference's distinct rows over the
+        dependencies' columns with their counts (see :func:`_lookups`), so that the
+        reference's rows of a key vote when the batch holds the key again.
     """
     eligible = [c for c, p in profiles.items() if p["kind"] in DEPENDENCY_KINDS]
     codes = {c: _codes(parsed[c]) for c in eligible}
@@ -109,25 +109,27 @@ def learn_dependencies(
 
 
 def _lookups(parsed: dict[str, pd.Series], dependencies: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per key column: the reference's majority value of each dependent, and row counts."""
-    out: dict[str, Any] = {}
-    for key in dict.fromkeys(d["key"] for d in dependencies):
-        columns = [d["column"] for d in dependencies if d["key"] == key]
-        frame = pd.DataFrame({key: parsed[key], **{c: parsed[c] for c in columns}})
-        frame = frame[frame[key].notna()]
-        counts = frame[key].value_counts()
-        if len(counts) > MAX_LOOKUP_KEYS:
-            continue
-        majority = frame.groupby(key, sort=True)[columns].agg(
-            lambda s: s.mode().iloc[0] if s.notna().any() else None
-        )
-        out[key] = {
-            "columns": columns,
-            "keys": [_plain(k) for k in majority.index],
-            "rows": [int(counts[k]) for k in majority.index],
-            "values": [[_plain(v) for v in row] for row in majority.itertuples(index=False)],
-        }
-    return out
+    """The reference's distinct rows over the dependencies' columns, with their counts.
+
+    One table serves every key (``provider`` and ``phone`` share it): the vote of the
+    reference for key ``k`` and column ``c`` is the count of its rows holding each value.
+    Every key is kept, however many: with only some keys, a batch of a large reference's
+    known entities would be judged on its own rows alone (two rows that disagree have no
+    majority), which is what made large batches worse than small ones.
+    """
+    columns = list(dict.fromkeys(c for d in dependencies for c in (d["key"], d["column"])))
+    if not columns:
+        return {}
+    frame = pd.DataFrame({c: parsed[c].astype(object) for c in columns})
+    keys = list(dict.fromkeys(d["key"] for d in dependencies))
+    frame = frame[frame[keys].notna().any(axis=1)]
+    grouped = frame.groupby(columns, dropna=False, sort=True).size()
+    table = grouped.reset_index(name="__rows__")
+    return {
+        "columns": columns,
+        "rows": table["__rows__"].astype(int).tolist(),
+        "values": {c: [_plain(v) for v in table[c].tolist()] for c in columns},
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -202,15 +204,15 @@ class DependencyFindings:
     per_dependency: list[dict[str, Any]]
 
 
-def _show(value: Any) -> str:
-    return "null" if value is None else repr(value)
+#: The name halfcost's own dependency check goes by in reasons and reports.
+DEPENDENCY_CHECK = "halfcost_expect_functional_dependency"
 
 
 def _one_dependency(
     key_codes: np.ndarray,
     key_values: np.ndarray,
     column: pd.Series,
-    reference: tuple[np.ndarray, np.ndarray] | None,
+    reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     fill_missing: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows that disagree with their key, the majority value (or None), clear or not."""
@@ -221,16 +223,15 @@ def _one_dependency(
     weights = np.ones(n_rows, dtype=np.int64)
     keys, values = key_codes, value_codes
     if reference is not None:  # the reference's rows of known keys vote too
-        ref_rows, ref_values = reference
-        index = {v: i for i, v in enumerate(value_list)}
-        extra = []
-        for v in ref_values:
-            if v not in index:
-                index[v] = len(value_list)
-                value_list.append(v)
-            extra.append(index[v] if v is not None else -1)
-        keys = np.concatenate([key_codes, np.arange(n_keys)])
-        values = np.concatenate([value_codes, np.asarray(extra, dtype=np.int64)])
+        ref_keys, ref_values, ref_rows = reference
+        extra = pd.Index(value_uniques).get_indexer(ref_values).astype(np.int64)
+        unseen = extra < 0
+        if unseen.any():  # values only the reference holds get codes after the batch's
+            codes, uniques = pd.factorize(ref_values[unseen])
+            extra[unseen] = codes + len(value_list)
+            value_list.extend(uniques)
+        keys = np.concatenate([key_codes, ref_keys])
+        values = np.concatenate([value_codes, extra])
         weights = np.concatenate([weights, ref_rows])
     n_values = max(len(value_list), 1)
     ok = (keys >= 0) & (values >= 0) & (weights > 0)
@@ -293,17 +294,20 @@ def check_dependencies(
         if key not in key_cache:
             key_cache[key] = _codes(prepared[key])
         key_codes, key_values = key_cache[key]
-        reference = _reference_votes(lookups.get(key), column, key_values)
+        reference = _reference_votes(lookups, key, column, key_values)
         nullable = bool(profiles.get(column, {}).get("nullable", True))
         rows, majority, clear = _one_dependency(
             key_codes, key_values, prepared[column], reference, fill_missing=not nullable
         )
         raw.append((dependency, rows, majority, clear))
+    raw, odd_keys = _odd_keys(raw, n_rows)
     columns = list(prepared.columns)
     position = {c: i for i, c in enumerate(columns)}
     suspicion = np.zeros((n_rows, len(columns)), dtype=np.int32)
     for dependency, rows, _, _ in raw:
         suspicion[rows, position[dependency["column"]]] += 1
+    for key, (rows, _) in odd_keys.items():
+        suspicion[rows, position[key]] += len(columns)
     proposals: dict[str, dict[int, list[tuple[Any, bool, str]]]] = {}
     per_dependency = []
     for dependency, rows, majority, clear in raw:
@@ -315,37 +319,95 @@ def check_dependencies(
         target = proposals.setdefault(column, {})
         for row, value, is_clear in zip(kept_rows, majority[keep], clear[keep], strict=True):
             target.setdefault(int(row), []).append((value, bool(is_clear), key))
-    return _decide(proposals, prepared, per_dependency)
+    return _decide(proposals, prepared, per_dependency, odd_keys)
+
+
+def _odd_keys(
+    raw: list[tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]], n_rows: int
+) -> tuple[list[tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]], dict[str, Any]]:
+    """Rows whose *key* is the odd value: they disagree with the key's rows on most columns.
+
+    A row holding another entity's address disagrees with that address's rows on every
+    column the address determines; repairing them all would turn the row into the other
+    entity. When a row disagrees with its key on at least 2 and more than half of the
+    key's dependents, the key cell is the suspect (repaired through the row's other keys
+    when they agree, else held) and the dependents are left alone.
+
+    Returns:
+        ``raw`` without those rows, and key column -> (rows, the dependents they disagree on).
+    """
+    by_key: dict[str, list[int]] = {}
+    for i, (dependency, _, _, _) in enumerate(raw):
+        by_key.setdefault(dependency["key"], []).append(i)
+    odd: dict[str, Any] = {}
+    drop: dict[int, np.ndarray] = {}
+    for key, members in by_key.items():
+        flags = np.zeros(n_rows, dtype=np.int32)
+        for i in members:
+            flags[raw[i][1]] += 1
+        rows = np.flatnonzero((flags >= 2) & (2 * flags > len(members)))
+        if not len(rows):
+            continue
+        dependents = [[] for _ in rows]
+        for i in members:
+            at = np.flatnonzero(np.isin(rows, raw[i][1]))
+            for j in at:
+                dependents[j].append(raw[i][0]["column"])
+            drop[i] = rows if i not in drop else np.union1d(drop[i], rows)
+        odd[key] = (rows, dependents)
+    if not drop:
+        return raw, odd
+    kept = []
+    for i, (dependency, rows, majority, clear) in enumerate(raw):
+        if i in drop:
+            keep = ~np.isin(rows, drop[i])
+            rows, majority, clear = rows[keep], majority[keep], clear[keep]
+        kept.append((dependency, rows, majority, clear))
+    return kept, odd
 
 
 def _reference_votes(
-    lookup: dict[str, Any] | None, column: str, key_values: np.ndarray
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The reference's rows and value of ``column`` for each batch key (0 rows if unseen)."""
-    if not lookup or column not in lookup["columns"]:
+    lookup: dict[str, Any] | None, key: str, column: str, key_values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The reference's votes on ``column`` for the batch's keys of ``key``.
+
+    Returns ``(batch key codes, values, rows)``: one entry per (known key, value) pair,
+    ``rows`` the reference's rows holding that pair; None without a reference table.
+    """
+    if not lookup or key not in lookup.get("values", {}) or column not in lookup["values"]:
         return None
-    at = lookup["columns"].index(column)
-    known = {k: i for i, k in enumerate(lookup["keys"])}
-    rows = np.zeros(len(key_values), dtype=np.int64)
-    values = np.full(len(key_values), None, dtype=object)
-    for i, key in enumerate(key_values):
-        j = known.get(key)
-        if j is not None:
-            rows[i] = lookup["rows"][j]
-            values[i] = lookup["values"][j][at]
-    rows[values == None] = 0  # noqa: E711 (elementwise on an object array)
-    return rows, values
+    table = pd.DataFrame(
+        {
+            "k": lookup["values"][key],
+            "v": lookup["values"][column],
+            "n": np.asarray(lookup["rows"], dtype=np.int64),
+        }
+    ).dropna(subset=["k", "v"])
+    at = pd.Index(key_values).get_indexer(table["k"])
+    table = table[at >= 0].assign(k=at[at >= 0])
+    votes = table.groupby(["k", "v"], sort=False)["n"].sum()
+    return (
+        votes.index.get_level_values("k").to_numpy(dtype=np.int64),
+        votes.index.get_level_values("v").to_numpy(dtype=object),
+        votes.to_numpy(dtype=np.int64),
+    )
 
 
 def _decide(
     proposals: dict[str, dict[int, list[tuple[Any, bool, str]]]],
     prepared: pd.DataFrame,
     per_dependency: list[dict[str, Any]],
+    odd_keys: dict[str, Any],
 ) -> DependencyFindings:
-    """One decision per cell: repair when every dependency pointing at it agrees clearly."""
+    """One decision per cell: repair when every dependency pointing at it agrees clearly.
+
+    A key cell found odd (:func:`_odd_keys`) with no clear repair from the row's other
+    keys is held.
+    """
     repairs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     held: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for column, cells in proposals.items():
+    for column in dict.fromkeys([*proposals, *odd_keys]):
+        cells = proposals.get(column, {})
         fix_rows, fix_values, hold_rows, hold_reasons = [], [], [], []
         current = prepared[column]
         for row, votes in sorted(cells.items()):
@@ -358,15 +420,29 @@ def _decide(
                 fix_rows.append(row)
                 fix_values.append(next(iter(candidates)))
                 continue
-            named = " or ".join(_show(v) for v in sorted(candidates, key=str)) or "none"
+            named = " or ".join(readable(v) for v in sorted(candidates, key=str)) or "none"
             hold_rows.append(row)
             hold_reasons.append(
-                f"{column}={_show(current.iloc[row])} disagrees with other rows of the same "
+                f"{column}={readable(current.iloc[row])} disagrees with other rows of the same "
                 f"{keys} and no value is a clear majority (candidates {named}) "
-                "(halfcost_expect_functional_dependency)"
+                f"({DEPENDENCY_CHECK})"
             )
+        if column in odd_keys:
+            for row, dependents in zip(*odd_keys[column], strict=True):
+                if int(row) in cells:
+                    continue
+                hold_rows.append(int(row))
+                hold_reasons.append(
+                    f"{column}={readable(current.iloc[row])} looks like the value of another "
+                    f"entity: the row disagrees on {', '.join(dependents)} with the other rows "
+                    f"of that {column} ({DEPENDENCY_CHECK})"
+                )
         if fix_rows:
             repairs[column] = (np.asarray(fix_rows), np.asarray(fix_values, dtype=object))
         if hold_rows:
-            held[column] = (np.asarray(hold_rows), np.asarray(hold_reasons, dtype=object))
+            order = np.argsort(hold_rows, kind="stable")
+            held[column] = (
+                np.asarray(hold_rows)[order],
+                np.asarray(hold_reasons, dtype=object)[order],
+            )
     return DependencyFindings(repairs=repairs, held=held, per_dependency=per_dependency)

@@ -212,9 +212,7 @@ class MeasureFromText(ColumnRepair):
         unparseable = present & values.isna().to_numpy()
         shown = (prefix + " " + str(profile.get("unit", ""))).strip()
         none = np.zeros(len(raw), dtype=bool)
-        return RepairOutcome(
-            values, none, unparseable, None, problem=f"is not a number in {shown!r}"
-        )
+        return RepairOutcome(values, none, unparseable, None, problem=f"is not a number in {shown}")
 
 
 class CodeAsText(ColumnRepair):

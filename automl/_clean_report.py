@@ -12,6 +12,7 @@ import pandas as pd
 
 from halfcost.automl._clean import CleanResult
 from halfcost.automl._clean_profile import save_suite, suite_columns
+from halfcost.automl._clean_text import readable
 from halfcost.jsonio import write_json
 from halfcost.tables import read_table, table_suffix, write_table
 
@@ -158,7 +159,7 @@ def render_html(report: dict[str, Any], result: CleanResult) -> str:
                 "yes" if e["success"] else "no",
                 e["unexpected_count"],
                 e["quarantined_rows"],
-                ", ".join(f"row {x['row']}: {x['value']}" for x in e["examples"]),
+                ", ".join(f"row {x['row']}: {readable(x['value'])}" for x in e["examples"]),
             ]
             for e in report["expectations"]
         ],
@@ -166,7 +167,7 @@ def render_html(report: dict[str, Any], result: CleanResult) -> str:
     repairs = _table(
         ["row", "column", "from", "to", "how"],
         [
-            [r["row"], r["column"], r["from"], r["to"], r["how"]]
+            [r["row"], r["column"], readable(r["from"]), readable(r["to"]), r["how"]]
             for r in report["repairs"][:HTML_ROWS]
         ],
     )

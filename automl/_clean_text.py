@@ -9,7 +9,9 @@ writes back is what it read; this module holds the few vectorised helpers that p
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,34 @@ _CODE_NAME_TOKENS = frozenset(
 )
 _CODE_NAME_LAST = frozenset({"number", "no", "nr", "num"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+#: Longer values are cut in reasons (the row itself, beside its reason, holds them whole).
+SHOWN_CHARS = 80
+
+
+def readable(value: Any) -> str:
+    """A cell as a reader writes it in a reason: ``Springfield``, ``84%``, ``12.5``, ``null``.
+
+    Text is shown as it is, without quotes, unless it would be misread: text with
+    leading or trailing spaces, or holding the ``; `` that joins reasons, is shown in
+    double quotes (JSON-escaped). Empty text is ``null``, as missing as a null is. Long
+    values are cut with ``...``.
+    """
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return "null"
+    if isinstance(value, str) and not value:
+        return "null"  # a CSV's empty cell is a missing value, as cleaning treats it
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    text = str(value)
+    if len(text) > SHOWN_CHARS:
+        text = text[: SHOWN_CHARS - 3] + "..."
+    if isinstance(value, str) and (value != value.strip() or "; " in value):
+        return json.dumps(text, ensure_ascii=False)
+    return text
 
 
 def is_text(series: pd.Series) -> bool:

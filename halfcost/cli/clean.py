@@ -13,8 +13,9 @@ HELP = "validate a batch with Great Expectations; repair or quarantine bad rows"
 DESCRIPTION = """\
 Learn a Great Expectations suite from a clean reference (or load one with --suite),
 validate DATA with it, repair what needs no guessing (category spelling, numbers stored
-as text), and quarantine every other bad row with its reason. Writes, in --out:
-clean.<ext>, quarantine.<ext>, report.json, report.html and suite.json.
+as text, the majority value of an entity's rows, typos of a frequent value), and
+quarantine every other bad row with its reason. Cells not repaired are written as read.
+Writes, in --out: clean.<ext>, quarantine.<ext>, report.json, report.html, suite.json.
 
 examples:
   halfcost clean batch.csv --reference clean_sample.csv --out cleaned/
@@ -45,7 +46,8 @@ def register(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="override a column's classification when learning (repeatable); kinds: "
-        "identifier, datetime, counter, numeric, categorical, text, boolean",
+        "identifier, code, datetime, counter, numeric, measure, categorical, text, boolean, "
+        "empty",
     )
     parser.add_argument("--json", action="store_true", help="print the report summary as JSON")
     add_record_flags(parser)
