@@ -1,0 +1,121 @@
+"""Crafted model files: a function-holding transformer, an unknown class, a truncated zip.
+
+Each must be refused with the offending type named (exit 2 from the CLI), before skops
+constructs anything from it; the files halfcost itself writes still load.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import skops.io
+from numpy.testing._private.utils import runstring
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.tree import DecisionTreeClassifier
+
+from halfcost.automl import HalfcostModel, load_model, save_model
+from halfcost.automl._model_trust import TRUSTED_CLASSES, trusted_type_names
+from halfcost.automl._prep import TableEncoder, plan_columns
+from halfcost.errors import BadInputError
+
+
+@pytest.fixture(scope="module")
+def good_model(tmp_path_factory, customers) -> Path:
+    plan = plan_columns(customers, "churned")
+    pipeline = Pipeline(
+        [
+            ("encode", TableEncoder(plan.features, plan.kinds)),
+            ("model", DecisionTreeClassifier(max_depth=3, random_state=0)),
+        ]
+    )
+    pipeline.fit(customers[plan.features], (customers["churned"] == "yes").astype(int))
+    meta = {
+        "target": "churned",
+        "task": "classification",
+        "metric": "accuracy",
+        "feature_columns": plan.features,
+        "classes": ["no", "yes"],
+    }
+    folder = tmp_path_factory.mktemp("good") / "model"
+    save_model(HalfcostModel(pipeline, meta, {}), folder)
+    return folder
+
+
+def _tampered(good_model: Path, tmp_path: Path, obj) -> Path:
+    """A copy of the good model folder whose pipeline file holds ``obj``."""
+    folder = tmp_path / "model"
+    shutil.copytree(good_model, folder)
+    skops.io.dump(obj, folder / "pipeline.skops")
+    return folder
+
+
+class _Gadget:
+    """A class no halfcost model contains."""
+
+    def __init__(self):
+        self.payload = "anything"
+
+
+def test_the_files_halfcost_writes_load(good_model, customers):
+    assert len(load_model(good_model).predict(customers)) == len(customers)
+
+
+def test_a_transformer_wrapping_an_exec_is_refused_naming_it(good_model, customers, tmp_path):
+    fitted = load_model(good_model).pipeline
+    evil = Pipeline([("run", FunctionTransformer(runstring)), *fitted.steps])
+    folder = _tampered(good_model, tmp_path, evil)
+    with pytest.raises(BadInputError, match="untrusted type") as error:
+        load_model(folder)
+    assert "numpy.testing._private.utils.runstring" in str(error.value)
+    # skops trusts FunctionTransformer by default; halfcost never writes one
+    assert "sklearn.preprocessing._function_transformer.FunctionTransformer" in str(error.value)
+
+
+def test_a_function_under_a_trusted_looking_prefix_is_refused(good_model, tmp_path):
+    # numpy.* and sklearn.* were once trusted by prefix: a function there is not a type
+    from sklearn.utils import check_array
+
+    folder = _tampered(good_model, tmp_path, {"steps": [check_array]})
+    with pytest.raises(BadInputError, match=r"sklearn\.utils\._?\w*\.?check_array"):
+        load_model(folder)
+
+
+def test_an_unknown_class_is_refused_naming_it(good_model, tmp_path):
+    folder = _tampered(good_model, tmp_path, {"model": _Gadget()})
+    with pytest.raises(BadInputError, match=r"untrusted type\(s\) .*_Gadget"):
+        load_model(folder)
+
+
+def test_a_truncated_zip_is_refused_as_unreadable(good_model, tmp_path):
+    folder = tmp_path / "model"
+    shutil.copytree(good_model, folder)
+    data = (folder / "pipeline.skops").read_bytes()
+    (folder / "pipeline.skops").write_bytes(data[: len(data) // 2])
+    with pytest.raises(BadInputError, match=r"unreadable .*re-create the model"):
+        load_model(folder)
+
+
+def test_the_cli_exits_2_naming_the_type_and_writes_nothing(good_model, customers, tmp_path, cli):
+    fitted = load_model(good_model).pipeline
+    folder = _tampered(
+        good_model, tmp_path, Pipeline([("run", FunctionTransformer(runstring)), *fitted.steps])
+    )
+    customers.to_csv(tmp_path / "rows.csv", index=False)
+    out = tmp_path / "pred.csv"
+    done = cli(["predict", "--model", str(folder), str(tmp_path / "rows.csv"), "--out", str(out)])
+    assert done.returncode == 2, done.stderr
+    assert "runstring" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_the_allow_list_is_exact_names_computed_from_classes():
+    names = trusted_type_names()
+    assert len(names) >= len(TRUSTED_CLASSES)
+    assert "sklearn.compose._column_transformer.ColumnTransformer" in names
+    assert "sklearn.preprocessing._encoders.OneHotEncoder" in names
+    assert not any(name.endswith(".") for name in names)  # no prefix entries
+    assert "numpy.testing._private.utils.runstring" not in names
