@@ -14,34 +14,15 @@ import skops.io
 from numpy.testing._private.utils import runstring
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.tree import DecisionTreeClassifier
 
-from halfcost.automl import HalfcostModel, load_model, save_model
+from halfcost.automl import load_model
 from halfcost.automl._model_trust import TRUSTED_CLASSES, trusted_type_names
-from halfcost.automl._prep import TableEncoder, plan_columns
 from halfcost.errors import BadInputError
 
 
 @pytest.fixture(scope="module")
-def good_model(tmp_path_factory, customers) -> Path:
-    plan = plan_columns(customers, "churned")
-    pipeline = Pipeline(
-        [
-            ("encode", TableEncoder(plan.features, plan.kinds)),
-            ("model", DecisionTreeClassifier(max_depth=3, random_state=0)),
-        ]
-    )
-    pipeline.fit(customers[plan.features], (customers["churned"] == "yes").astype(int))
-    meta = {
-        "target": "churned",
-        "task": "classification",
-        "metric": "accuracy",
-        "feature_columns": plan.features,
-        "classes": ["no", "yes"],
-    }
-    folder = tmp_path_factory.mktemp("good") / "model"
-    save_model(HalfcostModel(pipeline, meta, {}), folder)
-    return folder
+def good_model(saved_model) -> Path:
+    return saved_model
 
 
 def _tampered(good_model: Path, tmp_path: Path, obj) -> Path:
