@@ -47,7 +47,7 @@ _EXPORTS = {
     "create_app": "_serve",
     "serve_model": "_serve",
     "cost_card": "_model_card",
-    "export_mlflow": "_export_mlflow",
+    "export_mlflow": "_mlflow",
     "dirty_entities": "_clean_entities",
 }
 
