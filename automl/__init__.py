@@ -48,6 +48,9 @@ _EXPORTS = {
     "serve_model": "_serve",
     "cost_card": "_model_card",
     "export_mlflow": "_mlflow",
+    "log_search": "_mlflow",
+    "mlflow_tracking_uri": "_mlflow",
+    "require_mlflow": "_mlflow",
     "dirty_entities": "_clean_entities",
 }
 

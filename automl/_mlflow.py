@@ -1,4 +1,4 @@
-"""halfcost in MLflow: a saved model exported as an MLflow pyfunc model.
+"""halfcost in MLflow: saved models as MLflow pyfunc models, searches as MLflow runs.
 
 MLflow is optional (``pip install 'halfcost[mlflow]'``, the client ``mlflow-skinny``):
 :func:`require_mlflow` imports it or says how to install it. Telemetry is off
@@ -78,6 +78,18 @@ def _requirements() -> list[str]:
     return [f"halfcost=={versions['halfcost']}", *(f"{n}=={versions[n]}" for n in names)]
 
 
+def _pyfunc_arguments(model_dir: str | os.PathLike[str], model: Any) -> dict[str, Any]:
+    """What ``mlflow.pyfunc.save_model`` and ``log_model`` need for a halfcost model."""
+    return {
+        "python_model": str(Path(__file__).with_name("_mlflow_model.py")),
+        "artifacts": {"model": str(Path(model_dir))},
+        "signature": model_signature(model),
+        "input_example": input_example(model),
+        "pip_requirements": _requirements(),
+        "metadata": {"halfcost": {"family": model.metadata.get("family")}},
+    }
+
+
 def export_mlflow(model_dir: str | os.PathLike[str], out_path: str | os.PathLike[str]) -> Path:
     """Write the halfcost model in ``model_dir`` as an MLflow pyfunc model at ``out_path``.
 
@@ -102,16 +114,113 @@ def export_mlflow(model_dir: str | os.PathLike[str], out_path: str | os.PathLike
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        mlflow.pyfunc.save_model(
-            staging / "model",
-            python_model=str(Path(__file__).with_name("_mlflow_model.py")),
-            artifacts={"model": str(Path(model_dir))},
-            signature=model_signature(model),
-            input_example=input_example(model),
-            pip_requirements=_requirements(),
-            metadata={"halfcost": {"family": model.metadata.get("family")}},
-        )
+        mlflow.pyfunc.save_model(staging / "model", **_pyfunc_arguments(model_dir, model))
         os.replace(staging / "model", out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+def mlflow_tracking_uri(uri: str | None = None) -> str | None:
+    """The MLflow tracking URI to use: ``uri``, else ``$MLFLOW_TRACKING_URI``, else None."""
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or None
+
+
+def log_model(
+    model_dir: str | os.PathLike[str], *, registered_model_name: str | None = None
+) -> Any:
+    """Log the halfcost model in ``model_dir`` to the active run as a pyfunc ``model``.
+
+    Returns:
+        MLflow's ``ModelInfo`` (with ``registered_model_version`` when registered).
+    """
+    mlflow = require_mlflow()
+    from halfcost.automl._model_io import load_model
+
+    model = load_model(model_dir)
+    return mlflow.pyfunc.log_model(
+        name="model",
+        registered_model_name=registered_model_name,
+        **_pyfunc_arguments(model_dir, model),
+    )
+
+
+def _numbers(values: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """The numeric entries of ``values`` (money arrives as a decimal string) as floats."""
+    found = {}
+    for key, value in values.items():
+        if isinstance(value, bool) or value is None:
+            continue
+        try:
+            found[f"{prefix}{key}"] = float(value)
+        except (TypeError, ValueError):
+            continue
+    return found
+
+
+def log_search(
+    report: dict[str, Any],
+    model_dir: str | os.PathLike[str] | None = None,
+    *,
+    uri: str | None = None,
+    experiment: str = "halfcost",
+) -> str:
+    """Log a search as one MLflow run: chosen model, its params, score, cost and trials.
+
+    Metrics are the chosen model's figures (scores, batch latency ``latency_ms_per_1k``,
+    online latency ``single_row_latency_ms`` and whatever latency, size and money figures
+    the report holds) and LightGBM defaults' as ``baseline.*``; params are the family and
+    its hyper-parameters; the trials are the table ``trials.json``; the report and the
+    model (as a pyfunc model, when ``model_dir`` is given) are artifacts.
+
+    Args:
+        report: a search's ``report_`` (or the parsed ``report.json``).
+        model_dir: the saved ``DIR/model`` folder, logged as the run's model.
+        uri: the tracking URI (default ``$MLFLOW_TRACKING_URI``; e.g. ``sqlite:///mlflow.db``).
+        experiment: the MLflow experiment (created when missing).
+
+    Returns:
+        The run's id.
+    """
+    import pandas as pd
+
+    mlflow = require_mlflow()
+    target_uri = mlflow_tracking_uri(uri)
+    if target_uri:
+        mlflow.set_tracking_uri(target_uri)
+    mlflow.set_experiment(experiment)
+    chosen = report.get("chosen") or {}
+    with mlflow.start_run(run_name=f"search {report.get('target', '')}".strip()) as run:
+        mlflow.set_tags(
+            {
+                "halfcost.kind": "search",
+                "halfcost.met": str(report.get("met")),
+                "halfcost.family": str(chosen.get("family")),
+            }
+        )
+        settings = {key: report.get(key) for key in ("target", "task", "metric", "min_score")}
+        settings.update({key: report.get(key) for key in ("seed", "n_trials", "budget_s")})
+        settings["family"] = chosen.get("family")
+        settings["price_per_hour"] = report.get("price_per_hour")
+        settings.update({f"model.{k}": v for k, v in (chosen.get("params") or {}).items()})
+        mlflow.log_params({k: v for k, v in settings.items() if v is not None})
+        metrics = _numbers({k: v for k, v in chosen.items() if k not in ("params", "trial")})
+        metrics.update(_numbers(report.get("baseline") or {}, "baseline."))
+        metrics.update(_numbers({"model_folder_bytes": report.get("model_folder_bytes")}))
+        mlflow.log_metrics({k: v for k, v in metrics.items() if not k.endswith(".trial")})
+        trials = report.get("trials") or []
+        if trials:
+            table = pd.DataFrame([_flat_trial(t) for t in trials])
+            mlflow.log_table(table, artifact_file="trials.json")
+        mlflow.log_dict(report, "report.json")
+        if model_dir is not None:
+            log_model(model_dir)
+        return run.info.run_id
+
+
+def _flat_trial(trial: dict[str, Any]) -> dict[str, Any]:
+    """One trial as a table row: nested params become ``params.<name>`` columns."""
+    row = {k: v for k, v in trial.items() if not isinstance(v, dict | list)}
+    for key, value in (trial.get("params") or {}).items():
+        row[f"params.{key}"] = value if isinstance(value, int | float | str) else str(value)
+    return row
