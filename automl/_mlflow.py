@@ -32,16 +32,20 @@ def require_mlflow() -> Any:
 def model_signature(model: Any) -> Any:
     """The MLflow signature of a halfcost model: its raw columns in, predictions out.
 
-    Numeric columns are doubles, categorical and date columns strings (dates as ISO
-    text, as halfcost reads them); every input column may hold nulls (missing values).
+    Categorical and date columns are strings (dates as ISO text, as halfcost reads them).
+    Numeric columns are declared ``Any``: MLflow refuses int64 values for a ``double``
+    column ("can not safely convert"), and a table read with pandas holds int64 columns
+    wherever the values are whole numbers; the model checks the values itself and names
+    a column whose values are not numbers. Every column may hold nulls (missing values).
     """
     require_mlflow()
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
+    from mlflow.types.schema import AnyType
 
     kinds = model.column_kinds
     inputs = [
-        ColSpec("double" if kinds.get(name) == "numeric" else "string", name, required=False)
+        ColSpec(AnyType() if kinds.get(name) == "numeric" else "string", name, required=False)
         for name in model.feature_columns
     ]
     if model.is_classifier:
