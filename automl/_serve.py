@@ -158,7 +158,10 @@ def create_app(model_dir: str | os.PathLike[str]) -> Any:
         message = f"{where}: {first.get('msg', 'invalid request')}"
         return JSONResponse(
             status_code=422,
-            content={"detail": f'{message}; send {{"rows": [{{column: value, ...}}]}}.'},
+            content={
+                "detail": f"{message}; send JSON (Content-Type: application/json) "
+                '{"rows": [{column: value, ...}]}.'
+            },
         )
 
     @app.get("/health")

@@ -20,7 +20,8 @@ holding a type halfcost does not write is refused before the port opens (exit 2)
 
 example:
   halfcost serve --model run1/model --port 8080
-  curl -s localhost:8080/predict -d '{"rows": [{"spend": 12.5, "plan": "basic"}]}'
+  curl -s localhost:8080/predict -H 'Content-Type: application/json' \\
+      -d '{"rows": [{"spend": 12.5, "plan": "basic", ...every feature...}]}'
 """
 
 
