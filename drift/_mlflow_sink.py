@@ -10,11 +10,10 @@ Like every sink it never stops the watch: a failure is printed and kept in
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from halfcost.drift._sinks import AlertSink
+from halfcost.drift._sinks import AlertSink, report_failure
 
 CHAMPION_ALIAS = "champion"
 
@@ -111,13 +110,7 @@ class MLflowSink(AlertSink):
         self.versions[champion] = version
 
     def _fail(self, why: str) -> None:
-        message = f"MLflow registry at {self.uri or '(default)'} failed ({why})"
-        self.failures.append(message)
-        print(
-            f"halfcost: warning: {message}; the event is still in the event log.",
-            file=self.stream or sys.stderr,
-            flush=True,
-        )
+        report_failure(self, f"MLflow registry at {self.uri or '(default)'} failed ({why})")
 
 
 def _is_number(value: Any) -> bool:
