@@ -195,11 +195,13 @@ def log_search(
     mlflow.set_experiment(experiment)
     chosen = report.get("chosen") or {}
     with mlflow.start_run(run_name=f"search {report.get('target', '')}".strip()) as run:
-        mlflow.set_tags(
+        money = {f"halfcost.{k}": str(v) for k, v in chosen.items() if k.endswith("_usd")}
+        mlflow.set_tags(  # money as its exact decimal string beside the float metric
             {
                 "halfcost.kind": "search",
                 "halfcost.met": str(report.get("met")),
                 "halfcost.family": str(chosen.get("family")),
+                **{k: v for k, v in money.items() if v != "None"},
             }
         )
         settings = {key: report.get(key) for key in ("target", "task", "metric", "min_score")}

@@ -199,10 +199,21 @@ def serve_model(
 
     Raises:
         BadInputError: the model folder is refused (see :func:`create_app`), before any
-            port is opened.
+            port is opened; or the port cannot be listened on.
     """
+    import socket
+
     import uvicorn
 
     app = create_app(model_dir)
+    try:  # a port in use is the user's to change: one line, not uvicorn's traceback
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise BadInputError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); give another "
+            "{param} or stop what uses it.",
+            param="port",
+        ) from exc
     logger.info("serving %s on http://%s:%d (Ctrl-C stops)", model_dir, host, port)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

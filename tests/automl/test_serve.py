@@ -174,3 +174,14 @@ def test_a_real_uvicorn_process_serves_on_localhost(saved_model, customers, half
         proc.terminate()
         _, stderr = proc.communicate(timeout=30)
     assert f"on http://127.0.0.1:{port}" in stderr
+
+
+def test_a_port_in_use_is_exit_2_in_one_line(saved_model, cli):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = cli(["serve", "--model", str(saved_model), "--port", str(port)], timeout=60)
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr
