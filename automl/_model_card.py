@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-# Keys of a report's ``chosen`` entry (and of meta.json) that describe score and cost.
+# Keys of a report's ``chosen`` entry (and of meta.json) that describe score and cost;
+# always present in the card (None where unknown).
 COST_CARD_KEYS = (
     "family",
     "cv_score",
@@ -46,7 +47,9 @@ def cost_card(model_dir: str | Path, metadata: dict[str, Any]) -> dict[str, Any]
     """
     report = read_report(model_dir)
     chosen = report.get("chosen") or {}
-    card = {key: chosen.get(key, metadata.get(key)) for key in COST_CARD_KEYS}
+    card = {key: metadata.get(key) for key in COST_CARD_KEYS}
+    # every figure the report has for the chosen model (new ones, e.g. per runtime, too)
+    card.update({key: value for key, value in chosen.items() if key not in ("params", "trial")})
     card["metric"] = metadata.get("metric") or report.get("metric")
     card["min_score"] = metadata.get("min_score", report.get("min_score"))
     card["price_per_hour"] = report.get("price_per_hour")
