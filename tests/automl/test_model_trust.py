@@ -100,3 +100,49 @@ def test_the_allow_list_is_exact_names_computed_from_classes():
     assert "sklearn.preprocessing._encoders.OneHotEncoder" in names
     assert not any(name.endswith(".") for name in names)  # no prefix entries
     assert "numpy.testing._private.utils.runstring" not in names
+
+
+def _estimators(classification: bool) -> list[tuple[object, str]]:
+    """One estimator per model family, with the encoder mode its family uses."""
+    import lightgbm
+    from sklearn import ensemble, linear_model, neural_network, tree
+
+    kind = "Classifier" if classification else "Regressor"
+    linear = (
+        linear_model.LogisticRegression(max_iter=50) if classification else linear_model.Ridge()
+    )
+    return [
+        (linear, "onehot"),
+        (getattr(neural_network, f"MLP{kind}")(hidden_layer_sizes=(4,), max_iter=5), "onehot"),
+        (getattr(tree, f"DecisionTree{kind}")(max_depth=3), "native"),
+        (getattr(ensemble, f"ExtraTrees{kind}")(n_estimators=3, max_depth=3), "native"),
+        (getattr(ensemble, f"RandomForest{kind}")(n_estimators=3, max_depth=3), "native"),
+        (getattr(ensemble, f"HistGradientBoosting{kind}")(max_iter=3), "native"),
+        (getattr(lightgbm, f"LGBM{kind}")(n_estimators=3, verbose=-1), "native"),
+    ]
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_every_family_halfcost_writes_passes_the_allow_list(task, customers, wine, tmp_path):
+    import warnings
+
+    from sklearn.pipeline import Pipeline
+
+    from halfcost.automl import HalfcostModel, save_model
+    from halfcost.automl._prep import TableEncoder, plan_columns
+
+    frame, target = (wine, "cultivar") if task == "multiclass" else (customers, "churned")
+    if task == "regression":
+        frame, target = customers.drop(columns=["churned"]), "spend"
+        frame = frame[frame["spend"].notna()]
+    plan = plan_columns(frame, target)
+    y = frame[target] if task == "regression" else frame[target].astype("category").cat.codes
+    for i, (estimator, mode) in enumerate(_estimators(task != "regression")):
+        encoder = TableEncoder(plan.features, plan.kinds, mode=mode)
+        pipeline = Pipeline([("encode", encoder), ("model", estimator)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a 5-iteration MLP does not converge
+            pipeline.fit(frame[plan.features], y)
+        meta = {"task": "x", "feature_columns": plan.features, "target": target}
+        folder = save_model(HalfcostModel(pipeline, meta, {}), tmp_path / f"m{i}")
+        assert type(load_model(folder).pipeline.steps[-1][1]) is type(estimator)
