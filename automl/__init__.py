@@ -43,6 +43,14 @@ _EXPORTS = {
     "write_labeling_outputs": "_label_report",
     "read_exact_table": "_clean_report",
     "make_entities": "_clean_entities",
+    # serving and export (issue 14)
+    "create_app": "_serve",
+    "serve_model": "_serve",
+    "cost_card": "_model_card",
+    "export_mlflow": "_mlflow",
+    "log_search": "_mlflow",
+    "mlflow_tracking_uri": "_mlflow",
+    "require_mlflow": "_mlflow",
     "dirty_entities": "_clean_entities",
 }
 

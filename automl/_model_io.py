@@ -2,8 +2,9 @@
 
 ``DIR/model/`` holds ``meta.json`` (target, task, metric, feature columns, classes,
 family, parameters, feature importances, library versions) and ``pipeline.skops``: the
-fitted encoder + estimator in skops' format, loaded with an explicit list of trusted
-types (scikit-learn, LightGBM, NumPy and halfcost's own encoder) — never a bare pickle.
+fitted encoder + estimator in skops' format, loaded only when every type in it is on
+the exact list halfcost writes (:mod:`halfcost.automl._model_trust`) — never a bare
+pickle, never a type trusted by its module's prefix.
 """
 
 from __future__ import annotations
@@ -23,17 +24,6 @@ from halfcost.jsonio import write_json
 FORMAT_VERSION = 1
 META_FILE = "meta.json"
 PIPELINE_FILE = "pipeline.skops"
-
-# Types a saved model may contain. skops refuses anything else, so a tampered file
-# cannot make load_model() build an arbitrary object.
-TRUSTED_PREFIXES = ("sklearn.", "lightgbm.sklearn.", "lightgbm.basic.Booster", "numpy.")
-TRUSTED_TYPES = frozenset(
-    {
-        "collections.OrderedDict",
-        "builtins.slice",
-        "halfcost.automl._prep.TableEncoder",
-    }
-)
 
 
 class HalfcostModel:
@@ -178,10 +168,6 @@ def save_model(model: HalfcostModel, path: str | os.PathLike[str]) -> Path:
     return folder
 
 
-def _is_trusted(type_name: str) -> bool:
-    return type_name in TRUSTED_TYPES or type_name.startswith(TRUSTED_PREFIXES)
-
-
 def load_model(path: str | os.PathLike[str]) -> HalfcostModel:
     """Load a model saved by ``halfcost search`` (the ``DIR/model`` folder).
 
@@ -193,6 +179,8 @@ def load_model(path: str | os.PathLike[str]) -> HalfcostModel:
 
     import skops.io
 
+    from halfcost.automl._model_trust import trusted_type_names, untrusted_types
+
     folder = Path(path)
     meta_path, pipeline_path = folder / META_FILE, folder / PIPELINE_FILE
     if not folder.is_dir() or not meta_path.exists() or not pipeline_path.exists():
@@ -202,15 +190,18 @@ def load_model(path: str | os.PathLike[str]) -> HalfcostModel:
         )
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        found = skops.io.get_untrusted_types(file=pipeline_path)
+        untrusted = untrusted_types(pipeline_path)
     except Exception as exc:  # corrupt JSON or zip: many exception types
-        raise BadInputError(f"{folder}: the model files are unreadable ({exc}).") from exc
-    untrusted = [name for name in found if not _is_trusted(name)]
+        raise BadInputError(
+            f"{folder}: the model files are unreadable ({type(exc).__name__}: {exc}); "
+            "re-create the model with `halfcost search`."
+        ) from exc
     if untrusted:
         raise BadInputError(
             f"{folder}: the model file contains untrusted type(s) {', '.join(untrusted)}; "
             "refusing to load it. Re-create the model with `halfcost search`."
         )
-    pipeline = skops.io.load(pipeline_path, trusted=found)
+    # every type in the file is on the exact list: skops may construct them
+    pipeline = skops.io.load(pipeline_path, trusted=sorted(trusted_type_names()))
     importances = meta.pop("feature_importances", {})
     return HalfcostModel(pipeline, meta, importances)

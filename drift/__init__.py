@@ -20,6 +20,7 @@ _EXPORTS = {
     "AlertSink": "_sinks",
     "PrintSink": "_sinks",
     "WebhookSink": "_sinks",
+    "MLflowSink": "_mlflow_sink",
     "notify": "_sinks",
     # the pipeline: project layout, champions, watch, history, init
     "Project": "_project",

@@ -90,13 +90,17 @@ class WebhookSink(AlertSink):
             self._fail(str(reason) or type(exc).__name__)
 
     def _fail(self, why: str) -> None:
-        message = f"webhook POST to {self.url} failed ({why})"
-        self.failures.append(message)
-        print(
-            f"halfcost: warning: {message}; the alert is still in the event log.",
-            file=self.stream or sys.stderr,
-            flush=True,
-        )
+        report_failure(self, f"webhook POST to {self.url} failed ({why})")
+
+
+def report_failure(sink: AlertSink, message: str) -> None:
+    """Keep ``message`` in ``sink.failures`` and print it as a warning on the sink's stream."""
+    sink.failures.append(message)
+    print(
+        f"halfcost: warning: {message}; the alert is still in the event log.",
+        file=getattr(sink, "stream", None) or sys.stderr,
+        flush=True,
+    )
 
 
 def notify(event: dict[str, Any], sinks: list[AlertSink]) -> list[str]:

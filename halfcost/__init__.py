@@ -19,6 +19,8 @@ for _name, _value in (
     ("GX_ANALYTICS_ENABLED", "false"),  # Great Expectations
     ("DVC_NO_ANALYTICS", "1"),  # DVC
     ("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false"),  # Streamlit
+    # MLflow 3 reads DO_NOT_TRACK only when it is "true", so its own switch is set too
+    ("MLFLOW_DISABLE_TELEMETRY", "true"),  # MLflow
 ):
     os.environ.setdefault(_name, _value)
 

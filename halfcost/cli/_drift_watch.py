@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from halfcost.cli._flags import add_on_bad_values_flag
+from halfcost.cli._flags import add_mlflow_flag, add_on_bad_values_flag
 from halfcost.cli._record import add_record_flags, check_registry, record
 
 HELP = "check a batch; when the alert policy says so, retrain with `dvc repro` and promote"
@@ -65,12 +65,18 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     add_on_bad_values_flag(parser, counted_in="the check event")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_mlflow_flag(
+        parser,
+        what="promotions (a new version of the registered model named after the project, "
+        "its `champion` alias moved) and refusals",
+    )
     add_record_flags(parser, project_flag="--registry-project")
 
 
 def run(args: argparse.Namespace) -> int:
     """Watch the batch; exit 1 when the retrain failed."""
-    from halfcost.drift import PrintSink, Project, WebhookSink, watch_batch
+    from halfcost.automl import mlflow_tracking_uri, require_mlflow
+    from halfcost.drift import MLflowSink, PrintSink, Project, WebhookSink, watch_batch
     from halfcost.jsonio import to_json
 
     project = Project.open(args.project)
@@ -79,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
     url = project.params()["monitor"].get("webhook_url")
     if url:
         sinks.append(WebhookSink(url))
+    mlflow_uri = mlflow_tracking_uri(args.mlflow)
+    if mlflow_uri:
+        require_mlflow()  # before the watch: a missing MLflow fails fast
+        sinks.append(MLflowSink(mlflow_uri, model_name=project.name))
     result = watch_batch(
         args.batch,
         labels=args.labels,

@@ -24,3 +24,18 @@ def add_on_bad_values_flag(
         "null (treat them as missing) or impute (as the model imputes a missing value); "
         f"replaced cells are counted in {counted_in}",
     )
+
+
+def add_mlflow_flag(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """Add ``--mlflow URI``: where to log ``what`` in MLflow ($MLFLOW_TRACKING_URI when unset).
+
+    Args:
+        parser: the command's parser.
+        what: what the command logs (for the help text).
+    """
+    parser.add_argument(
+        "--mlflow",
+        metavar="URI",
+        help=f"MLflow tracking URI to log {what} to (default $MLFLOW_TRACKING_URI when set; "
+        "a local sqlite:///mlflow.db needs no server; needs `pip install 'halfcost[mlflow]'`)",
+    )

@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 
+from halfcost.cli._flags import add_mlflow_flag
 from halfcost.cli._record import add_record_flags, check_registry, record
 
 HELP = "find the cheapest model that meets a target score"
@@ -92,6 +93,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the report JSON on stdout")
+    add_mlflow_flag(parser, what="the search as one run (chosen model, cost, trials)")
     add_record_flags(parser)
 
 
@@ -155,6 +157,11 @@ def run(args: argparse.Namespace) -> int:
             f"{', '.join(map(str, frame.columns))}."
         )
     check_registry(args)
+    from halfcost.automl import mlflow_tracking_uri, require_mlflow
+
+    mlflow_uri = mlflow_tracking_uri(args.mlflow)
+    if mlflow_uri:
+        require_mlflow()  # before the search: a missing MLflow fails fast
 
     import optuna
 
@@ -189,6 +196,11 @@ def run(args: argparse.Namespace) -> int:
     json_path, html_path = write_report(search.report_, out, model_folder=folder)
     report = json.loads(json_path.read_text(encoding="utf-8"))
     record(args, json_path, default_project=out.resolve().name)
+    if mlflow_uri:
+        from halfcost.automl import log_search
+
+        run_id = log_search(report, folder, uri=mlflow_uri)
+        print(f"halfcost search: logged MLflow run {run_id} to {mlflow_uri}", file=sys.stderr)
     summary = _summary(report, html_path)
     if args.json:
         print(to_json(report))

@@ -63,3 +63,44 @@ def diabetes() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     frame["site"] = rng.choice(["x", "y", None], size=len(frame))
     return frame
+
+
+@pytest.fixture(scope="session")
+def saved_model(tmp_path_factory, customers):
+    """A small fitted churn model saved as ``DIR/model`` with a report.json beside it.
+
+    Built directly (encoder + shallow tree) rather than searched, so the serving and
+    export tests stay fast; the report carries the cost figures a search writes.
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.tree import DecisionTreeClassifier
+
+    from halfcost.automl import HalfcostModel, save_model
+    from halfcost.automl._prep import TableEncoder, plan_columns
+    from halfcost.jsonio import write_json
+
+    plan = plan_columns(customers, "churned")
+    pipeline = Pipeline(
+        [
+            ("encode", TableEncoder(plan.features, plan.kinds)),
+            ("model", DecisionTreeClassifier(max_depth=3, random_state=0)),
+        ]
+    )
+    pipeline.fit(customers[plan.features], (customers["churned"] == "yes").astype(int))
+    meta = {
+        "target": "churned",
+        "task": "classification",
+        "metric": "accuracy",
+        "min_score": 0.6,
+        "feature_columns": plan.features,
+        "column_kinds": dict(plan.kinds),
+        "classes": ["no", "yes"],
+        "family": "tree",
+        "params": {"max_depth": 3},
+        "cv_score": 0.71,
+    }
+    run = tmp_path_factory.mktemp("run")
+    save_model(HalfcostModel(pipeline, meta, {}), run / "model")
+    chosen = {"family": "tree", "cv_score": 0.71, "latency_ms_per_1k": 0.42, "size_bytes": 4321}
+    write_json({"chosen": chosen, "metric": "accuracy", "baseline": {}}, run / "report.json")
+    return run / "model"

@@ -54,3 +54,19 @@ def make_frame(
 def monitor_frame():
     """The :func:`make_frame` function: ``monitor_frame(n_rows, seed=..., shift_std=...)``."""
     return make_frame
+
+
+def _edit_params(root, **sections: dict) -> None:
+    import yaml
+
+    path = root / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    for section, values in sections.items():
+        params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture(scope="session")
+def edit_params():
+    """``edit_params(root, section={key: value}, ...)``: update a project's params.yaml."""
+    return _edit_params
