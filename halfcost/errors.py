@@ -66,3 +66,12 @@ class ConcurrentRunError(HalfcostError):
     """Another run holds the project's lock."""
 
     exit_code = 4
+
+
+class StorageUnavailableError(HalfcostError):
+    """The study's database went away (or never answered); exit status 2.
+
+    Finished trials are kept in the storage: rerunning once it is back resumes the study.
+    """
+
+    exit_code = 2
