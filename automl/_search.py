@@ -506,7 +506,7 @@ class CheapestModelSearch(BaseEstimator):
             records=records,
             study_name=study.study_name,
             storage=storage_label(storage),
-            trials=study.get_trials(deepcopy=False),
+            trials=_counted(study),
             trials_before=trials_before,
             importances=importances,
             data=lineage,
@@ -840,9 +840,18 @@ def _started(study: optuna.Study) -> int:
     return sum(t.state != TrialState.WAITING for t in study.get_trials(deepcopy=False))
 
 
+def _counted(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The study's trials, less those a worker drew past the trial limit and never ran."""
+    return [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.user_attrs.get("pruned") != TrialLimit.REASON
+    ]
+
+
 def _finished(study: optuna.Study) -> int:
     """Trials that ran to an end (complete, pruned or failed), not the queued ones."""
-    return sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+    return sum(t.state.is_finished() for t in _counted(study))
 
 
 # --------------------------------------------------------------------- finalists

@@ -16,6 +16,8 @@ process before it reads the results. Journal storages have no heartbeat in Optun
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import warnings
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ RANKING_ATTR = "halfcost_ranking"  # {"ranking": [...], "gain_shares": {...}}
 BUDGET_ATTR = "halfcost_budget"  # see StudyBudget
 SPENT_ATTR = "halfcost_spent"  # {"run_started_at", "spent_s"}: updated after each trial
 FINGERPRINT_ATTR = "fingerprint"
+WORKER_ATTR = "worker"  # trial user attribute: the host and process that ran it
 FIELDS_ATTR = "fingerprint_fields"  # the fields the fingerprint was made of (for messages)
 
 
@@ -273,6 +276,7 @@ class TrialLimit:
             trial.study.stop()
             trial.set_user_attr("pruned", self.REASON)
             raise optuna.TrialPruned(self.REASON)
+        trial.set_user_attr(WORKER_ATTR, f"{socket.gethostname()}:{os.getpid()}")
         return self.objective(trial)
 
 
