@@ -80,6 +80,7 @@ from halfcost.automl._search_study import (
     begin_run,
     make_storage,
     settle,
+    storage_cause,
     storage_errors,
     storage_gone,
     storage_label,
@@ -785,7 +786,6 @@ def run_trials(
     Returns:
         Why this process stopped early (patience), else None.
     """
-    import lightgbm
 
     remaining = budget.remaining_s()
     pruner.start(study, remaining)
@@ -795,21 +795,33 @@ def run_trials(
         n_trials = max(0, budget.trial_limit - _started(study))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        study.optimize(
-            TrialLimit(SearchObjective(problem), budget.trial_limit),
-            n_trials=n_trials,
-            timeout=remaining,
-            callbacks=[pruner.observe, stop, RunClock(budget), *extra_callbacks],
-            # an estimator refusing a parameter combination fails its trial only
-            catch=(
-                ValueError,
-                ArithmeticError,
-                np.linalg.LinAlgError,
-                lightgbm.basic.LightGBMError,
-            ),
-            gc_after_trial=False,
-        )
+        try:
+            _optimize(study, problem, pruner, budget, n_trials, remaining, stop, extra_callbacks)
+        except Exception as exc:
+            cause = storage_cause(exc)
+            if cause is None or cause is exc:
+                raise
+            raise storage_gone(study._storage, cause) from exc
     return stop.stopped_early
+
+
+def _optimize(study, problem, pruner, budget, n_trials, remaining, stop, extra_callbacks) -> None:
+    import lightgbm
+
+    study.optimize(
+        TrialLimit(SearchObjective(problem), budget.trial_limit),
+        n_trials=n_trials,
+        timeout=remaining,
+        callbacks=[pruner.observe, stop, RunClock(budget), *extra_callbacks],
+        # an estimator refusing a parameter combination fails its trial only
+        catch=(
+            ValueError,
+            ArithmeticError,
+            np.linalg.LinAlgError,
+            lightgbm.basic.LightGBMError,
+        ),
+        gc_after_trial=False,
+    )
 
 
 def _warn(message: str, messages: list[str], *, param: str | None = None) -> None:

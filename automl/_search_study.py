@@ -124,6 +124,22 @@ def storage_errors() -> tuple[type[BaseException], ...]:
     return (OperationalError, DBAPIError, ConnectionError)
 
 
+def storage_cause(exc: BaseException) -> BaseException | None:
+    """The storage error behind ``exc``, if any.
+
+    Optuna 5 can mask a storage error raised while it finishes a trial with an
+    ``UnboundLocalError`` of its own; the storage error is then in the exception's context.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, storage_errors()):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def storage_gone(storage: Any, exc: BaseException) -> StorageUnavailableError:
     """The one-line error for a storage that went away mid-search (resume once it is back)."""
     return StorageUnavailableError(
