@@ -463,7 +463,7 @@ class CheapestModelSearch(BaseEstimator):
         messages: list[str] = []
         data = self._prepare(X, y, messages)
         pruner = make_pruner(data.metric, data.min_score, len(data.split.folds), self.prune)
-        study = self._open_study(storage, data, messages)
+        study = self._open_study(storage, data, pruner, messages)
         trials_before = _finished(study)
 
         started = time.monotonic()
@@ -647,7 +647,9 @@ class CheapestModelSearch(BaseEstimator):
         return min(1.0, max(0.2, float(self.budget_s) / 20))
 
     # ----------------------------------------------------------------- the study
-    def _open_study(self, storage: Any, data: _Data, messages: list[str]) -> optuna.Study:
+    def _open_study(
+        self, storage: Any, data: _Data, pruner: FoldPruner, messages: list[str]
+    ) -> optuna.Study:
         """Open (or create) the study for ``data``; refuse one made for other settings."""
         fingerprint = data.fingerprint
         name = self.study_name or f"{DEFAULT_STUDY_PREFIX}-{fingerprint[:12]}"
@@ -660,6 +662,7 @@ class CheapestModelSearch(BaseEstimator):
                 storage=storage,
                 study_name=name,
                 sampler=sampler,
+                pruner=pruner,
                 direction="minimize",
                 load_if_exists=True,
             )

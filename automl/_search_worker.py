@@ -136,6 +136,7 @@ def _work(store: Any, study_name: str, data: Any, worker_id: int | None) -> int:
     pruner = make_pruner(
         prepared.metric, prepared.min_score, len(prepared.split.folds), settings["prune"]
     )
+    study.pruner = pruner
     counter = _Counter()
     with single_thread():
         run_trials(
