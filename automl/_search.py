@@ -478,10 +478,11 @@ class CheapestModelSearch(BaseEstimator):
         if not study.trials:
             for params in problem.known_good_trials():
                 study.enqueue_trial(params)
+        if lineage["path"] is not None:  # workers on other hosts may join from now on
+            self._record_for_workers(study, data, lineage)
         if self.n_workers == 1:
             search_s, stopped_early = self._run_study(study, problem, pruner, budget)
         else:
-            self._record_for_workers(study, data, lineage)
             search_s, stopped_early = self._run_workers(study, storage)
         settle(study)
 

@@ -35,13 +35,11 @@ from bench._common import pin_threads  # before NumPy loads: thread pools read t
 pin_threads()
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 import warnings  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
 from bench import _common  # noqa: E402
@@ -54,23 +52,6 @@ SPEEDUP_GOAL = 0.62
 CHOICE_GOAL = 1.05
 OVERHEAD_GOAL = 0.05
 MIN_SCORE_FIXED = 0.5  # every trial meets it: each one also gets its cost measured
-
-
-@contextlib.contextmanager
-def postgres_database(server: str) -> Iterator[str]:
-    """A database of the benchmark's own on ``server``, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-
-    name = f"halfcost_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{server}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def fixed_trials(frame, target: str, n_trials: int, seed: int) -> list[dict[str, Any]]:
@@ -201,9 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, help="rows of the synthetic set (default 8000)")
     parser.add_argument("--trials", type=int, help="fixed trials (default 48)")
     parser.add_argument("--budget-s", type=float, help="budgeted runs' budget (default 90)")
-    parser.add_argument(
-        "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432", metavar="URL"
-    )
+    parser.add_argument("--postgres", default=_common.POSTGRES_SERVER, metavar="URL")
     parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     n_trials = args.trials or (12 if args.quick else 48)
@@ -225,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         data_path = folder / "data.csv"
         dataset.frame.to_csv(data_path, index=False)
         trials = fixed_trials(dataset.frame, dataset.target, n_trials, seed=0)
-        with postgres_database(args.postgres) as pg:
+        with _common.postgres_database("halfcost_bench_scale", args.postgres) as pg:
             lines += part_fixed(folder, data_path, dataset.target, pg, trials)
             lines += part_budgeted(data_path, dataset, pg, budget_s)
     text = "\n".join(lines) + "\n"

@@ -52,6 +52,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--workers",
+        "--n-workers",
+        dest="workers",
         type=int,
         default=1,
         metavar="N",
