@@ -676,7 +676,7 @@ class CheapestModelSearch(BaseEstimator):
             ) from exc
         stored = study.user_attrs.get(FINGERPRINT_ATTR)
         if stored is None:
-            self._note_other_studies(study, data.fingerprint_fields, messages)
+            self._note_other_studies(storage, study, data.fingerprint_fields, messages)
             study.set_user_attr(FINGERPRINT_ATTR, fingerprint)
             study.set_user_attr(FIELDS_ATTR, data.fingerprint_fields)
         elif stored != fingerprint:
@@ -689,10 +689,12 @@ class CheapestModelSearch(BaseEstimator):
         return study
 
     def _note_other_studies(
-        self, study: optuna.Study, fields: dict[str, Any], messages: list[str]
+        self, storage: Any, study: optuna.Study, fields: dict[str, Any], messages: list[str]
     ) -> None:
         """Warn when a new study starts beside one made for the same rows, other settings."""
-        for other in study._storage.get_all_studies():
+        if storage is None:  # in memory: a new storage, no other study
+            return
+        for other in optuna.get_all_study_summaries(storage, include_best_trial=False):
             theirs = other.user_attrs.get(FIELDS_ATTR)
             if other.study_name == study.study_name or not theirs:
                 continue
