@@ -68,10 +68,9 @@ class ConcurrentRunError(HalfcostError):
     exit_code = 4
 
 
-class StorageUnavailableError(HalfcostError):
+class StorageUnavailableError(BadInputError):
     """The study's database went away (or never answered); exit status 2.
 
-    Finished trials are kept in the storage: rerunning once it is back resumes the study.
+    A :class:`BadInputError` (the storage named is unusable right now). Finished trials
+    are kept in the storage: rerunning once it is back resumes the study.
     """
-
-    exit_code = 2
