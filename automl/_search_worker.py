@@ -122,8 +122,9 @@ def _work(store: Any, study_name: str, data: Any, worker_id: int | None) -> int:
         prepared = search._prepare(frame.drop(columns=[target]), frame[target], [])
     if prepared.fingerprint != study.user_attrs.get(FINGERPRINT_ATTR):
         raise BadInputError(
-            f"{path} gives other rows or settings than study {study_name!r} was made for "
-            "(another halfcost version?); run the same halfcost on the same file.",
+            f"the rows a worker reads from {path} (every column but {target!r}) are not "
+            f"those study {study_name!r} was searched on: fit the search on the file's own "
+            "columns (leave some out with drop=), with the same halfcost version.",
             param="data",
         )
     budget = StudyBudget.read(study)
