@@ -75,3 +75,19 @@ def test_another_target_starts_a_new_study_and_says_so(customers, tmp_path):
         warnings.simplefilter("ignore", SearchWarning)
         CheapestModelSearch(min_score=0.65, **named).fit(x, y)
     assert "min_score=0.6 (now 0.65)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("settings", "param"),
+    [
+        ({}, "storage"),  # in memory: no other process reaches it
+        ({"storage": optuna.storages.InMemoryStorage()}, "storage"),
+        ({"out_dir": "x", "sampler": optuna.samplers.RandomSampler()}, "sampler"),
+        ({"out_dir": "x"}, "source"),  # workers read the file the rows came from
+    ],
+)
+def test_several_workers_need_what_other_processes_can_reach(customers, settings, param):
+    search = CheapestModelSearch(min_score=0.6, n_trials=1, n_workers=2, **settings)
+    with pytest.raises(BadInputError) as info:
+        search.fit(customers.drop(columns=["churned"]), customers["churned"])
+    assert info.value.param == param
