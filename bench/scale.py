@@ -20,7 +20,7 @@ PostgreSQL is the shared server (``--postgres``, default 127.0.0.1:5432); the be
 makes a database of its own there and drops it afterwards.
 
 Run from the repository root: ``nice -n 10 .venv/bin/python bench/scale.py [--quick]``
-(``--quick``: 12 trials, fewer rows, a 20 s budget: proves the script, not the goal).
+(``--quick``: 12 trials, fewer rows, a 45 s budget: proves the script, not the goal).
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def remeasure(models: dict[str, Any], batch) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="12 trials, 3k rows, 20 s budget")
+    parser.add_argument("--quick", action="store_true", help="12 trials, 3k rows, 45 s budget")
     parser.add_argument("--dataset", default="fraud", help="a bench data set (default fraud)")
     parser.add_argument("--rows", type=int, help="rows of the synthetic set (default 8000)")
     parser.add_argument("--trials", type=int, help="fixed trials (default 48)")
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n_trials = args.trials or (12 if args.quick else 48)
     rows = args.rows or (3000 if args.quick else 8000)
-    budget_s = args.budget_s or (20.0 if args.quick else 90.0)
+    budget_s = args.budget_s or (45.0 if args.quick else 90.0)
     context = _common.run_context(PACKAGES, CODE_PATHS)
     dataset = load_dataset(args.dataset, seed=0, n_rows=rows)
     lines = [
@@ -281,20 +281,28 @@ def part_budgeted(data_path: Path, dataset, pg: str, budget_s: float) -> list[st
     metric = dataset.metric
     # the target: LightGBM defaults' CV score minus half a point, as in bench/search.py
     target_score = _defaults_cv(dataset) - 0.005
-    chosen = {}
+    from halfcost.errors import HalfcostError
+
+    chosen, failed = {}, []
     for n in (1, 2):
         print(f"budgeted search: {n} worker(s)...", file=sys.stderr, flush=True)
-        search = run_search(
-            data_path,
-            dataset.target,
-            pg,
-            metric=metric,
-            min_score=target_score,
-            budget_s=budget_s,
-            study_name=f"budget-{n}-{uuid.uuid4().hex[:8]}",
-            n_workers=n,
-        )
+        try:
+            search = run_search(
+                data_path,
+                dataset.target,
+                pg,
+                metric=metric,
+                min_score=target_score,
+                budget_s=budget_s,
+                study_name=f"budget-{n}-{uuid.uuid4().hex[:8]}",
+                n_workers=n,
+            )
+        except HalfcostError as exc:  # e.g. no trial finished in the budget on a busy machine
+            failed.append([f"{n} worker(s)", "-", f"failed: {exc}", "-", "-", "-", "NO"])
+            continue
         chosen[f"{n} worker(s)"] = search
+    if not chosen:
+        return _budgeted_lines(budget_s, metric, target_score, failed)
     batch = dataset.features.sample(n=min(10_000, len(dataset.frame)), replace=True, random_state=1)
     latency = remeasure({k: s.best_model_ for k, s in chosen.items()}, batch)
     cheapest = min(latency.values())
@@ -312,6 +320,10 @@ def part_budgeted(data_path: Path, dataset, pg: str, budget_s: float) -> list[st
                 "yes" if latency[label] / cheapest <= CHOICE_GOAL else "NO",
             ]
         )
+    return _budgeted_lines(budget_s, metric, target_score, rows + failed)
+
+
+def _budgeted_lines(budget_s: float, metric: str, target_score: float, rows: list) -> list[str]:
     return [
         f"## 2. Budgeted search ({budget_s:g} s, target {metric} ≥ {target_score:.4f})",
         "",
