@@ -464,7 +464,9 @@ class CheapestModelSearch(BaseEstimator):
         data = self._prepare(X, y, messages)
         pruner = make_pruner(data.metric, data.min_score, len(data.split.folds), self.prune)
         study = self._open_study(storage, data, pruner, messages)
-        trials_before = _finished(study)
+        # trials already started belong to earlier runs, even those still RUNNING (a dead
+        # worker's, failed by the heartbeat check during this run)
+        trials_before = _started(study)
 
         started = time.monotonic()
         problem = data.problem(study.user_attrs.get(RANKING_ATTR))
@@ -855,7 +857,7 @@ def _differences(stored: dict[str, Any] | None, given: dict[str, Any]) -> str:
 
 def _started(study: optuna.Study) -> int:
     """Trials that ran or run (not the queued ones): what a run's trial limit adds to."""
-    return sum(t.state != TrialState.WAITING for t in study.get_trials(deepcopy=False))
+    return sum(t.state != TrialState.WAITING for t in _counted(study))
 
 
 def _counted(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -865,11 +867,6 @@ def _counted(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
         for t in study.get_trials(deepcopy=False)
         if t.user_attrs.get("pruned") != TrialLimit.REASON
     ]
-
-
-def _finished(study: optuna.Study) -> int:
-    """Trials that ran to an end (complete, pruned or failed), not the queued ones."""
-    return sum(t.state.is_finished() for t in _counted(study))
 
 
 # --------------------------------------------------------------------- finalists

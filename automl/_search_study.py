@@ -291,9 +291,19 @@ class TrialLimit:
         if self.trial_limit is not None and trial.number >= self.trial_limit:
             trial.study.stop()
             trial.set_user_attr("pruned", self.REASON)
+            self._requeue(trial)
             raise optuna.TrialPruned(self.REASON)
         trial.set_user_attr(WORKER_ATTR, f"{socket.gethostname()}:{os.getpid()}")
         return self.objective(trial)
+
+    @staticmethod
+    def _requeue(trial: optuna.Trial) -> None:
+        """Put a queued starting point this worker took past the limit back in the queue."""
+        live = trial.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        frozen = next((t for t in live if t.number == trial.number), None)
+        fixed = None if frozen is None else frozen.system_attrs.get("fixed_params")
+        if fixed:
+            trial.study.enqueue_trial(fixed)
 
 
 def check_joinable(study: optuna.Study) -> dict[str, Any]:

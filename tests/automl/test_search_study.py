@@ -39,8 +39,8 @@ def test_a_resumed_study_spends_only_what_is_left_and_a_new_budget_adds_to_it():
 
 def test_the_trial_limit_counts_this_runs_trials_across_workers():
     study = _study()
-    for _ in range(3):
-        study.enqueue_trial({"x": 1.0})
+    for x in (1.0, 1.5, 0.5):
+        study.enqueue_trial({"x": x})
     budget = begin_run(study, None, 2)  # queued trials are this run's to run
     assert budget.trial_limit == 2 and budget.remaining_s() is None
 
@@ -51,7 +51,11 @@ def test_the_trial_limit_counts_this_runs_trials_across_workers():
     states = [t.state for t in study.trials]
     assert states[:2] == [optuna.trial.TrialState.COMPLETE] * 2
     assert study.trials[2].user_attrs["pruned"] == TrialLimit.REASON
-    assert len(study.trials) == 3  # the worker stopped at the first trial past the limit
+    # the worker stopped at the first trial past the limit, and put back the starting
+    # point it had taken for it
+    assert len(study.trials) == 4
+    assert study.trials[3].state == optuna.trial.TrialState.WAITING
+    assert study.trials[3].system_attrs["fixed_params"] == {"x": 0.5}
     assert study.trials[0].user_attrs["worker"].endswith(f":{os.getpid()}")
 
 
