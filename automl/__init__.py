@@ -9,6 +9,7 @@ from halfcost._lazy import lazy_exports
 _EXPORTS = {
     # the search (issue: foundation and cheapest-model search)
     "CheapestModelSearch": "_search",
+    "run_worker": "_search_worker",
     "SearchWarning": "_search",
     "write_report": "_report",
     "get_metric": "_metrics",

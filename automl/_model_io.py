@@ -151,20 +151,38 @@ def version_info() -> dict[str, str]:
 
 
 def save_model(model: HalfcostModel, path: str | os.PathLike[str]) -> Path:
-    """Save ``model`` into the folder ``path`` (created; files replaced atomically)."""
+    """Save ``model`` into the folder ``path``, replacing a model saved there before.
+
+    The files are written into a temporary sibling folder, which then takes the place of
+    ``path`` by rename: a run killed while saving leaves the previous model whole (or no
+    model), never a pipeline beside another model's metadata.
+    """
+    import shutil
+    import tempfile
+
     import skops.io
 
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{PIPELINE_FILE}.tmp"
-    skops.io.dump(model.pipeline, tmp)
-    os.replace(tmp, folder / PIPELINE_FILE)
-    meta = {
-        **model.metadata,
-        "format_version": FORMAT_VERSION,
-        "feature_importances": model.feature_importances_,
-    }
-    write_json(meta, folder / META_FILE)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        skops.io.dump(model.pipeline, staging / PIPELINE_FILE)
+        meta = {
+            **model.metadata,
+            "format_version": FORMAT_VERSION,
+            "feature_importances": model.feature_importances_,
+        }
+        write_json(meta, staging / META_FILE)
+        staging.chmod(0o755)
+        retired = None
+        if folder.exists():
+            retired = folder.with_name(f".{folder.name}.old-{staging.name.rsplit('-', 1)[-1]}")
+            os.replace(folder, retired)
+        os.replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
     return folder
 
 

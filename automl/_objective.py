@@ -57,9 +57,13 @@ class FoldPruner(optuna.pruners.BasePruner):
         min_score: the target.
         n_folds: folds of each trial.
         scale: 1 for unitless metrics; the target's magnitude for error metrics.
+        prune_folds: False: only the budget stops a trial (every trial runs all folds).
     """
 
-    def __init__(self, min_score: float, n_folds: int, *, scale: float = 1.0) -> None:
+    def __init__(
+        self, min_score: float, n_folds: int, *, scale: float = 1.0, prune_folds: bool = True
+    ) -> None:
+        self.prune_folds = prune_folds
         self.min_score = float(min_score)
         self.n_folds = int(n_folds)
         self.scale = float(scale)
@@ -97,7 +101,7 @@ class FoldPruner(optuna.pruners.BasePruner):
             return BUDGET
         fold = trial.last_step
         scores = trial.user_attrs.get(FOLD_SCORES)
-        if fold is None or not scores or self.n_folds - fold - 1 <= 0:
+        if not self.prune_folds or fold is None or not scores or self.n_folds - fold - 1 <= 0:
             return None
         mean = float(np.mean(scores))
         if len(scores) == 1:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import math
 import numbers
 import os
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
+from optuna.trial import TrialState
 from sklearn.base import BaseEstimator
 
 from halfcost.automl._cost import (
@@ -66,6 +68,24 @@ from halfcost.automl._search_space import (
     target_scale,
 )
 from halfcost.automl._search_split import SearchSplit, check_classes, split_rows
+from halfcost.automl._search_study import (
+    DATA_ATTR,
+    FIELDS_ATTR,
+    FINGERPRINT_ATTR,
+    RANKING_ATTR,
+    SETTINGS_ATTR,
+    RunClock,
+    StudyBudget,
+    TrialLimit,
+    begin_run,
+    make_storage,
+    settle,
+    storage_cause,
+    storage_errors,
+    storage_gone,
+    storage_label,
+    storage_url,
+)
 from halfcost.errors import BadInputError, ParamMessage
 
 DEFAULT_STUDY_PREFIX = "halfcost-search"
@@ -169,22 +189,9 @@ _PARAMETER_CONSTRAINTS: dict[str, _Constraint] = {
         "an integer ≥ 1 (trials), or None to use the whole budget",
         _or_none(lambda v: _is_int(v) and v >= 1),
     ),
+    "n_workers": _Constraint("an integer ≥ 1 (processes)", lambda v: _is_int(v) and v >= 1),
+    "prune": _Constraint("True or False", lambda v: isinstance(v, bool)),
 }
-
-
-def _storage_label(storage: Any) -> str | None:
-    """Where a study lives, fit for a report: the URL without its password."""
-    url = storage if isinstance(storage, str) else getattr(storage, "url", None)
-    if url is None:
-        return (
-            None if isinstance(storage, optuna.storages.InMemoryStorage) else type(storage).__name__
-        )
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not an SQLAlchemy URL (a journal path, ...): shown as given
-        return str(url)
 
 
 @dataclass(frozen=True)
@@ -201,11 +208,25 @@ class _Data:
     families: list[ModelFamily]
     split: SearchSplit
     context: SearchContext
-    fingerprint: str
+    fingerprint_fields: dict[str, Any]
 
-    def problem(self) -> SearchProblem:
-        """The search problem: this data with its columns ranked (one quick LightGBM fit)."""
-        ranking, gain_shares = rank_columns(self.split, self.plan, self.context)
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the data and settings, so a stored study is resumed only by its own."""
+        return _fingerprint(self.fingerprint_fields)
+
+    def problem(self, stored_ranking: dict[str, Any] | None = None) -> SearchProblem:
+        """The search problem: this data with its columns ranked (one quick LightGBM fit).
+
+        Args:
+            stored_ranking: the ranking a study recorded (every worker of a study uses
+                the one its first run computed); None: rank now.
+        """
+        if stored_ranking is None:
+            ranking, gain_shares = rank_columns(self.split, self.plan, self.context)
+        else:
+            ranking = list(stored_ranking["ranking"])
+            gain_shares = dict(stored_ranking["gain_shares"])
         return SearchProblem(
             metric=self.metric,
             min_score=self.min_score,
@@ -256,6 +277,13 @@ class CheapestModelSearch(BaseEstimator):
         n_finalists: how many candidates are refit and re-measured at the end.
         patience: stop before the budget is spent when this many trials in a row found
             no model meeting the target at least 2% cheaper; None: never stop early.
+        n_workers: processes running trials on the study at once. With more than one,
+            the study must live in a storage they all reach (``storage`` URL or
+            ``out_dir``), ``fit`` needs the ``source`` file, and only the default
+            families and sampler are used; this process enqueues the starting points,
+            waits for the workers, then re-measures the finalists alone.
+        prune: stop trials early whose folds show they cannot win (off: every trial
+            runs all its folds, e.g. for a benchmark with a fixed list of trials).
     """
 
     def __init__(
@@ -279,6 +307,8 @@ class CheapestModelSearch(BaseEstimator):
         progress: bool = False,
         n_finalists: int = 6,
         patience: int | None = 60,
+        n_workers: int = 1,
+        prune: bool = True,
     ) -> None:
         self.metric = metric
         self.min_score = min_score
@@ -298,6 +328,8 @@ class CheapestModelSearch(BaseEstimator):
         self.progress = progress
         self.n_finalists = n_finalists
         self.patience = patience
+        self.n_workers = n_workers
+        self.prune = prune
 
     def __sklearn_clone__(self) -> CheapestModelSearch:
         """An unfitted copy with the same settings (what ``sklearn.base.clone`` returns).
@@ -336,6 +368,38 @@ class CheapestModelSearch(BaseEstimator):
                 "trials, or the search would never end.",
                 param="budget_s",
             )
+        if self.n_workers > 1:
+            self._check_workers()
+
+    def _check_workers(self) -> None:
+        """What several worker processes need: a shared storage, default plug-ins."""
+        if self.storage is None and self.out_dir is None:
+            raise BadInputError(
+                f"n_workers={self.n_workers} needs a storage every worker reaches; give "
+                "{param} (a database URL) or out_dir.",
+                param="storage",
+            )
+        if self.storage is not None and storage_url(self.storage) is None:
+            raise BadInputError(
+                f"n_workers={self.n_workers} needs a storage other processes can open; give "
+                "{param} as a URL (postgresql+psycopg://..., sqlite:///..., journal:///...).",
+                param="storage",
+            )
+        if self.sampler is not None:
+            raise BadInputError(
+                f"a custom {{param}} cannot be sent to n_workers={self.n_workers} worker "
+                "processes; leave it None (workers draw from TPE) or use n_workers=1.",
+                param="sampler",
+            )
+        if self.families is not None:
+            known = {f.name for f in default_families()}
+            foreign = [f.name for f in self.families if f.name not in known]
+            if foreign:
+                raise BadInputError(
+                    f"worker processes know only the default families, not "
+                    f"{', '.join(foreign)}; drop them from {{param}} or use n_workers=1.",
+                    param="families",
+                )
 
     # ----------------------------------------------------------------- fit
     def fit(
@@ -359,35 +423,70 @@ class CheapestModelSearch(BaseEstimator):
 
         Raises:
             BadInputError: unusable data or settings (the message names the fix).
+            StorageUnavailableError: the study's database went away (rerun to resume).
         """
         self._check_params()
         if not isinstance(X, pd.DataFrame):
             raise BadInputError(
                 "{param} must be a pandas DataFrame of raw feature columns.", param="X"
             )
+        if self.n_workers > 1 and source is None:
+            raise BadInputError(
+                f"n_workers={self.n_workers} needs {{param}}: the file the rows were read "
+                "from, which every worker reads and checks by its hash.",
+                param="source",
+            )
         lineage = data_lineage(X, source)
+        storage = self._storage()
         with single_thread():
-            self._fit(X, y, lineage)
+            try:
+                self._fit(X, y, lineage, storage)
+            except storage_errors() as exc:
+                raise storage_gone(storage, exc) from exc
         return self
 
-    def _fit(self, X: pd.DataFrame, y: pd.Series | np.ndarray, lineage: dict[str, Any]) -> None:
+    def _storage(self) -> Any:
+        """The study's storage (with heartbeats): ``storage``, else ``out_dir/study.db``."""
+        storage = self.storage
+        if storage is None and self.out_dir is not None:
+            Path(self.out_dir).mkdir(parents=True, exist_ok=True)
+            storage = f"sqlite:///{Path(self.out_dir).resolve() / 'study.db'}"
+        return make_storage(storage)
+
+    def _fit(
+        self,
+        X: pd.DataFrame,
+        y: pd.Series | np.ndarray,
+        lineage: dict[str, Any],
+        storage: Any,
+    ) -> None:
         messages: list[str] = []
         data = self._prepare(X, y, messages)
-        pruner = FoldPruner(
-            data.min_score, len(data.split.folds), scale=target_scale(data.metric, data.min_score)
-        )
-        study, storage = self._open_study(data.fingerprint, pruner)
-        trials_before = _finished(study)
+        pruner = make_pruner(data.metric, data.min_score, len(data.split.folds), self.prune)
+        study = self._open_study(storage, data, pruner, messages)
+        # trials already started belong to earlier runs, even those still RUNNING (a dead
+        # worker's, failed by the heartbeat check during this run)
+        trials_before = _started(study)
 
         started = time.monotonic()
-        problem = data.problem()
+        problem = data.problem(study.user_attrs.get(RANKING_ATTR))
+        if RANKING_ATTR not in study.user_attrs:
+            ranking = {"ranking": problem.ranking, "gain_shares": problem.gain_shares}
+            study.set_user_attr(RANKING_ATTR, ranking)
         base_scores, _, _ = _cross_validate(problem, problem.baseline_model)
         baseline_s = time.monotonic() - started
 
+        budget = begin_run(study, self.budget_s, self.n_trials)
         if not study.trials:
             for params in problem.known_good_trials():
                 study.enqueue_trial(params)
-        search_s, stopped_early = self._run_study(study, problem, pruner)
+        if lineage["path"] is not None:  # workers on other hosts may join from now on
+            self._record_for_workers(study, data, lineage)
+        if self.n_workers == 1:
+            search_s, stopped_early = self._run_study(study, problem, pruner, budget)
+        else:
+            search_s, stopped_early = self._run_workers(study, storage)
+        settle(study)
 
         started = time.monotonic()
         records = self._records(study, problem)
@@ -410,8 +509,8 @@ class CheapestModelSearch(BaseEstimator):
             finalists=finalists,
             records=records,
             study_name=study.study_name,
-            storage=storage,
-            trials=study.get_trials(deepcopy=False),
+            storage=storage_label(storage),
+            trials=_counted(study),
             trials_before=trials_before,
             importances=importances,
             data=lineage,
@@ -481,7 +580,7 @@ class CheapestModelSearch(BaseEstimator):
             seed=self.seed,
             kinds=dict(plan.kinds),
         )
-        settings = (target, task, metric.name, self.holdout, self.cv, self.seed)
+        fields = self._fingerprint_fields(x, codes, target, task, metric, min_score, families)
         return _Data(
             x=x,
             codes=codes,
@@ -493,8 +592,39 @@ class CheapestModelSearch(BaseEstimator):
             families=families,
             split=split,
             context=context,
-            fingerprint=_fingerprint(x, codes, settings, families),
+            fingerprint_fields=fields,
         )
+
+    def _fingerprint_fields(
+        self,
+        x: pd.DataFrame,
+        codes: np.ndarray,
+        target: str,
+        task: str,
+        metric: Metric,
+        min_score: float,
+        families: Sequence[ModelFamily],
+    ) -> dict[str, Any]:
+        """What a study is made for: a study is resumed only with all of these equal.
+
+        The one place the fingerprint's fields are listed. ``min_score`` is one: a trial's
+        constraint value (``min_score - cv_score``) only means something for its target.
+        """
+        digest = hashlib.sha256()
+        digest.update(pd.util.hash_pandas_object(x, index=False).to_numpy().tobytes())
+        digest.update(np.asarray(codes).tobytes())
+        return {
+            "rows_sha256": digest.hexdigest(),
+            "target": target,
+            "task": task,
+            "metric": metric.name,
+            "min_score": float(min_score),
+            "holdout": float(self.holdout),
+            "cv": self.cv,
+            "seed": self.seed,
+            "families": [f.name for f in families],
+            "prune": self.prune,
+        }
 
     def _records(self, study: optuna.Study, problem: SearchProblem) -> list[TrialRecord]:
         """The study's finished trials as records; an error when none finished."""
@@ -520,20 +650,16 @@ class CheapestModelSearch(BaseEstimator):
         return min(1.0, max(0.2, float(self.budget_s) / 20))
 
     # ----------------------------------------------------------------- the study
-    def _open_study(self, fingerprint: str, pruner: FoldPruner) -> tuple[optuna.Study, str | None]:
-        storage = self.storage
-        if storage is None and self.out_dir is not None:
-            Path(self.out_dir).mkdir(parents=True, exist_ok=True)
-            storage = f"sqlite:///{Path(self.out_dir).resolve() / 'study.db'}"
+    def _open_study(
+        self, storage: Any, data: _Data, pruner: FoldPruner, messages: list[str]
+    ) -> optuna.Study:
+        """Open (or create) the study for ``data``; refuse one made for other settings."""
+        fingerprint = data.fingerprint
         name = self.study_name or f"{DEFAULT_STUDY_PREFIX}-{fingerprint[:12]}"
         if self.sampler is not None:
             sampler = copy.deepcopy(self.sampler)
         else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                sampler = optuna.samplers.TPESampler(
-                    seed=self.seed, multivariate=True, group=True, n_startup_trials=8
-                )
+            sampler = default_sampler(self.seed)
         try:
             study = optuna.create_study(
                 storage=storage,
@@ -546,55 +672,164 @@ class CheapestModelSearch(BaseEstimator):
         except Exception as exc:  # SQLAlchemy/driver errors come in many types
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BadInputError(
-                f"cannot open the study storage {_storage_label(storage)!r} ({reason[:200]}); "
+                f"cannot open the study storage {storage_label(storage)!r} ({reason[:200]}); "
                 "check {param} and that the database is running.",
                 param="storage",
             ) from exc
-        stored = study.user_attrs.get("fingerprint")
+        stored = study.user_attrs.get(FINGERPRINT_ATTR)
         if stored is None:
-            study.set_user_attr("fingerprint", fingerprint)
+            self._note_other_studies(storage, study, data.fingerprint_fields, messages)
+            study.set_user_attr(FINGERPRINT_ATTR, fingerprint)
+            study.set_user_attr(FIELDS_ATTR, data.fingerprint_fields)
         elif stored != fingerprint:
+            differ = _differences(study.user_attrs.get(FIELDS_ATTR), data.fingerprint_fields)
             raise BadInputError(
-                f"study {name!r} was made for other data or settings; give another "
-                "{param} to start a new search.",
+                f"study {name!r} was made for {differ or 'other data or settings'}; give "
+                "another {param} to start a new search.",
                 param="study_name",
             )
-        return study, _storage_label(storage) if storage is not None else None
+        return study
+
+    def _note_other_studies(
+        self, storage: Any, study: optuna.Study, fields: dict[str, Any], messages: list[str]
+    ) -> None:
+        """Warn when a new study starts beside one made for the same rows, other settings."""
+        if storage is None:  # in memory: a new storage, no other study
+            return
+        for other in optuna.get_all_study_summaries(storage, include_best_trial=False):
+            theirs = other.user_attrs.get(FIELDS_ATTR)
+            if other.study_name == study.study_name or not theirs:
+                continue
+            if theirs.get("rows_sha256") == fields["rows_sha256"]:
+                differ = _differences(theirs, fields)
+                _warn(
+                    f"started a new study {study.study_name!r}: study {other.study_name!r} "
+                    f"on the same rows was made for {differ}, and its trials were judged "
+                    "against that.",
+                    messages,
+                )
+                return
+
+    def _record_for_workers(self, study: optuna.Study, data: _Data, lineage: dict) -> None:
+        """Store what a worker needs to rebuild this search: settings and the data file."""
+        settings = {
+            "metric": self.metric,
+            "min_score": self.min_score,
+            "task": self.task,
+            "holdout": self.holdout,
+            "cv": self.cv,
+            "seed": self.seed,
+            "drop": list(self.drop),
+            "families": [f.name for f in data.families],
+            "patience": self.patience,
+            "prune": self.prune,
+            "target": data.target,
+        }
+        study.set_user_attr(SETTINGS_ATTR, settings)
+        study.set_user_attr(DATA_ATTR, {"path": lineage["path"], "sha256": lineage["sha256"]})
+
+    def _run_workers(self, study: optuna.Study, storage: Any) -> tuple[float, str | None]:
+        """Run ``n_workers`` worker processes on the study until they are all done.
+
+        A worker killed by a signal is reported and the others go on (its trial is failed
+        by the heartbeat check); a worker that stops with an error stops the search.
+
+        Returns:
+            The seconds it took, and None (workers stop by budget, trial limit or patience).
+        """
+        from halfcost.automl._search_worker import run_worker_processes
+
+        started = time.monotonic()
+        run_worker_processes(storage_url(storage), study.study_name, self.n_workers)
+        return time.monotonic() - started, None
 
     def _run_study(
-        self, study: optuna.Study, problem: SearchProblem, pruner: FoldPruner
+        self, study: optuna.Study, problem: SearchProblem, pruner: FoldPruner, budget: StudyBudget
     ) -> tuple[float, str | None]:
-        """Optimize until the budget, the trial limit or patience ends it.
+        """Optimize in this process until the budget, the trial limit or patience ends it.
 
         Returns:
             The seconds it took and why it stopped early (None: budget or trial limit).
         """
-        import lightgbm
-
         started = time.monotonic()
-        pruner.start(study, self.budget_s)
-        patience = PatienceStop(self.patience)
-        bar = Progress(self.budget_s, self.n_trials, enabled=self.progress)
+        bar = Progress(budget.remaining_s(), self.n_trials, enabled=self.progress)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                study.optimize(
-                    SearchObjective(problem),
-                    n_trials=self.n_trials,
-                    timeout=None if self.budget_s is None else float(self.budget_s),
-                    callbacks=[pruner.observe, bar, patience],
-                    # an estimator refusing a parameter combination fails its trial only
-                    catch=(
-                        ValueError,
-                        ArithmeticError,
-                        np.linalg.LinAlgError,
-                        lightgbm.basic.LightGBMError,
-                    ),
-                    gc_after_trial=False,
-                )
+            stopped_early = run_trials(
+                study, problem, pruner, budget, patience=self.patience, extra_callbacks=[bar]
+            )
         finally:
             bar.close()
-        return time.monotonic() - started, patience.stopped_early
+        return time.monotonic() - started, stopped_early
+
+
+def default_sampler(seed: int | None, *, parallel: bool = False) -> optuna.samplers.BaseSampler:
+    """Multivariate, grouped TPE with 8 start-up trials (constant liar beside other workers)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed, multivariate=True, group=True, n_startup_trials=8, constant_liar=parallel
+        )
+
+
+def make_pruner(metric: Metric, min_score: float, n_folds: int, prune: bool) -> FoldPruner:
+    """The search's pruner for this target (``prune=False``: only the budget stops trials)."""
+    return FoldPruner(min_score, n_folds, scale=target_scale(metric, min_score), prune_folds=prune)
+
+
+def run_trials(
+    study: optuna.Study,
+    problem: SearchProblem,
+    pruner: FoldPruner,
+    budget: StudyBudget,
+    *,
+    patience: int | None,
+    extra_callbacks: Sequence[Callable] = (),
+) -> str | None:
+    """Run trials of ``study`` in this process until its budget or trial limit is reached.
+
+    Shared by the in-process search and every worker process: the study's budget
+    (``budget``) is wall-clock time shared by all of them, and trials numbered past
+    its trial limit are not run.
+
+    Returns:
+        Why this process stopped early (patience), else None.
+    """
+
+    remaining = budget.remaining_s()
+    pruner.start(study, remaining)
+    stop = PatienceStop(patience)
+    n_trials = None
+    if budget.trial_limit is not None:
+        n_trials = max(0, budget.trial_limit - _started(study))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        try:
+            _optimize(study, problem, pruner, budget, n_trials, remaining, stop, extra_callbacks)
+        except Exception as exc:
+            cause = storage_cause(exc)
+            if cause is None or cause is exc:
+                raise
+            raise storage_gone(study._storage, cause) from exc
+    return stop.stopped_early
+
+
+def _optimize(study, problem, pruner, budget, n_trials, remaining, stop, extra_callbacks) -> None:
+    import lightgbm
+
+    study.optimize(
+        TrialLimit(SearchObjective(problem), budget.trial_limit),
+        n_trials=n_trials,
+        timeout=remaining,
+        callbacks=[pruner.observe, stop, RunClock(budget), *extra_callbacks],
+        # an estimator refusing a parameter combination fails its trial only
+        catch=(
+            ValueError,
+            ArithmeticError,
+            np.linalg.LinAlgError,
+            lightgbm.basic.LightGBMError,
+        ),
+        gc_after_trial=False,
+    )
 
 
 def _warn(message: str, messages: list[str], *, param: str | None = None) -> None:
@@ -603,21 +838,35 @@ def _warn(message: str, messages: list[str], *, param: str | None = None) -> Non
     warnings.warn(warning, stacklevel=5)  # the caller of fit
 
 
-def _fingerprint(
-    x: pd.DataFrame, y: np.ndarray, settings: tuple, families: Sequence[ModelFamily]
-) -> str:
-    """Identifies a search's data and settings, so a stored study is resumed only by its own."""
-    digest = hashlib.sha256()
-    digest.update(pd.util.hash_pandas_object(x, index=False).to_numpy().tobytes())
-    digest.update(np.asarray(y).tobytes())
-    digest.update(repr(settings).encode())
-    digest.update(",".join(f.name for f in families).encode())
-    return digest.hexdigest()
+def _fingerprint(fields: dict[str, Any]) -> str:
+    """The hash of a study's fingerprint fields (``_fingerprint_fields``)."""
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
-def _finished(study: optuna.Study) -> int:
-    """Trials that ran to an end (complete, pruned or failed), not the queued ones."""
-    return sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+def _differences(stored: dict[str, Any] | None, given: dict[str, Any]) -> str:
+    """What differs between a study's fingerprint fields and this search's, in words."""
+    if not stored:
+        return ""
+    parts = []
+    for key, value in given.items():
+        if stored.get(key) != value:
+            what = "other rows" if key == "rows_sha256" else f"{key}={stored.get(key)!r}"
+            parts.append(what if key == "rows_sha256" else f"{what} (now {value!r})")
+    return ", ".join(parts)
+
+
+def _started(study: optuna.Study) -> int:
+    """Trials that ran or run (not the queued ones): what a run's trial limit adds to."""
+    return sum(t.state != TrialState.WAITING for t in _counted(study))
+
+
+def _counted(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The study's trials, less those a worker drew past the trial limit and never ran."""
+    return [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.user_attrs.get("pruned") != TrialLimit.REASON
+    ]
 
 
 # --------------------------------------------------------------------- finalists

@@ -74,7 +74,7 @@ class SearchOutcome:
         study_name: the Optuna study.
         storage: where the study is stored (None: in memory), without credentials.
         trials: the study's finished trials, at the end of the run.
-        trials_before: finished trials in the study before this run.
+        trials_before: trials the study had started before this run.
         importances: the chosen model's permutation importance per raw column.
         data: the dataset lineage (:func:`data_lineage`).
         seconds: search, baseline, finalize and refit wall times.

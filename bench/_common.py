@@ -8,13 +8,15 @@ Only the standard library is imported here, for that reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -181,3 +183,23 @@ def write_text_atomic(text: str, path: str | os.PathLike[str]) -> Path:
         tmp = Path(handle.name)
     shutil.move(str(tmp), target)
     return target
+
+
+POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+@contextlib.contextmanager
+def postgres_database(prefix: str, server: str = POSTGRES_SERVER) -> Iterator[str]:
+    """A database of the benchmark's own on the shared ``server``, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -45,7 +45,6 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
@@ -55,7 +54,6 @@ GOAL_PAGE_S = 2.0
 FULL_SIZE = {"teams": 50, "projects": 200, "datasets": 1000, "events": 50_000}
 QUICK_SIZE = {"teams": 10, "projects": 20, "datasets": 100, "events": 5_000}
 PAGES = ("overview", "projects", "datasets", "models", "drift")
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @dataclass
@@ -107,20 +105,8 @@ def sqlite_registry() -> Iterator[str]:
         yield f"sqlite:///{Path(folder) / 'registry.db'}"
 
 
-@contextlib.contextmanager
-def postgres_registry() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-
-    name = f"halfcost_bench_app_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def postgres_registry() -> contextlib.AbstractContextManager[str]:
+    return _common.postgres_database("halfcost_bench_app")
 
 
 def seed(url: str, sizes: dict) -> tuple[float, dict]:

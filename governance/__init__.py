@@ -10,6 +10,8 @@ _EXPORTS = {
     # connecting and migrating
     "connect": "_db",
     "migrate": "_db",
+    "ensure_schema": "_db",
+    "upgrade": "_db",
     "resolve_url": "_db",
     "describe_url": "_db",
     "require_schema": "_db",

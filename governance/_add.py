@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 
 from halfcost.errors import BadInputError
 from halfcost.governance._costs import ALLOCATED_CATEGORIES
-from halfcost.governance._db import migrate, write_session
+from halfcost.governance._db import ensure_schema, write_session
 from halfcost.governance._ingest import ensure_project, ensure_team
 from halfcost.governance._models import (
     ESTIMATED,
@@ -37,7 +37,7 @@ def _positive(value: Decimal | int | None, label: str) -> None:
 
 def add_team(engine: Engine, name: str) -> dict[str, Any]:
     """Add team ``name`` (nothing happens when it exists: ``created`` is then False)."""
-    migrate(engine)
+    ensure_schema(engine)
     with write_session(engine, actor="registry add team") as session:
         existed = session.scalar(select(Team.id).where(Team.name == name)) is not None
         team = ensure_team(session, name)
@@ -65,7 +65,7 @@ def add_project(
         ("predictions per month", predictions_per_month),
     ):
         _positive(number, label)
-    migrate(engine)
+    ensure_schema(engine)
     with write_session(engine, actor="registry add project") as session:
         ensure_team(session, team)
         project = ensure_project(session, name, team)
@@ -106,7 +106,7 @@ def add_dataset(
     _positive(rows, "rows")
     if not version or not version.strip():
         raise BadInputError("a dataset needs --version (its DVC md5 content hash)")
-    migrate(engine)
+    ensure_schema(engine)
     with write_session(engine, actor="registry add dataset") as session:
         owner = ensure_team(session, owner_team)
         dataset = session.scalar(select(Dataset).where(Dataset.version == version).limit(1))
@@ -136,7 +136,7 @@ def add_use(
     engine: Engine, *, version: str, project: str, used_at: datetime | None = None
 ) -> dict[str, Any]:
     """Record that ``project`` used the dataset version ``version``."""
-    migrate(engine)
+    ensure_schema(engine)
     with write_session(engine, actor="registry add use") as session:
         dataset = session.scalar(select(Dataset).where(Dataset.version == version).limit(1))
         if dataset is None:
@@ -173,7 +173,7 @@ def add_value(
     per prediction × ``predictions`` (default: its predictions per month).
     """
     _positive(predictions, "predictions")
-    migrate(engine)
+    ensure_schema(engine)
     with write_session(engine, actor="registry add value") as session:
         target = ensure_project(session, project, None)
         served = predictions if predictions is not None else target.predictions_per_month
@@ -226,7 +226,7 @@ def add_cost(
         raise BadInputError(
             f"unknown cost category {category!r}; choose one of {', '.join(ALLOCATED_CATEGORIES)}"
         )
-    migrate(engine)
+    ensure_schema(engine)
     with write_session(engine, actor="registry add cost") as session:
         target = ensure_project(session, project, None)
         session.add(

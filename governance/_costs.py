@@ -25,7 +25,7 @@ from sqlalchemy import Engine, select
 
 from halfcost.errors import BadInputError
 from halfcost.governance._audit import bulk_insert
-from halfcost.governance._db import connect, describe_url, migrate, write_session
+from halfcost.governance._db import connect, describe_url, ensure_schema, write_session
 from halfcost.governance._models import COST_CATEGORIES, CostEntry, IngestedFile, Project, Team
 
 ALLOCATED_CATEGORIES = tuple(c for c in COST_CATEGORIES if c != "unallocated")
@@ -212,7 +212,7 @@ def import_costs_into(
     raw = path.read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
     rows = read_focus_csv(raw, path.name, tags, currency)
-    migrate(engine)
+    ensure_schema(engine)
     result = {"path": str(path), "sha256": sha, "db": describe_url(engine.url), "rows": len(rows)}
     with write_session(engine, actor=f"import-costs {path.name}") as session:
         if session.scalar(select(IngestedFile.id).where(IngestedFile.sha256 == sha)):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import getpass
 import os
+import random
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -26,6 +27,7 @@ from sqlalchemy.exc import (
 from halfcost.errors import BadInputError, HalfcostError
 from halfcost.governance._audit import RegistrySession
 
+T = TypeVar("T")
 DEFAULT_URL = "sqlite:///halfcost-registry.db"
 _MIGRATION_WAIT_S = 30.0  # how long a migration that lost a race waits for the winner
 ENV_VAR = "HALFCOST_DB"
@@ -193,13 +195,7 @@ def head_revision() -> str:
     Migration files are named ``NNNN_<slug>.py`` with revision id ``NNNN_<slug>``, in
     order, so the head is the last name; a test checks this against Alembic's own answer.
     """
-    folder = resources.files("halfcost.governance") / "migrations" / "versions"
-    names = sorted(
-        p.name[: -len(".py")]
-        for p in folder.iterdir()
-        if p.name.endswith(".py") and p.name[:4].isdigit()
-    )
-    return names[-1]
+    return known_revisions()[-1]
 
 
 def _stored_revision(connection: Any) -> str | None:
@@ -244,6 +240,86 @@ def _migrate(engine: Engine, revision: str) -> str | None:
         return _stored_revision(connection)
 
 
+def known_revisions() -> list[str]:
+    """Every schema revision halfcost ships, oldest first."""
+    folder = resources.files("halfcost.governance") / "migrations" / "versions"
+    return sorted(
+        p.name[: -len(".py")]
+        for p in folder.iterdir()
+        if p.name.endswith(".py") and p.name[:4].isdigit()
+    )
+
+
+def ensure_schema(engine: Engine) -> str | None:
+    """Make sure the registry's schema is the one this halfcost writes; every writer calls it.
+
+    SQLite (one user's file) is upgraded in place, as before. A shared PostgreSQL
+    registry is only *created* here (an empty database gets the schema); an older schema
+    is upgraded only by ``halfcost registry upgrade``, run once on purpose, so that one
+    newer client never silently changes the schema every other client reads. A schema
+    newer than this halfcost knows is refused on both.
+
+    Raises:
+        BadInputError: the schema is older (PostgreSQL) or newer than this halfcost's.
+    """
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return current
+    check_not_newer(engine, current)
+    if current is not None and engine.dialect.name == "postgresql":
+        raise BadInputError(
+            f"the registry at {describe_url(engine.url)} has schema {current}, this halfcost "
+            f"writes {head}; run `halfcost registry upgrade --db URL` once (every client "
+            "sharing it then needs this halfcost version or newer)"
+        )
+    return migrate(engine)
+
+
+def check_not_newer(engine: Engine, current: str | None) -> None:
+    """Refuse a registry whose schema a newer halfcost wrote (this one cannot read it)."""
+    if current is not None and current not in known_revisions():
+        raise BadInputError(
+            f"the registry at {describe_url(engine.url)} has schema {current}, newer than "
+            f"this halfcost knows (newest {head_revision()}); upgrade halfcost "
+            "(pip install -U halfcost) to use it"
+        )
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Upgrade the registry's schema to this halfcost's (``halfcost registry upgrade``).
+
+    Returns:
+        The revision before and after.
+
+    Raises:
+        BadInputError: the schema is newer than this halfcost knows.
+    """
+    before = current_revision(engine)
+    check_not_newer(engine, before)
+    return before, migrate(engine)
+
+
+RETRY_ATTEMPTS = 6
+
+
+def retry_writes(write: Callable[[], T], *, attempts: int = RETRY_ATTEMPTS) -> T:
+    """Run ``write`` (one whole transaction) again when a concurrent writer got in first.
+
+    PostgreSQL aborts a transaction that lost a race (a unique constraint another
+    writer's row now holds, a serialization failure, a deadlock): run again from the
+    start, it sees the other writer's rows. Waits grow (with jitter) between attempts.
+    """
+    for attempt in range(attempts):
+        try:
+            return write()
+        except WriteConflictError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
 def current_revision(engine: Engine) -> str | None:
     """The registry's Alembic revision, or None when it was never initialised."""
     with engine.connect() as connection:
@@ -272,7 +348,17 @@ def _user() -> str:
 
 
 class WriteConflictError(HalfcostError):
-    """A write broke a uniqueness rule: usually another writer added the same row first."""
+    """A write lost a race: another writer added the same row first, or PostgreSQL
+    aborted it (serialization failure, deadlock). Running it again is safe."""
+
+
+# SQLSTATEs of a transaction PostgreSQL aborted because of another one: run it again
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+def _lost_a_race(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(exc, IntegrityError) or sqlstate in _RETRYABLE_SQLSTATES
 
 
 @contextmanager
@@ -288,7 +374,7 @@ def write_session(engine: Engine, actor: str) -> Iterator[RegistrySession]:
             yield session
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        error = WriteConflictError if isinstance(exc, IntegrityError) else HalfcostError
+        error = WriteConflictError if _lost_a_race(exc) else HalfcostError
         raise error(
             f"the registry at {describe_url(engine.url)} refused the write ({reason}); "
             "nothing was written: check the input, or retry if another writer was busy"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from halfcost.governance._db import connect, describe_url, migrate
+from halfcost.governance._db import connect, describe_url, ensure_schema
 from halfcost.governance._ingest import ingest_into
 from halfcost.governance._queries import registry_is_empty
 from halfcost.governance._seed import seed_history
@@ -27,7 +27,7 @@ def fill_demo_registry(
     """
     engine = connect(db_url)
     try:
-        migrate(engine)
+        ensure_schema(engine)
         seeded = seed_history(engine, seed=seed) if registry_is_empty(engine) else None
         ingested = [
             ingest_into(engine, path, project=project, team=team).to_dict()

@@ -33,10 +33,10 @@ from sqlalchemy import Engine, select
 
 from halfcost.errors import BadInputError
 from halfcost.governance._db import (
-    WriteConflictError,
     connect,
     describe_url,
-    migrate,
+    ensure_schema,
+    retry_writes,
     write_session,
 )
 from halfcost.governance._models import (
@@ -863,14 +863,15 @@ def ingest_into(
     result = IngestResult(project=project, db=describe_url(engine.url))
     if not files:  # nothing found: nothing written, not even the team or the project
         return result
-    migrate(engine)
-    try:
-        return _ingest_files(engine, files, result, project, team, review_cost_per_row_usd, readers)
-    except WriteConflictError:
-        # another ingest committed the same rows first (identical ingests racing): once
-        # more, in a fresh transaction, finds them ingested
+    ensure_schema(engine)
+
+    def attempt() -> IngestResult:
+        # a retry after another ingest committed the same rows first (a team, a project,
+        # a file) runs in a fresh transaction and finds them there
         result.files.clear()
         return _ingest_files(engine, files, result, project, team, review_cost_per_row_usd, readers)
+
+    return retry_writes(attempt)
 
 
 def _ingest_files(

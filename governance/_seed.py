@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from halfcost.errors import BadInputError
 from halfcost.governance._audit import bulk_insert
-from halfcost.governance._db import migrate, write_session
+from halfcost.governance._db import ensure_schema, write_session
 from halfcost.governance._models import (
     SEEDED,
     CostEntry,
@@ -662,7 +662,7 @@ def seed_history(
             raise BadInputError(f"{label} must be at least 1, but got {number}")
     if events < 0:
         raise BadInputError(f"events must be ≥ 0, but got {events}")
-    migrate(engine)
+    ensure_schema(engine)
     rng = random.Random(seed)
     last = end or (datetime.now(UTC).date().replace(day=1) - timedelta(days=1))
     months = _months(date(last.year, last.month, 1), HISTORY_MONTHS)

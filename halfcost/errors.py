@@ -66,3 +66,11 @@ class ConcurrentRunError(HalfcostError):
     """Another run holds the project's lock."""
 
     exit_code = 4
+
+
+class StorageUnavailableError(BadInputError):
+    """The study's database went away (or never answered); exit status 2.
+
+    A :class:`BadInputError` (the storage named is unusable right now). Finished trials
+    are kept in the storage: rerunning once it is back resumes the study.
+    """

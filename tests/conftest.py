@@ -161,3 +161,96 @@ def _clone_repo(target: Path) -> Path:
 def fresh_clone() -> Callable[[Path], Path]:
     """``fresh_clone(path)`` clones this repository there (never the checkout itself)."""
     return _clone_repo
+
+
+def free_port() -> int:
+    """A TCP port free right now (bind port 0), so parallel test runs never collide."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of a test's own: its folder, port, and ``stop``/``start``.
+
+    Fault tests stop it to play a database going away; the shared server on 5432 is never
+    touched. ``initdb`` refuses to run as root (and CI runs as root), so the cluster's
+    commands run as the ``postgres`` user, in a folder chowned to it.
+    """
+
+    def __init__(self, folder: Path, bindir: Path) -> None:
+        self.folder = folder
+        self.bindir = bindir
+        self.port = 0
+        self.data = folder / "data"
+
+    def _run(self, *argv: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        done = subprocess.run(
+            [*prefix, *argv], capture_output=True, text=True, check=False, timeout=120
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed: {done.stderr.strip()[-2000:]}")
+
+    def init(self) -> None:
+        """initdb (trust auth, no fsync: a throw-away cluster)."""
+        self._run(
+            str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
+            "--no-sync", "--no-instructions",
+        )  # fmt: skip
+
+    def start(self) -> None:
+        """Start on its port (a new free one the first time; the same one afterwards)."""
+        for attempt in range(3):
+            if not self.port or attempt:
+                self.port = free_port()
+            options = (
+                f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            )
+            try:
+                self._run(
+                    str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l",
+                    str(self.folder / "server.log"), "-o", options, "-w", "-t", "60", "start",
+                )  # fmt: skip
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+
+    def stop(self) -> None:
+        """Stop at once (``-m immediate``: the way a crashed server goes)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+
+    def url(self, database: str = "postgres") -> str:
+        """The SQLAlchemy URL of one of its databases."""
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+
+def _postgres_bindir() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:  # a missing component fails, never skips
+        raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
+    return found[-1].parent
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivateCluster]:
+    """A running PostgreSQL cluster of this test's own (free port, temp folder), removed after."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="halfcost-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    folder.chmod(0o700)
+    cluster = PrivateCluster(folder, _postgres_bindir())
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+    finally:
+        with contextlib.suppress(RuntimeError):
+            cluster.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -57,11 +57,11 @@ def check_registry(args: argparse.Namespace) -> None:
     url = registry_url(args)
     if url is None:
         return
-    from halfcost.governance import connect, migrate
+    from halfcost.governance import connect, ensure_schema
 
     engine = connect(url)
     try:
-        migrate(engine)
+        ensure_schema(engine)
     finally:
         engine.dispose()
 

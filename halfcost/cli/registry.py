@@ -19,7 +19,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     from halfcost.cli._reg_common import add_db_flag
 
     add_db_flag(parser)  # `halfcost registry --db URL CMD` as well as `... CMD --db URL`
-    register_group(parser, "registry", ("init", "ingest", "add", "import_costs", "report"))
+    register_group(
+        parser, "registry", ("init", "upgrade", "ingest", "add", "import_costs", "report")
+    )
 
 
 def run(args: argparse.Namespace) -> int:  # pragma: no cover - dispatched per sub-command

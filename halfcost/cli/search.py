@@ -16,8 +16,15 @@ Search for the cheapest model (inference latency per 1k rows) whose cross-valida
 score on DATA meets --min-score, compare it with LightGBM defaults, and write
 DIR/report.json, DIR/report.html and DIR/model/ (load it with halfcost.automl.load_model).
 
+--workers N runs N worker processes on one study (stored in --storage, default
+DIR/study.db); `halfcost worker --storage URL --study NAME` joins it from another host.
+--budget-s is the study's search time, shared by all workers: rerunning an interrupted
+search resumes its study and spends what is left; a rerun with another --budget-s gets
+that many seconds on top of what is left.
+
 exit status: 0 a model met the target; 3 none did (report and the best model are
-still written, with "met": false); 2 bad input.
+still written, with "met": false); 2 bad input, or the study's database went away
+(rerun to resume).
 
 example:
   halfcost search customers.csv --target churned --min-score 0.80 --budget-s 60 --out run1
@@ -42,7 +49,16 @@ def register(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=120.0,
         metavar="N",
-        help="seconds for the search itself (default 120)",
+        help="the study's search time in seconds, shared by all workers (default 120)",
+    )
+    parser.add_argument(
+        "--workers",
+        "--n-workers",
+        dest="workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes running trials at once on one study (default 1)",
     )
     parser.add_argument(
         "--n-trials",
@@ -124,6 +140,30 @@ def _search_warnings_as_lines(command: str):
         yield
 
 
+@contextlib.contextmanager
+def quiet_storage_threads():
+    """Keep Optuna's heartbeat thread from printing a traceback when the database goes away.
+
+    The search itself then stops with a one-line error (exit 2); the thread's traceback
+    would only repeat it, at length.
+    """
+    import threading
+
+    from sqlalchemy.exc import DBAPIError
+
+    previous = threading.excepthook
+
+    def hook(args):
+        if not isinstance(args.exc_value, DBAPIError):
+            previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+
+
 def _summary(report: dict, html_path) -> str:
     """One line: met or not (in CV and held out), the chosen model, its cost ratio."""
     chosen, savings = report["chosen"], report["savings"]
@@ -185,10 +225,11 @@ def run(args: argparse.Namespace) -> int:
         price_per_hour=args.price_per_hour,
         out_dir=str(out),
         drop=[c.strip() for c in args.drop.split(",") if c.strip()],
-        progress=not args.no_progress,
+        progress=not args.no_progress and args.workers == 1,
+        n_workers=args.workers,
     )
     try:
-        with _search_warnings_as_lines("search"):
+        with _search_warnings_as_lines("search"), quiet_storage_threads():
             search.fit(frame.drop(columns=[args.target]), frame[args.target], source=args.data)
     finally:
         optuna.logging.set_verbosity(verbosity)

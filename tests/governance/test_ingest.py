@@ -481,3 +481,97 @@ def test_adding_an_existing_team_says_so(cli, db_url):
     assert first.stdout.startswith("added team")
     assert "'Marketing' already exists" in again.stdout
     assert not again.stdout.startswith("added")
+
+
+@pytest.mark.postgres
+def test_four_processes_ingesting_at_once_lose_no_row_and_add_no_duplicate(
+    tmp_path, postgres_database
+):
+    """Four ingests race on one new team and project, each with its own runs and one shared."""
+    import subprocess
+
+    from halfcost.governance import connect
+    from halfcost.governance._models import IngestedFile, Project, Team
+
+    shared_data = _write(tmp_path / "shared.csv", "a,b\n0,0\n")
+    shared = json.dumps(_search_report(shared_data))
+    folders = []
+    for i in range(4):
+        folder = tmp_path / f"host{i}"
+        for j in range(3):
+            data = _write(folder / f"d{j}.csv", f"a,b\n{i},{j}\n")
+            _write(folder / f"run{j}" / "report.json", _search_report(data))
+        _write(folder / "shared" / "report.json", shared)
+        folders.append(folder)
+    exe = Path(sys.executable).parent / "halfcost"
+    with postgres_database() as url:
+        flags = ["--project", "churn", "--team", "Marketing", "--db", url, "--json"]
+        init = subprocess.run([str(exe), "registry", "init", "--db", url], capture_output=True)
+        assert init.returncode == 0, init.stderr
+        procs = [
+            subprocess.Popen(
+                [str(exe), "registry", "ingest", str(folder), *flags],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for folder in folders
+        ]
+        outputs = [proc.communicate(timeout=300) for proc in procs]
+        assert [proc.returncode for proc in procs] == [0] * 4, [err for _, err in outputs]
+        added = sorted(json.loads(out)["files_added"] for out, _ in outputs)
+        assert added == [3, 3, 3, 4]  # the shared report went in once, by one of them
+        engine = connect(url)
+        try:
+            assert _count(engine, Model) == 13 and _count(engine, IngestedFile) == 13
+            assert _count(engine, Team) == 1 and _count(engine, Project) == 1
+        finally:
+            engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_shared_postgres_is_upgraded_only_by_registry_upgrade(cli, tmp_path, postgres_database):
+    from sqlalchemy import text
+
+    from halfcost.governance._db import connect, current_revision, head_revision
+
+    report = _write(
+        tmp_path / "run" / "report.json", _search_report(_write(tmp_path / "d.csv", "a\n1\n"))
+    )
+    ingest = ["registry", "ingest", str(report), "--project", "p", "--team", "T"]
+    with postgres_database() as url:
+        engine = connect(url)
+        try:
+            migrate(engine, "0001_initial")
+            refused = cli([*ingest, "--db", url])
+            assert refused.returncode == 2
+            assert "halfcost registry upgrade" in refused.stderr
+            assert current_revision(engine) == "0001_initial"  # nothing changed it
+
+            done = cli(["registry", "upgrade", "--db", url])
+            assert done.returncode == 0, done.stderr
+            assert "0001_initial -> " + head_revision() in done.stdout
+            assert cli([*ingest, "--db", url]).returncode == 0
+
+            with engine.begin() as connection:  # a newer halfcost upgraded it since
+                connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+            newer = cli([*ingest, "--db", url])
+            assert newer.returncode == 2 and "newer than this halfcost" in newer.stderr
+            assert cli(["registry", "upgrade", "--db", url]).returncode == 2
+        finally:
+            engine.dispose()
+
+
+def test_sqlite_registries_keep_upgrading_themselves(cli, tmp_path):
+    from halfcost.governance._db import connect, current_revision, head_revision
+
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    engine = connect(url)
+    migrate(engine, "0001_initial")
+    report = _write(
+        tmp_path / "run" / "report.json", _search_report(_write(tmp_path / "d.csv", "a\n1\n"))
+    )
+    done = cli(["registry", "ingest", str(report), "--project", "p", "--team", "T", "--db", url])
+    assert done.returncode == 0, done.stderr
+    assert current_revision(engine) == head_revision()
+    engine.dispose()

@@ -1,0 +1,352 @@
+"""Benchmark: one search study run by 1, 2 and 4 worker processes on shared storages.
+
+Three parts, on one seeded data set, in one run:
+
+1. **Fixed work.** The same list of 48 trials (the search's known-good starting points,
+   then seeded random draws of its space), enqueued in a fresh study, pruning off, run
+   by ``CheapestModelSearch(n_workers=N, n_trials=48)`` with 1, 2 and 4 workers on
+   PostgreSQL and on a journal file, against the anchor: 1 worker on SQLite (today's
+   default storage). Timed: the search phase (``search_seconds``), worker start-up
+   included. Goal: 2 workers ≤ 0.62x the anchor's time on a 2-core machine.
+2. **Budgeted search.** A normal search (pruning on, ``budget_s``) with 1 and 2 workers
+   on PostgreSQL; each run's chosen model is then re-measured beside the other's, in
+   turn on the same batch, and compared with the cheapest of them. Goal: the same
+   model or one within 5% of its cost.
+3. **Storage overhead.** The storage calls one trial makes (ask, the per-fold reports
+   and user attributes, tell), timed with a no-op objective on each storage, as a share
+   of the mean trial time of part 1. Goal: under 5%.
+
+PostgreSQL is the shared server (``--postgres``, default 127.0.0.1:5432); the benchmark
+makes a database of its own there and drops it afterwards.
+
+Run from the repository root: ``nice -n 10 .venv/bin/python bench/scale.py [--quick]``
+(``--quick``: 12 trials, fewer rows, a 45 s budget: proves the script, not the goal).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from bench._common import pin_threads  # before NumPy loads: thread pools read the env once
+
+pin_threads()
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+import warnings  # noqa: E402
+from typing import Any  # noqa: E402
+
+from bench import _common  # noqa: E402
+from bench._datasets import load_dataset  # noqa: E402
+
+DEFAULT_OUT = "bench/results/scale.md"
+CODE_PATHS = ("automl", "bench/_common.py", "bench/_datasets.py", "bench/scale.py")
+PACKAGES = ("halfcost", "optuna", "sqlalchemy", "psycopg", "scikit-learn", "lightgbm")
+SPEEDUP_GOAL = 0.62
+CHOICE_GOAL = 1.05
+OVERHEAD_GOAL = 0.05
+MIN_SCORE_FIXED = 0.5  # every trial meets it: each one also gets its cost measured
+
+
+def fixed_trials(frame, target: str, n_trials: int, seed: int) -> list[dict[str, Any]]:
+    """The search's starting points, then seeded random draws of its space: ``n_trials``."""
+    import optuna
+
+    from halfcost.automl import CheapestModelSearch
+
+    search = CheapestModelSearch(min_score=MIN_SCORE_FIXED, n_trials=1, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        problem = search._prepare(frame.drop(columns=[target]), frame[target], []).problem()
+    trials = problem.known_good_trials()[:n_trials]
+    draws = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    while len(trials) < n_trials:
+        trial = draws.ask()
+        family = problem.family(
+            trial.suggest_categorical("family", [f.name for f in problem.supported()])
+        )
+        trial.suggest_int("n_features", 1, len(problem.ranking))
+        family.suggest(trial, problem.context)
+        trials.append(dict(trial.params))
+        draws.tell(trial, 0.0)
+    return trials
+
+
+def run_search(data_path: Path, target: str, storage: str, **settings: Any) -> Any:
+    """One ``CheapestModelSearch`` fit on the file, as ``halfcost search`` runs it."""
+    import optuna
+
+    from halfcost.automl import CheapestModelSearch
+    from halfcost.tables import read_table
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    frame = read_table(data_path)
+    search = CheapestModelSearch(storage=storage, **settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(frame.drop(columns=[target]), frame[target], source=data_path)
+    return search
+
+
+def fixed_work(
+    data_path: Path, target: str, storage: str, n_workers: int, trials: list[dict]
+) -> dict[str, Any]:
+    """Part 1: the enqueued trials run by ``n_workers`` workers; seconds and trial times."""
+    import optuna
+
+    from halfcost.automl._search_study import make_storage
+
+    name = f"fixed-{uuid.uuid4().hex[:8]}"
+
+    store = make_storage(storage)
+    study = optuna.create_study(study_name=name, storage=store, direction="minimize")
+    for params in trials:
+        study.enqueue_trial(params)
+    search = run_search(
+        data_path,
+        target,
+        storage,
+        min_score=MIN_SCORE_FIXED,
+        n_trials=len(trials),
+        budget_s=None,
+        prune=False,
+        study_name=name,
+        n_workers=n_workers,
+        patience=None,
+    )
+    ran = [t for t in search.study_.get_trials() if t.state.is_finished() and t.datetime_start]
+    durations = [(t.datetime_complete - t.datetime_start).total_seconds() for t in ran]
+    return {
+        "seconds": search.report_["search_seconds"],
+        "trials": len(ran),
+        "mean_trial_s": statistics.fmean(durations) if durations else float("nan"),
+    }
+
+
+def storage_overhead_s(storage: str, n_trials: int, n_folds: int) -> float:
+    """Seconds of storage calls per trial: what one search trial asks of it, no work."""
+    import optuna
+
+    from halfcost.automl._search_study import make_storage
+
+    study = optuna.create_study(
+        study_name=f"overhead-{uuid.uuid4().hex[:8]}",
+        storage=make_storage(storage),
+        direction="minimize",
+    )
+
+    def objective(trial: optuna.Trial) -> float:
+        trial.suggest_categorical("family", ["a", "b"])
+        trial.suggest_int("n_features", 1, 10)
+        trial.suggest_float("x", 0, 1)
+        trial.set_user_attr("worker", "bench")
+        for fold in range(n_folds):
+            trial.report(0.5, fold)
+            trial.set_user_attr("fold_scores", [0.5] * (fold + 1))
+            trial.set_user_attr("rough_ms_per_1k", 1.0)
+            trial.should_prune()
+        trial.set_user_attr("cv_score", 0.5)
+        trial.set_constraint("score", -0.1)
+        trial.set_user_attr("latency_ms_per_1k", 1.0)
+        return 1.0
+
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(objective, n_trials=n_trials)
+    return (time.perf_counter() - started) / n_trials
+
+
+def remeasure(models: dict[str, Any], batch) -> dict[str, float]:
+    """Each chosen model's latency, measured in turn on one batch (lower of two rounds)."""
+    from halfcost.automl import measure_cost
+
+    best = dict.fromkeys(models, float("inf"))
+    for _ in range(2):
+        for label, model in models.items():
+            cost = measure_cost(model.pipeline, batch, max_total_s=2.0)
+            best[label] = min(best[label], cost.latency_ms_per_1k)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="12 trials, 3k rows, 45 s budget")
+    parser.add_argument("--dataset", default="fraud", help="a bench data set (default fraud)")
+    parser.add_argument("--rows", type=int, help="rows of the synthetic set (default 8000)")
+    parser.add_argument("--trials", type=int, help="fixed trials (default 48)")
+    parser.add_argument("--budget-s", type=float, help="budgeted runs' budget (default 90)")
+    parser.add_argument("--postgres", default=_common.POSTGRES_SERVER, metavar="URL")
+    parser.add_argument("--out", default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    n_trials = args.trials or (12 if args.quick else 48)
+    rows = args.rows or (3000 if args.quick else 8000)
+    budget_s = args.budget_s or (45.0 if args.quick else 90.0)
+    context = _common.run_context(PACKAGES, CODE_PATHS)
+    dataset = load_dataset(args.dataset, seed=0, n_rows=rows)
+    lines = [
+        "# Scale-out benchmark: one study, several worker processes",
+        "",
+        *[f"- {line}" for line in context],
+        f"- data: {dataset.name}, {len(dataset.frame)} rows; {n_trials} fixed trials; "
+        f"budgeted runs {budget_s:g} s" + (" (--quick: proves the script, not the goals)"
+        if args.quick else ""),
+        "",
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="halfcost-bench-scale-") as tmp:
+        folder = Path(tmp)
+        data_path = folder / "data.csv"
+        dataset.frame.to_csv(data_path, index=False)
+        trials = fixed_trials(dataset.frame, dataset.target, n_trials, seed=0)
+        with _common.postgres_database("halfcost_bench_scale", args.postgres) as pg:
+            lines += part_fixed(folder, data_path, dataset.target, pg, trials)
+            lines += part_budgeted(data_path, dataset, pg, budget_s)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    _common.write_text_atomic(text, args.out)
+    return 0
+
+
+def part_fixed(folder: Path, data_path: Path, target: str, pg: str, trials: list) -> list[str]:
+    runs = [("SQLite (anchor)", f"sqlite:///{folder / 'anchor.db'}", 1)]
+    for n in (1, 2, 4):
+        runs.append(("PostgreSQL", pg, n))
+    for n in (1, 2, 4):
+        runs.append(("journal file", f"journal:///{folder / f'journal-{n}.log'}", n))
+    results = []
+    for label, storage, n in runs:
+        print(f"fixed work: {label}, {n} worker(s)...", file=sys.stderr, flush=True)
+        results.append((label, storage, n, fixed_work(data_path, target, storage, n, trials)))
+    anchor_s = results[0][3]["seconds"]
+    rows = [
+        [
+            label,
+            n,
+            r["trials"],
+            _common.format_number(r["seconds"]),
+            _common.format_number(r["mean_trial_s"]),
+            _common.format_ratio(r["seconds"] / anchor_s),
+        ]
+        for label, _, n, r in results
+    ]
+    n_folds = 5
+    overhead_rows = []
+    mean_trial_s = results[0][3]["mean_trial_s"]
+    for label, storage in (
+        ("SQLite", f"sqlite:///{folder / 'overhead.db'}"),
+        ("PostgreSQL", pg),
+        ("journal file", f"journal:///{folder / 'overhead.log'}"),
+    ):
+        per_trial = storage_overhead_s(storage, 30, n_folds)
+        overhead_rows.append(
+            [
+                label,
+                _common.format_number(per_trial * 1000),
+                f"{per_trial / mean_trial_s:.1%}",
+                "yes" if per_trial / mean_trial_s < OVERHEAD_GOAL else "NO",
+            ]
+        )
+    two = next(r for label, _, n, r in results if label == "PostgreSQL" and n == 2)
+    return [
+        f"## 1. Fixed work: {len(trials)} enqueued trials, pruning off",
+        "",
+        "Ratios are to the anchor (1 worker on SQLite) measured in this run; "
+        f"goal: 2 workers ≤ {SPEEDUP_GOAL}x.",
+        "",
+        _common.markdown_table(
+            ["storage", "workers", "trials", "search s", "mean trial s", "vs anchor"], rows
+        ),
+        "",
+        f"2 workers on PostgreSQL: {two['seconds'] / anchor_s:.2f}x the anchor "
+        f"({'meets' if two['seconds'] / anchor_s <= SPEEDUP_GOAL else 'misses'} the "
+        f"{SPEEDUP_GOAL}x goal at this load).",
+        "",
+        "## 3. Storage overhead per trial (no-op objective, the calls one trial makes)",
+        "",
+        _common.markdown_table(
+            ["storage", "ms per trial", "share of a mean trial (anchor)", f"< {OVERHEAD_GOAL:.0%}"],
+            overhead_rows,
+        ),
+        "",
+    ]
+
+
+def part_budgeted(data_path: Path, dataset, pg: str, budget_s: float) -> list[str]:
+    metric = dataset.metric
+    # the target: LightGBM defaults' CV score minus half a point, as in bench/search.py
+    target_score = _defaults_cv(dataset) - 0.005
+    from halfcost.errors import HalfcostError
+
+    chosen, failed = {}, []
+    for n in (1, 2):
+        print(f"budgeted search: {n} worker(s)...", file=sys.stderr, flush=True)
+        try:
+            search = run_search(
+                data_path,
+                dataset.target,
+                pg,
+                metric=metric,
+                min_score=target_score,
+                budget_s=budget_s,
+                study_name=f"budget-{n}-{uuid.uuid4().hex[:8]}",
+                n_workers=n,
+            )
+        except HalfcostError as exc:  # e.g. no trial finished in the budget on a busy machine
+            failed.append([f"{n} worker(s)", "-", f"failed: {exc}", "-", "-", "-", "NO"])
+            continue
+        chosen[f"{n} worker(s)"] = search
+    if not chosen:
+        return _budgeted_lines(budget_s, metric, target_score, failed)
+    batch = dataset.features.sample(n=min(10_000, len(dataset.frame)), replace=True, random_state=1)
+    latency = remeasure({k: s.best_model_ for k, s in chosen.items()}, batch)
+    cheapest = min(latency.values())
+    rows = []
+    for label, search in chosen.items():
+        report = search.report_
+        rows.append(
+            [
+                label,
+                report["n_trials_this_run"],
+                report["chosen"]["family"],
+                _common.format_number(report["chosen"]["cv_score"], 4),
+                _common.format_number(latency[label]),
+                _common.format_ratio(latency[label] / cheapest),
+                "yes" if latency[label] / cheapest <= CHOICE_GOAL else "NO",
+            ]
+        )
+    return _budgeted_lines(budget_s, metric, target_score, rows + failed)
+
+
+def _budgeted_lines(budget_s: float, metric: str, target_score: float, rows: list) -> list[str]:
+    return [
+        f"## 2. Budgeted search ({budget_s:g} s, target {metric} ≥ {target_score:.4f})",
+        "",
+        "Chosen models re-measured side by side (ms per 1k rows, lower of two rounds); "
+        f"goal: within {CHOICE_GOAL - 1:.0%} of the cheapest.",
+        "",
+        _common.markdown_table(
+            ["run", "trials", "chosen", "CV score", "ms/1k", "vs cheapest", "≤ 1.05x"], rows
+        ),
+        "",
+    ]
+
+
+def _defaults_cv(dataset) -> float:
+    """LightGBM defaults' 5-fold CV score on the set (the search's own baseline protocol)."""
+    from halfcost.automl import CheapestModelSearch
+
+    search = CheapestModelSearch(metric=dataset.metric, min_score=0.0, n_trials=1, n_finalists=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(dataset.features, dataset.labels)
+    return float(search.report_["baseline"]["cv_score"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The study's shared budget, trial limit and fingerprint (no worker processes here)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import optuna
+import pytest
+
+from halfcost.automl import CheapestModelSearch, SearchWarning
+from halfcost.automl._search_study import SPENT_ATTR, TrialLimit, begin_run
+from halfcost.errors import BadInputError
+
+
+def _study() -> optuna.Study:
+    return optuna.create_study(direction="minimize")
+
+
+def _spend(study: optuna.Study, seconds: float) -> None:
+    """What the run clock records after a trial: this run has spent ``seconds``."""
+    run = study.user_attrs["halfcost_budget"]["run_started_at"]
+    study.set_user_attr(SPENT_ATTR, {"run_started_at": run, "spent_s": seconds})
+
+
+def test_a_resumed_study_spends_only_what_is_left_and_a_new_budget_adds_to_it():
+    study = _study()
+    first = begin_run(study, 60.0, None)
+    assert first.spent_s == 0 and 59 < first.remaining_s() <= 60
+    _spend(study, 45.0)  # the run died after 45 s
+    again = begin_run(study, 60.0, None)  # the same command: the 15 s left
+    assert again.spent_s == 45.0 and 14 < again.remaining_s() <= 15
+    _spend(study, 50.0)
+    more = begin_run(study, 30.0, None)  # another budget: 30 s on top of the 10 left
+    assert more.budget_s == 90.0 and 39 < more.remaining_s() <= 40
+    _spend(study, 95.0)
+    assert begin_run(study, 90.0, None).remaining_s() == 0
+
+
+def test_the_trial_limit_counts_this_runs_trials_across_workers():
+    study = _study()
+    for x in (1.0, 1.5, 0.5):
+        study.enqueue_trial({"x": x})
+    budget = begin_run(study, None, 2)  # queued trials are this run's to run
+    assert budget.trial_limit == 2 and budget.remaining_s() is None
+
+    def objective(trial):
+        return trial.suggest_float("x", 0, 2)
+
+    study.optimize(TrialLimit(objective, budget.trial_limit), n_trials=10)
+    states = [t.state for t in study.trials]
+    assert states[:2] == [optuna.trial.TrialState.COMPLETE] * 2
+    assert study.trials[2].user_attrs["pruned"] == TrialLimit.REASON
+    # the worker stopped at the first trial past the limit, and put back the starting
+    # point it had taken for it
+    assert len(study.trials) == 4
+    assert study.trials[3].state == optuna.trial.TrialState.WAITING
+    assert study.trials[3].system_attrs["fixed_params"] == {"x": 0.5}
+    assert study.trials[0].user_attrs["worker"].endswith(f":{os.getpid()}")
+
+
+def test_another_target_starts_a_new_study_and_says_so(customers, tmp_path):
+    x, y = customers.drop(columns=["churned"]), customers["churned"]
+    args = {"n_trials": 1, "out_dir": str(tmp_path), "budget_s": None}
+    first = CheapestModelSearch(min_score=0.6, **args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SearchWarning)
+        first.fit(x, y)
+    second = CheapestModelSearch(min_score=0.65, **args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        second.fit(x, y)
+    assert second.study_.study_name != first.study_.study_name
+    said = [str(w.message) for w in caught if issubclass(w.category, SearchWarning)]
+    assert any("started a new study" in m and "min_score=0.6 (now 0.65)" in m for m in said)
+    assert len(second.study_.trials) >= 1  # its own trials, none of the old target's
+    named = {**args, "study_name": first.study_.study_name}
+    with pytest.raises(BadInputError) as info, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SearchWarning)
+        CheapestModelSearch(min_score=0.65, **named).fit(x, y)
+    assert "min_score=0.6 (now 0.65)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("settings", "param"),
+    [
+        ({}, "storage"),  # in memory: no other process reaches it
+        ({"storage": optuna.storages.InMemoryStorage()}, "storage"),
+        ({"out_dir": "x", "sampler": optuna.samplers.RandomSampler()}, "sampler"),
+        ({"out_dir": "x"}, "source"),  # workers read the file the rows came from
+    ],
+)
+def test_several_workers_need_what_other_processes_can_reach(customers, settings, param):
+    search = CheapestModelSearch(min_score=0.6, n_trials=1, n_workers=2, **settings)
+    with pytest.raises(BadInputError) as info:
+        search.fit(customers.drop(columns=["churned"]), customers["churned"])
+    assert info.value.param == param
