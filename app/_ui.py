@@ -27,8 +27,11 @@ if TYPE_CHECKING:
 
     from halfcost.governance import Filters
 
-CACHE_TTL_S = float(os.environ.get("HALFCOST_APP_CACHE_TTL_S", "30"))
-"""How long figures are kept before the registry is read again (the benchmark sets ~0)."""
+CACHE_TTL_S = float(os.environ.get("HALFCOST_APP_CACHE_TTL_S", "600"))
+"""How long figures are kept at most. Within it they are re-read as soon as the registry
+changes (its change marker moves); the benchmark sets ~0 to time every query cold."""
+MARKER_TTL_S = float(os.environ.get("HALFCOST_APP_MARKER_TTL_S", "5"))
+"""How often the registry's change marker is read (one index lookup)."""
 TEAMS_KEY = "halfcost_teams"
 DATES_KEY = "halfcost_dates"
 
@@ -47,10 +50,12 @@ _FILTERED_QUERIES = frozenset(
         "project_detail",
         "datasets_reuse",
         "dataset_usage",
+        "dataset_usage_by_team",
         "models_inventory",
         "drift_timeline",
         "drift_reports",
         "teams_table",
+        "lever_estimate",
     }
 )
 _UNFILTERED_QUERIES = frozenset(
@@ -126,45 +131,65 @@ def registry_engine(db_url: str) -> Engine:
     return connect(db_url, read_only=True)
 
 
-@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+@st.cache_data(ttl=MARKER_TTL_S, show_spinner=False)
+def _change_marker(db_url: str) -> int | None:
+    """The registry's change marker, read at most every few seconds (shared by sessions)."""
+    from halfcost.governance import change_marker
+
+    return change_marker(registry_engine(db_url))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=500, show_spinner=False)
 def _cached_query(
     name: str,
     db_url: str,
+    marker: int | None,
     args: tuple[Any, ...],
     teams: tuple[str, ...] | None,
     start: date | None,
     end: date | None,
 ) -> Any:
+    """One read function's answer, cached under the registry's change marker.
+
+    ``marker`` is part of the cache key: any write to the registry moves it, and the
+    figures are read again; until then every session shares one copy.
+    """
     import halfcost.governance as governance
     from halfcost.governance import Filters
 
     function = getattr(governance, name)
     engine = registry_engine(db_url)
+    filters = Filters(teams=teams, start=start, end=end)
+    if name == "teams_table":  # summed from the projects table, which the pages share
+        projects = _cached_query("projects_table", db_url, marker, (), teams, start, end)
+        return function(engine, filters, projects=projects)
     if name in _FILTERED_QUERIES:
-        return function(engine, *args, Filters(teams=teams, start=start, end=end))
+        return function(engine, *args, filters)
     return function(engine, *args)
 
 
 def query(ctx: AppContext, name: str, *args: Any) -> Any:
-    """Call the registry's read function ``name`` for this context (cached for 30 s).
+    """Call the registry's read function ``name`` for this context (cached, see above).
 
     Args:
         ctx: the page's context (registry URL and filters).
         name: a read function of :mod:`halfcost.governance` (``overview``, ...).
         *args: its arguments after ``engine`` (and before ``filters``), e.g. a project.
     """
+    if name not in _FILTERED_QUERIES | _UNFILTERED_QUERIES:
+        raise ValueError(
+            f"unknown registry query {name!r}; choose one of "
+            f"{', '.join(sorted(_FILTERED_QUERIES | _UNFILTERED_QUERIES))}"
+        )
+    marker = _change_marker(ctx.db_url)
     if name in _FILTERED_QUERIES:
-        return _cached_query(name, ctx.db_url, args, ctx.teams, ctx.start, ctx.end)
-    if name in _UNFILTERED_QUERIES:
-        return _cached_query(name, ctx.db_url, args, None, None, None)
-    raise ValueError(
-        f"unknown registry query {name!r}; choose one of "
-        f"{', '.join(sorted(_FILTERED_QUERIES | _UNFILTERED_QUERIES))}"
-    )
+        return _cached_query(name, ctx.db_url, marker, args, ctx.teams, ctx.start, ctx.end)
+    return _cached_query(name, ctx.db_url, marker, args, None, None, None)
 
 
 def clear_cache() -> None:
     """Forget cached figures, so the next run reads the registry again."""
+    _change_marker.clear()
     _cached_query.clear()
 
 
@@ -375,6 +400,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "label_cost": ("Label cost", "money"),
     "rows": ("Rows", "count"),
     "used_at": ("Used (UTC)", "datetime"),
+    "first_used": ("First used (UTC)", "datetime"),
+    "last_used": ("Last used (UTC)", "datetime"),
     "time": ("Time (UTC)", "datetime"),
     "kind": ("Event", "text"),
     "decision": ("Decision", "text"),

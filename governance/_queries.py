@@ -32,6 +32,7 @@ from halfcost.governance._db import has_schema
 from halfcost.governance._models import (
     PROVENANCES,
     SAVING_LEVERS,
+    AuditEntry,
     CostEntry,
     Dataset,
     DatasetUse,
@@ -184,6 +185,21 @@ def registry_is_empty(engine: Engine) -> bool:
         projects = connection.scalar(select(func.count()).select_from(Project))
         costs = connection.scalar(select(func.count()).select_from(CostEntry))
     return not projects and not costs
+
+
+def change_marker(engine: Engine) -> int | None:
+    """What changes whenever the registry does: the audit log's last row id (0: no rows).
+
+    Every write to the registry appends audit rows in its own transaction, and the audit
+    table refuses updates and deletes, so an unchanged marker means unchanged figures: the
+    app keys its figure cache on it and re-reads only this one query (an index lookup).
+    None when the registry has no tables yet.
+    """
+    if not has_schema(engine):
+        return None
+    with engine.connect() as connection:
+        last = connection.scalar(select(func.max(AuditEntry.id)))
+    return int(last or 0)
 
 
 def list_teams(engine: Engine) -> list[str]:
@@ -390,6 +406,33 @@ def savings_by_month(
         Lever.LESS_CLEANING: _lever_savings(
             engine, filters, Lever.LESS_CLEANING, inputs.setdefault(Lever.LESS_CLEANING, {})
         ),
+    }
+
+
+def lever_estimate(engine: Engine, lever: str, filters: Filters | None = None) -> dict[str, Any]:
+    """One saving lever's total in the filters, with its formula and inputs.
+
+    The same figure as ``overview(...).savings_by_lever[lever]`` and
+    ``overview(...).estimates[lever]``, without reading the other levers and the monthly
+    spend and value: the pages that show one lever need only this.
+
+    Returns:
+        ``{"saved": Decimal, "formula": str, "inputs": {...}}``.
+    """
+    if lever not in LEVERS:
+        raise BadInputError(f"unknown lever {lever!r}; choose one of {', '.join(LEVERS)}")
+    filters = filters or Filters()
+    inputs: dict[str, Any] = {}
+    if lever == Lever.CHEAPER_MODELS:
+        by_month = _cheaper_model_savings(engine, filters, inputs)
+    elif lever == Lever.DATASET_REUSE:
+        by_month = _reuse_savings(engine, filters, inputs)
+    else:
+        by_month = _lever_savings(engine, filters, lever, inputs)
+    return {
+        "saved": sum(by_month.values(), ZERO),
+        "formula": _roi.FORMULAS[lever],
+        "inputs": inputs,
     }
 
 
@@ -796,6 +839,41 @@ def dataset_usage(engine: Engine, filters: Filters | None = None) -> pd.DataFram
     if filters.teams is not None:
         stmt = stmt.where(Team.name.in_(filters.teams))
     return _frame(engine, stmt.order_by(DatasetUse.used_at))
+
+
+def dataset_usage_by_team(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
+    """Which teams use which dataset version, for which project: one row per (dataset
+    version, team, project) with its number of uses and the first and last, summed in SQL.
+
+    Columns: dataset, version, owner_team, team, project, uses, first_used, last_used. The
+    same uses as :func:`dataset_usage` (one row per use), grouped: a registry's thousands of
+    uses make a few hundred rows a reader can scan.
+    """
+    filters = filters or Filters()
+    owner = select(Team.id, Team.name).subquery()
+    stmt = (
+        select(
+            Dataset.name.label("dataset"),
+            Dataset.version,
+            owner.c.name.label("owner_team"),
+            Team.name.label("team"),
+            Project.name.label("project"),
+            func.count().label("uses"),
+            type_coerce(func.min(DatasetUse.used_at), DatasetUse.used_at.type).label("first_used"),
+            type_coerce(func.max(DatasetUse.used_at), DatasetUse.used_at.type).label("last_used"),
+        )
+        .join(Dataset, Dataset.id == DatasetUse.dataset_id)
+        .join(Team, Team.id == DatasetUse.team_id)
+        .join(Project, Project.id == DatasetUse.project_id)
+        .outerjoin(owner, owner.c.id == Dataset.owner_team_id)
+        .group_by(Dataset.name, Dataset.version, owner.c.name, Team.name, Project.name)
+    )
+    stmt = _filter_times(stmt, DatasetUse.used_at, filters)
+    if filters.teams is not None:
+        stmt = stmt.where(Team.name.in_(filters.teams))
+    frame = _frame(engine, stmt.order_by(Dataset.name, Dataset.version, Team.name, Project.name))
+    frame["uses"] = frame["uses"].astype("int64")
+    return frame
 
 
 REUSE_COLUMNS = [

@@ -16,19 +16,18 @@ _ui.stop_if_empty(ctx)
 st.caption(_ui.slice_caption(ctx))
 
 reuse = _ui.query(ctx, "datasets_reuse")
-summary = _ui.query(ctx, "overview")
+estimate = _ui.query(ctx, "lever_estimate", Lever.DATASET_REUSE)
 unused = reuse.loc[reuse["reuse_count"] == 0]
-estimate = summary.estimates[Lever.DATASET_REUSE]
 cols = st.columns(3)
 cols[0].metric("Datasets", f"{len(reuse):,}")
 cols[1].metric(
     "Cost avoided by reuse",
-    _ui.money(summary.savings_by_lever.get(Lever.DATASET_REUSE)),
+    _ui.money(estimate["saved"]),
     help=f"An estimate: {estimate['formula']}.",
 )
 cols[2].metric("Nobody reuses", f"{len(unused):,}", help="Datasets used by their owner only.")
 with st.expander("How “Cost avoided by reuse” is estimated"):
-    st.markdown(_ui.estimate_note("Cost avoided by reuse", **estimate))
+    st.markdown(_ui.estimate_note("Cost avoided by reuse", estimate["formula"], estimate["inputs"]))
 
 if reuse.empty:
     st.info("No dataset is used in the chosen teams and dates.")
@@ -66,5 +65,6 @@ st.caption("Candidates to advertise to other teams before they buy or label the 
 _ui.table(unused, name="datasets_not_reused")
 
 st.subheader("Which teams use which datasets")
-usage = _ui.query(ctx, "dataset_usage")
+st.caption("One row per dataset version, team and project: how often it was used, first and last.")
+usage = _ui.query(ctx, "dataset_usage_by_team")
 _ui.table(usage, name="dataset_usage")

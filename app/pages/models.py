@@ -18,23 +18,24 @@ _ui.stop_if_empty(ctx)
 st.caption(_ui.slice_caption(ctx))
 
 inventory = _ui.query(ctx, "models_inventory")
-summary = _ui.query(ctx, "overview")
+estimate = _ui.query(ctx, "lever_estimate", Lever.CHEAPER_MODELS)
 status_counts = inventory["status"].value_counts()
 cols = st.columns(4)
 cols[0].metric("Models", f"{len(inventory):,}")
 cols[1].metric("Champions", f"{int(status_counts.get('champion', 0)):,}")
 cols[2].metric("Challengers", f"{int(status_counts.get('candidate', 0)):,}")
-estimate = summary.estimates[Lever.CHEAPER_MODELS]
 cols[3].metric(
     "Saved by cheaper models",
-    _ui.money(summary.savings_by_lever.get(Lever.CHEAPER_MODELS)),
+    _ui.money(estimate["saved"]),
     help=f"An estimate: {estimate['formula']}.",
 )
 if inventory.empty:
     st.info("No model is registered for the chosen teams and dates.")
     st.stop()
 with st.expander("How “Saved by cheaper models” is estimated"):
-    st.markdown(_ui.estimate_note("Saved by cheaper models", **estimate))
+    st.markdown(
+        _ui.estimate_note("Saved by cheaper models", estimate["formula"], estimate["inputs"])
+    )
 
 live = inventory.loc[inventory["status"] != "retired"]
 missed = live.loc[live["holdout_met"].fillna(True) == False]  # noqa: E712

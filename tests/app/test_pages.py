@@ -174,7 +174,7 @@ def test_projects_table_and_drill_down(seeded_sqlite_url, engine, monkeypatch):
 
 
 def test_datasets_page_shows_reuse_and_unreused(seeded_sqlite_url, engine, monkeypatch):
-    from halfcost.governance import dataset_usage, datasets_reuse, overview
+    from halfcost.governance import dataset_usage, dataset_usage_by_team, datasets_reuse, overview
 
     reuse = datasets_reuse(engine, Filters())
     app = open_app(seeded_sqlite_url, monkeypatch, "datasets")
@@ -185,7 +185,9 @@ def test_datasets_page_shows_reuse_and_unreused(seeded_sqlite_url, engine, monke
     assert metric(app, "Nobody reuses") == f"{len(unused):,}"
     assert_table_equals(app.dataframe[0].value, reuse)
     assert_table_equals(app.dataframe[1].value, unused)
-    assert_table_equals(app.dataframe[2].value, dataset_usage(engine, Filters()))
+    by_team = dataset_usage_by_team(engine, Filters())
+    assert_table_equals(app.dataframe[2].value, by_team)
+    assert by_team["uses"].sum() == len(dataset_usage(engine, Filters()))  # the same uses
 
 
 def test_models_page_shows_inventory_and_pareto(seeded_sqlite_url, engine, monkeypatch):
