@@ -315,12 +315,51 @@ def _plain_number(value: Any) -> Any:
     return value
 
 
+def csv_header(column: str) -> str:
+    """A read-API column's header in a download: the table's plain-language header, with
+    the unit where the table shows it in the cell (``Spend (USD)``, ``Serving cost (USD per
+    1M predictions)``), so a spreadsheet reader knows what each exact number is."""
+    label, kind = COLUMNS.get(column, (column.replace("_", " ").capitalize(), "text"))
+    if column in CSV_HEADERS:
+        return CSV_HEADERS[column]
+    unit = {
+        "money": " (USD)",
+        "per_million": " (USD per 1M predictions)",
+        "per_thousand": " (USD per 1k predictions)",
+        "percent": " (%)",
+    }.get(kind, "")
+    return label + unit
+
+
+MONEY_STEP = Decimal("0.000000001")
+"""The registry keeps money in nano-units: a download's money never needs more decimals
+(a cost per 1k predictions is a division, whose 28 digits would be noise)."""
+PERCENT_STEP = Decimal("0.0001")
+
+
+def _csv_value(kind: str, value: Any) -> Any:
+    """One exact figure for a download: money to the registry's nano-unit, ratios as
+    percentages with four decimals, every number in plain decimal notation."""
+    if _missing(value):
+        return ""
+    if kind == "percent":
+        value = (Decimal(str(value)) * 100).quantize(PERCENT_STEP)
+    elif kind in ("money", "per_million", "per_thousand"):
+        value = Decimal(str(value)).quantize(MONEY_STEP)
+    return _plain_number(value)
+
+
 def csv_text(frame: pd.DataFrame) -> str:
-    """The read API's frame as CSV: full precision, plain decimal notation, empty = missing."""
+    """The read API's frame as CSV: plain-language headers (:func:`csv_header`), exact
+    figures in plain decimal notation (never ``1E-9``), an empty cell for missing."""
     plain = frame.copy()
     for column in plain.columns:
-        if plain[column].dtype == object or plain[column].dtype.kind == "f":
+        kind = COLUMNS.get(str(column), ("", "text"))[1]
+        if kind in ("percent", "money", "per_million", "per_thousand"):
+            plain[column] = [_csv_value(kind, v) for v in plain[column]]
+        elif plain[column].dtype == object or plain[column].dtype.kind == "f":
             plain[column] = plain[column].map(_plain_number).astype(object)
+    plain.columns = [csv_header(str(column)) for column in plain.columns]
     return plain.to_csv(index=False)
 
 
@@ -420,6 +459,14 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "chosen": ("Chosen", "bool"),
 }
 HIDDEN_COLUMNS = frozenset({"model_id", "event_id"})
+CSV_HEADERS = {  # where a download's header says more than the table's
+    "report_html": "Report file",
+    "model_id": "Model id (registry)",
+    "event_id": "Event id (registry)",
+    "payback_months": "Payback (months)",
+    "partial": "Partial month",
+    "details": "How it is computed",
+}
 HELP = {
     "roi": "(value − spend) ÷ spend. n/a when spend is zero or below the minimum (see the "
     "next column).",

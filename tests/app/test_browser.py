@@ -186,7 +186,9 @@ def test_team_filter_holds_across_pages_and_csv_matches(
     downloaded = Path(download.path()).read_text(encoding="utf-8")
     assert downloaded == _ui.csv_text(projects)  # exact figures, not the rounded ones
     assert not SCIENTIFIC.search(downloaded)  # plain decimal notation
-    assert set(pd.read_csv(download.path())["team"]) == {team}
+    read = pd.read_csv(download.path(), dtype=str, keep_default_na=False)
+    assert set(read["Team"]) == {team}  # plain-language headers
+    assert read["Spend (USD)"].tolist() == [_ui._plain_number(v) for v in projects["spend"]]
     shoot(page, output_path, "projects-one-team")
 
 

@@ -263,8 +263,19 @@ def test_money_is_rounded_only_for_display():
     assert _ui.months(None) == "not yet"
     assert _ui.months(None, "n/a: nothing was spent") == "n/a"
     assert _ui.months(1) == "1 month"
-    exact = pd.DataFrame({"usd": [Decimal(1) / Decimal(10**9)], "score": [0.00001234]})
-    assert _ui.csv_text(exact) == "usd,score\n0.000000001,0.00001234\n"  # plain, full
+    exact = pd.DataFrame(
+        {
+            "spend": [Decimal(1) / Decimal(10**9)],
+            "cv_score": [0.00001234],
+            "roi": [Decimal(1) / Decimal(3)],
+            "cost_per_1k_predictions": [Decimal(2) / Decimal(3)],
+            "roi_note": [None],
+        }
+    )
+    assert _ui.csv_text(exact) == (  # plain headers; exact, plain decimals; empty = missing
+        "Spend (USD),Score (CV),ROI (%),Cost of predictions (USD per 1k predictions),"
+        "Why ROI is n/a\n0.000000001,0.00001234,33.3333,0.666666667,\n"
+    )
     frame = pd.DataFrame({"usd": [Decimal("0.1"), Decimal("0.2")], "name": ["a", "b"]})
     shown = _ui.for_display(frame)
     assert shown["usd"].dtype.kind == "f" and shown["name"].tolist() == ["a", "b"]
