@@ -242,9 +242,7 @@ def money(value: Decimal | float | int | None) -> str:
     """
     if _missing(value):
         return MISSING
-    amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    text = f"${abs(amount):,.2f}"
-    return f"-{text}" if amount < 0 and text != "$0.00" else text
+    return _money_present(value)
 
 
 def per_million(value: Decimal | float | None) -> str:
@@ -565,7 +563,26 @@ def _format_column(kind: str, values: pd.Series) -> list[str]:
         return [MISSING if m else t for m, t in zip(missing, text, strict=True)]
     if kind == "text":
         return [MISSING if m else str(v) for m, v in zip(missing, values, strict=True)]
+    present = _PRESENT_FORMATS.get(kind)
+    if present is not None:  # the cell is known present: no per-cell missing test
+        return [MISSING if m else present(v) for m, v in zip(missing, values, strict=True)]
     return [_shown_value(kind, None if m else v) for m, v in zip(missing, values, strict=True)]
+
+
+def _money_present(value: Any) -> str:
+    amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    text = f"${abs(amount):,.2f}"
+    return f"-{text}" if amount < 0 and text != "$0.00" else text
+
+
+_PRESENT_FORMATS = {  # formats of a present (not missing) cell, for whole columns
+    "money": _money_present,
+    "count": lambda v: f"{int(v):,}",
+    "score": lambda v: f"{float(v):.4f}",
+    "float": lambda v: f"{float(v):,.3f}",
+    "version": short_version,
+    "bool": lambda v: "yes" if bool(v) else "no",
+}
 
 
 def table(
