@@ -160,9 +160,6 @@ def _cached_query(
     function = getattr(governance, name)
     engine = registry_engine(db_url)
     filters = Filters(teams=teams, start=start, end=end)
-    if name == "teams_table":  # summed from the projects table, which the pages share
-        projects = _cached_query("projects_table", db_url, marker, (), teams, start, end)
-        return function(engine, filters, projects=projects)
     if name in _FILTERED_QUERIES:
         return function(engine, *args, filters)
     return function(engine, *args)

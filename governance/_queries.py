@@ -637,6 +637,21 @@ def projects_table(engine: Engine, filters: Filters | None = None) -> pd.DataFra
     return frame
 
 
+def _project_sums(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """The projects table's team, spend, value and predictions columns alone."""
+    stmt = select(Project.id, Team.name).join(Team, Team.id == Project.team_id)
+    if filters.teams is not None:
+        stmt = stmt.where(Team.name.in_(filters.teams))
+    figures = _project_figures(engine, filters)
+    rows = []
+    for project_id, team in _rows(engine, stmt):
+        fig = figures.get(project_id, _roi.Figures())
+        rows.append([team, fig.spend, fig.value, fig.predictions])
+    frame = pd.DataFrame(rows, columns=["team", "spend", "value", "predictions"])
+    frame["predictions"] = frame["predictions"].astype("int64")
+    return frame
+
+
 def teams_table(
     engine: Engine, filters: Filters | None = None, *, projects: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -645,8 +660,8 @@ def teams_table(
     ``projects`` reuses a :func:`projects_table` already computed for the same filters.
     """
     filters = filters or Filters()
-    if projects is None:
-        projects = projects_table(engine, filters)
+    if projects is None:  # only the sums are needed: not the projects' paybacks and sources
+        projects = _project_sums(engine, filters)
     rows = []
     for team, group in projects.groupby("team", sort=True):
         fig = _roi.Figures(

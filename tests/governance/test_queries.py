@@ -201,6 +201,16 @@ def test_lever_estimate_is_the_overviews_figure(small):
         lever_estimate(small, "speed")
 
 
+def test_teams_table_sums_the_projects_table(small):
+    from halfcost.governance import teams_table
+
+    for filters in (Filters(), Filters(teams=("B",)), Filters(start=date(2026, 2, 1))):
+        alone = teams_table(small, filters)
+        from_projects = teams_table(small, filters, projects=projects_table(small, filters))
+        assert alone.equals(from_projects), (alone, from_projects)
+        assert not alone.empty
+
+
 def test_change_marker_moves_with_every_write(engine):
     before = change_marker(engine)
     assert before is not None
