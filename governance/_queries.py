@@ -832,19 +832,11 @@ def _frame(engine: Engine, stmt: Any) -> pd.DataFrame:
 # --- Datasets & reuse ------------------------------------------------------------------------
 
 
-def dataset_usage(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
-    """Every use of a dataset version: dataset, version, team, project, used_at, owner_team."""
-    filters = filters or Filters()
-    owner = select(Team.id, Team.name).subquery()
+def _uses_select(filters: Filters, owner: Any, *columns: Any) -> Any:
+    """``columns`` over every dataset use in ``filters``, joined to its dataset, team,
+    project and ``owner`` (a ``select(Team.id, Team.name)`` subquery: the owner team)."""
     stmt = (
-        select(
-            Dataset.name.label("dataset"),
-            Dataset.version,
-            Team.name.label("team"),
-            Project.name.label("project"),
-            DatasetUse.used_at,
-            owner.c.name.label("owner_team"),
-        )
+        select(*columns)
         .join(Dataset, Dataset.id == DatasetUse.dataset_id)
         .join(Team, Team.id == DatasetUse.team_id)
         .join(Project, Project.id == DatasetUse.project_id)
@@ -853,6 +845,22 @@ def dataset_usage(engine: Engine, filters: Filters | None = None) -> pd.DataFram
     stmt = _filter_times(stmt, DatasetUse.used_at, filters)
     if filters.teams is not None:
         stmt = stmt.where(Team.name.in_(filters.teams))
+    return stmt
+
+
+def dataset_usage(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
+    """Every use of a dataset version: dataset, version, team, project, used_at, owner_team."""
+    owner = select(Team.id, Team.name).subquery()
+    stmt = _uses_select(
+        filters or Filters(),
+        owner,
+        Dataset.name.label("dataset"),
+        Dataset.version,
+        Team.name.label("team"),
+        Project.name.label("project"),
+        DatasetUse.used_at,
+        owner.c.name.label("owner_team"),
+    )
     return _frame(engine, stmt.order_by(DatasetUse.used_at))
 
 
@@ -864,28 +872,20 @@ def dataset_usage_by_team(engine: Engine, filters: Filters | None = None) -> pd.
     same uses as :func:`dataset_usage` (one row per use), grouped: a registry's thousands of
     uses make a few hundred rows a reader can scan.
     """
-    filters = filters or Filters()
-    owner = select(Team.id, Team.name).subquery()
-    stmt = (
-        select(
-            Dataset.name.label("dataset"),
-            Dataset.version,
-            owner.c.name.label("owner_team"),
-            Team.name.label("team"),
-            Project.name.label("project"),
-            func.count().label("uses"),
-            type_coerce(func.min(DatasetUse.used_at), DatasetUse.used_at.type).label("first_used"),
-            type_coerce(func.max(DatasetUse.used_at), DatasetUse.used_at.type).label("last_used"),
-        )
-        .join(Dataset, Dataset.id == DatasetUse.dataset_id)
-        .join(Team, Team.id == DatasetUse.team_id)
-        .join(Project, Project.id == DatasetUse.project_id)
-        .outerjoin(owner, owner.c.id == Dataset.owner_team_id)
-        .group_by(Dataset.name, Dataset.version, owner.c.name, Team.name, Project.name)
+    used_at, owner = DatasetUse.used_at, select(Team.id, Team.name).subquery()
+    stmt = _uses_select(
+        filters or Filters(),
+        owner,
+        Dataset.name.label("dataset"),
+        Dataset.version,
+        owner.c.name.label("owner_team"),
+        Team.name.label("team"),
+        Project.name.label("project"),
+        func.count().label("uses"),
+        type_coerce(func.min(used_at), used_at.type).label("first_used"),
+        type_coerce(func.max(used_at), used_at.type).label("last_used"),
     )
-    stmt = _filter_times(stmt, DatasetUse.used_at, filters)
-    if filters.teams is not None:
-        stmt = stmt.where(Team.name.in_(filters.teams))
+    stmt = stmt.group_by(Dataset.name, Dataset.version, owner.c.name, Team.name, Project.name)
     frame = _frame(engine, stmt.order_by(Dataset.name, Dataset.version, Team.name, Project.name))
     frame["uses"] = frame["uses"].astype("int64")
     return frame
