@@ -6,7 +6,7 @@ PostgreSQL (a fresh database on 127.0.0.1:5432, dropped afterwards). For each pa
 its script run with Streamlit's ``AppTest`` (the entry page, which opens the registry and
 draws the filters, plus the page): the median of ``--repeats`` runs with the figure cache
 emptied before each run (every query hits the database: what a visitor waits for on a
-fresh server or after the 30 s cache expired) and the median with the cache warm. We also
+fresh server or after the registry changed) and the median with the cache warm. We also
 time ``halfcost registry report`` (the same figures on the terminal, as a subprocess).
 
 What a visitor waits for is timed too, **in Chromium** (Debian's, driven by Playwright): the

@@ -14,6 +14,7 @@ Filters mean:
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -315,10 +316,16 @@ def _cheaper_model_savings(
     return savings
 
 
+@functools.lru_cache(maxsize=1024)
+def _month_span(key: str) -> tuple[date, date]:
+    """Month ``key``'s first day and the first day of the month after (parsed once)."""
+    first = _roi._parse_month(key)
+    return first, date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
 def _champion_in(models: list[Any], key: str) -> Any:
     """The model that served month ``key``: the last promoted by its end and not retired before."""
-    first = _roi._parse_month(key)
-    next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    first, next_month = _month_span(key)
     live = [
         m
         for m in models
