@@ -686,11 +686,15 @@ def slice_caption(ctx: AppContext) -> str:
 
 
 def previous_slice(ctx: AppContext) -> AppContext | None:
-    """The period of the same length just before ``ctx``'s (for headline deltas)."""
+    """The period of the same length just before ``ctx``'s (for headline deltas); None
+    when ``ctx`` starts on the registry's first day (there is nothing before to compare)."""
     if ctx.start is None or ctx.end is None:
         return None
     from datetime import timedelta
 
+    bounds = query(ctx, "date_bounds")
+    if bounds is None or ctx.start <= bounds[0]:  # nothing was booked before: no delta
+        return None
     length = ctx.end - ctx.start + timedelta(days=1)
     return AppContext(
         db_url=ctx.db_url, teams=ctx.teams, start=ctx.start - length, end=ctx.start - timedelta(1)

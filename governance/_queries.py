@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, String, func, literal, select, type_coerce
+from sqlalchemy import Engine, String, func, literal, select, type_coerce, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -512,11 +512,12 @@ def provenance_counts(engine: Engine) -> dict[str, int]:
     The app shows its "seeded demo data" banner while ``seeded`` is above 0.
     """
     counts = dict.fromkeys(PROVENANCES, 0)
-    with engine.connect() as connection:
-        for model in (CostEntry, ValueEntry, Saving, Model, DriftEvent, Dataset, DatasetUse):
-            stmt = select(model.provenance, func.count()).group_by(model.provenance)
-            for provenance, count in connection.execute(stmt):
-                counts[provenance] = counts.get(provenance, 0) + int(count)
+    tables = (CostEntry, ValueEntry, Saving, Model, DriftEvent, Dataset, DatasetUse)
+    stmt = union_all(  # one round trip, not one a table
+        *(select(t.provenance, func.count()).group_by(t.provenance) for t in tables)
+    )
+    for provenance, count in _rows(engine, stmt):
+        counts[provenance] = counts.get(provenance, 0) + int(count)
     return counts
 
 
