@@ -9,7 +9,7 @@ import streamlit as st
 from halfcost.app import _shell, _ui
 
 MAX_PLOTTED_PROJECTS = 40
-MAX_PLOTTED_EVENTS = 3000  # newest first; more points only slow the browser down
+MAX_PLOTTED_EVENTS = 1500  # newest first; more points only slow the browser down
 MAX_LINKS = 10
 KIND_COLORS = {  # distinct hues, and distinct symbols below, for distinct kinds
     "alert": "#d62728",
