@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
+from halfcost.formats import money_text, per_predictions_text
 from halfcost.records import Provenance
 
 if TYPE_CHECKING:
@@ -239,7 +240,7 @@ def money(value: Decimal | float | int | None) -> str:
     """
     if _missing(value):
         return MISSING
-    return _money_present(value)
+    return money_text(value)
 
 
 def per_million(value: Decimal | float | None) -> str:
@@ -247,21 +248,12 @@ def per_million(value: Decimal | float | None) -> str:
     return per_unit(value, "1M")
 
 
-_UNITS = ("1k", "1M", "1B")
-
-
 def per_unit(value: Decimal | float | None, unit: str = "1k") -> str:
-    """Money per ``unit`` predictions, moved to a larger unit until it reads as cents or
-    more: ``0.0000034`` per 1k → ``$0.0034`` per 1M → ``$3.40 per 1B``; ``—``."""
+    """Money per ``unit`` predictions in the unit that reads as cents or more (``$3.40 per
+    1B``; see :func:`halfcost.formats.per_predictions_text`); ``—``."""
     if _missing(value):
         return MISSING
-    amount = Decimal(str(value))
-    index = _UNITS.index(unit)
-    while amount != 0 and abs(amount) < Decimal("0.01") and index < len(_UNITS) - 1:
-        amount, index = amount * 1000, index + 1
-    if amount != 0 and abs(amount) < Decimal("0.01"):
-        return f"< $0.01 per {_UNITS[index]}"
-    return f"{money(amount)} per {_UNITS[index]}"
+    return per_predictions_text(value, unit)
 
 
 def percent(value: Decimal | float | None, note: str | None = None) -> str:
@@ -566,14 +558,8 @@ def _format_column(kind: str, values: pd.Series) -> list[str]:
     return [_shown_value(kind, None if m else v) for m, v in zip(missing, values, strict=True)]
 
 
-def _money_present(value: Any) -> str:
-    amount = value if isinstance(value, Decimal) else Decimal(str(value))
-    text = f"${abs(amount):,.2f}"
-    return f"-{text}" if amount < 0 and text != "$0.00" else text
-
-
 _PRESENT_FORMATS = {  # formats of a present (not missing) cell, for whole columns
-    "money": _money_present,
+    "money": money_text,
     "count": lambda v: f"{int(v):,}",
     "score": lambda v: f"{float(v):.4f}",
     "float": lambda v: f"{float(v):,.3f}",

@@ -138,6 +138,15 @@ def _money(value: Any) -> str:
     return f"{amount:,.{places}f}"
 
 
+def _per_predictions(value_per_1m: Any) -> str:
+    """A cost per 1M predictions in the unit that reads as cents or more (``$0.11 per 1B``)."""
+    if value_per_1m is None:
+        return "—"
+    from halfcost.formats import per_predictions_text
+
+    return per_predictions_text(value_per_1m, "1M")
+
+
 _MONEY_KEYS = {"cost_per_1m_predictions_usd", "train_cost_usd"}
 
 
@@ -213,9 +222,9 @@ def render_html(report: dict[str, Any]) -> str:
     if report.get("price_per_hour") is not None:
         money = (
             f"<p>At {_money(report['price_per_hour'])} USD per core-hour: "
-            f"{_money(chosen.get('cost_per_1m_predictions_usd'))} USD per 1M predictions vs "
-            f"{_money(baseline.get('cost_per_1m_predictions_usd'))} USD for the baseline "
-            f"(saves {_money(savings.get('cost_per_1m_saved_usd'))} USD per 1M). Formula: "
+            f"{_per_predictions(chosen.get('cost_per_1m_predictions_usd'))} predictions vs "
+            f"{_per_predictions(baseline.get('cost_per_1m_predictions_usd'))} for the "
+            f"baseline (saves {_per_predictions(savings.get('cost_per_1m_saved_usd'))}). Formula: "
             "latency_ms_per_1k × 1000 / 3,600,000 core-hours × price; a training run: "
             "train_seconds / 3600 × price.</p>"
         )

@@ -106,3 +106,5 @@ def test_html_numbers_are_plain_notation(wine_search):
     assert "<b>0.000031×</b> the inference latency" in text
     assert "<b>12000×</b> the size" in text
     assert "<td>12350</td>" in text and "<td>0.00004</td>" in text
+    if report.get("price_per_hour") is not None:  # per-prediction money in a readable unit
+        assert re.search(r"USD per core-hour: (< )?\$[\d,.]+ per 1[kMB] predictions vs", text)
