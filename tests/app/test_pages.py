@@ -344,3 +344,29 @@ def test_a_measured_registry_shows_roi_na_the_partial_month_and_the_flag(
     assert any("miss their target on held-out data" in w.value for w in app.warning)
     assert app.dataframe[0].value["Report"].iloc[0].startswith("./evidence?model=")
     assert app.dataframe[0].value["Held-out meets target"].iloc[0] == "no"
+
+
+def test_a_project_that_spent_nothing_shows_roi_na_with_the_reason(
+    measured_sqlite_url, tmp_path, monkeypatch
+):
+    import shutil
+    from datetime import UTC, datetime
+
+    from halfcost.governance import add_project, add_value, connect
+
+    copy = tmp_path / "registry.db"
+    shutil.copy(measured_sqlite_url.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    engine = connect(url)
+    try:
+        add_project(engine, "no-spend", team="growth", value_per_month=Decimal("500"))
+        add_value(engine, project="no-spend", month=datetime.now(UTC).date().replace(day=1))
+    finally:
+        engine.dispose()
+    app = open_app(url, monkeypatch, "projects")
+    table = app.dataframe[0].value.set_index("Project")
+    assert table.loc["no-spend", "Spend"] == "$0.00"
+    assert table.loc["no-spend", "Value"] == "$500.00"
+    assert table.loc["no-spend", "ROI"] == "n/a"
+    assert table.loc["no-spend", "Payback (months)"] == "n/a"
+    assert "nothing was spent" in table.loc["no-spend", "Why ROI is n/a"]
