@@ -104,7 +104,10 @@ def _sidebar(db_url: str) -> _ui.AppContext:
             help="Show only these teams' projects, costs and value; empty shows every team.",
         )
         start, end = _date_range(_ui.query(base, "date_bounds"))
-        if st.button("Reload figures", help="Read the registry again (it is re-read every 30 s)."):
+        if st.button(
+            "Reload figures",
+            help="Read the registry again now (it is re-read whenever it changes).",
+        ):
             _ui.clear_cache()
     return _ui.AppContext(db_url=db_url, teams=tuple(teams) or None, start=start, end=end)
 

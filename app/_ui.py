@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
+from halfcost.formats import money_text, per_predictions_text
 from halfcost.records import Provenance
 
 if TYPE_CHECKING:
@@ -27,8 +28,11 @@ if TYPE_CHECKING:
 
     from halfcost.governance import Filters
 
-CACHE_TTL_S = float(os.environ.get("HALFCOST_APP_CACHE_TTL_S", "30"))
-"""How long figures are kept before the registry is read again (the benchmark sets ~0)."""
+CACHE_TTL_S = float(os.environ.get("HALFCOST_APP_CACHE_TTL_S", "600"))
+"""How long figures are kept at most. Within it they are re-read as soon as the registry
+changes (its change marker moves); the benchmark sets ~0 to time every query cold."""
+MARKER_TTL_S = float(os.environ.get("HALFCOST_APP_MARKER_TTL_S", "5"))
+"""How often the registry's change marker is read (one index lookup)."""
 TEAMS_KEY = "halfcost_teams"
 DATES_KEY = "halfcost_dates"
 
@@ -47,10 +51,12 @@ _FILTERED_QUERIES = frozenset(
         "project_detail",
         "datasets_reuse",
         "dataset_usage",
+        "dataset_usage_by_team",
         "models_inventory",
         "drift_timeline",
         "drift_reports",
         "teams_table",
+        "lever_estimate",
     }
 )
 _UNFILTERED_QUERIES = frozenset(
@@ -126,45 +132,62 @@ def registry_engine(db_url: str) -> Engine:
     return connect(db_url, read_only=True)
 
 
-@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+@st.cache_data(ttl=MARKER_TTL_S, show_spinner=False)
+def _change_marker(db_url: str) -> int | None:
+    """The registry's change marker, read at most every few seconds (shared by sessions)."""
+    from halfcost.governance import change_marker
+
+    return change_marker(registry_engine(db_url))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=500, show_spinner=False)
 def _cached_query(
     name: str,
     db_url: str,
+    marker: int | None,
     args: tuple[Any, ...],
     teams: tuple[str, ...] | None,
     start: date | None,
     end: date | None,
 ) -> Any:
+    """One read function's answer, cached under the registry's change marker.
+
+    ``marker`` is part of the cache key: any write to the registry moves it, and the
+    figures are read again; until then every session shares one copy.
+    """
     import halfcost.governance as governance
     from halfcost.governance import Filters
 
     function = getattr(governance, name)
     engine = registry_engine(db_url)
+    filters = Filters(teams=teams, start=start, end=end)
     if name in _FILTERED_QUERIES:
-        return function(engine, *args, Filters(teams=teams, start=start, end=end))
+        return function(engine, *args, filters)
     return function(engine, *args)
 
 
 def query(ctx: AppContext, name: str, *args: Any) -> Any:
-    """Call the registry's read function ``name`` for this context (cached for 30 s).
+    """Call the registry's read function ``name`` for this context (cached, see above).
 
     Args:
         ctx: the page's context (registry URL and filters).
         name: a read function of :mod:`halfcost.governance` (``overview``, ...).
         *args: its arguments after ``engine`` (and before ``filters``), e.g. a project.
     """
+    if name not in _FILTERED_QUERIES | _UNFILTERED_QUERIES:
+        raise ValueError(
+            f"unknown registry query {name!r}; choose one of "
+            f"{', '.join(sorted(_FILTERED_QUERIES | _UNFILTERED_QUERIES))}"
+        )
+    marker = _change_marker(ctx.db_url)
     if name in _FILTERED_QUERIES:
-        return _cached_query(name, ctx.db_url, args, ctx.teams, ctx.start, ctx.end)
-    if name in _UNFILTERED_QUERIES:
-        return _cached_query(name, ctx.db_url, args, None, None, None)
-    raise ValueError(
-        f"unknown registry query {name!r}; choose one of "
-        f"{', '.join(sorted(_FILTERED_QUERIES | _UNFILTERED_QUERIES))}"
-    )
+        return _cached_query(name, ctx.db_url, marker, args, ctx.teams, ctx.start, ctx.end)
+    return _cached_query(name, ctx.db_url, marker, args, None, None, None)
 
 
 def clear_cache() -> None:
     """Forget cached figures, so the next run reads the registry again."""
+    _change_marker.clear()
     _cached_query.clear()
 
 
@@ -217,9 +240,7 @@ def money(value: Decimal | float | int | None) -> str:
     """
     if _missing(value):
         return MISSING
-    amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    text = f"${abs(amount):,.2f}"
-    return f"-{text}" if amount < 0 and text != "$0.00" else text
+    return money_text(value)
 
 
 def per_million(value: Decimal | float | None) -> str:
@@ -227,21 +248,12 @@ def per_million(value: Decimal | float | None) -> str:
     return per_unit(value, "1M")
 
 
-_UNITS = ("1k", "1M", "1B")
-
-
 def per_unit(value: Decimal | float | None, unit: str = "1k") -> str:
-    """Money per ``unit`` predictions, moved to a larger unit until it reads as cents or
-    more: ``0.0000034`` per 1k → ``$0.0034`` per 1M → ``$3.40 per 1B``; ``—``."""
+    """Money per ``unit`` predictions in the unit that reads as cents or more (``$3.40 per
+    1B``; see :func:`halfcost.formats.per_predictions_text`); ``—``."""
     if _missing(value):
         return MISSING
-    amount = Decimal(str(value))
-    index = _UNITS.index(unit)
-    while amount != 0 and abs(amount) < Decimal("0.01") and index < len(_UNITS) - 1:
-        amount, index = amount * 1000, index + 1
-    if amount != 0 and abs(amount) < Decimal("0.01"):
-        return f"< $0.01 per {_UNITS[index]}"
-    return f"{money(amount)} per {_UNITS[index]}"
+    return per_predictions_text(value, unit)
 
 
 def percent(value: Decimal | float | None, note: str | None = None) -> str:
@@ -290,12 +302,51 @@ def _plain_number(value: Any) -> Any:
     return value
 
 
+def csv_header(column: str) -> str:
+    """A read-API column's header in a download: the table's plain-language header, with
+    the unit where the table shows it in the cell (``Spend (USD)``, ``Serving cost (USD per
+    1M predictions)``), so a spreadsheet reader knows what each exact number is."""
+    label, kind = COLUMNS.get(column, (column.replace("_", " ").capitalize(), "text"))
+    if column in CSV_HEADERS:
+        return CSV_HEADERS[column]
+    unit = {
+        "money": " (USD)",
+        "per_million": " (USD per 1M predictions)",
+        "per_thousand": " (USD per 1k predictions)",
+        "percent": " (%)",
+    }.get(kind, "")
+    return label + unit
+
+
+MONEY_STEP = Decimal("0.000000001")
+"""The registry keeps money in nano-units: a download's money never needs more decimals
+(a cost per 1k predictions is a division, whose 28 digits would be noise)."""
+PERCENT_STEP = Decimal("0.0001")
+
+
+def _csv_value(kind: str, value: Any) -> Any:
+    """One exact figure for a download: money to the registry's nano-unit, ratios as
+    percentages with four decimals, every number in plain decimal notation."""
+    if _missing(value):
+        return ""
+    if kind == "percent":
+        value = (Decimal(str(value)) * 100).quantize(PERCENT_STEP)
+    elif kind in ("money", "per_million", "per_thousand"):
+        value = Decimal(str(value)).quantize(MONEY_STEP)
+    return _plain_number(value)
+
+
 def csv_text(frame: pd.DataFrame) -> str:
-    """The read API's frame as CSV: full precision, plain decimal notation, empty = missing."""
+    """The read API's frame as CSV: plain-language headers (:func:`csv_header`), exact
+    figures in plain decimal notation (never ``1E-9``), an empty cell for missing."""
     plain = frame.copy()
     for column in plain.columns:
-        if plain[column].dtype == object or plain[column].dtype.kind == "f":
+        kind = COLUMNS.get(str(column), ("", "text"))[1]
+        if kind in ("percent", "money", "per_million", "per_thousand"):
+            plain[column] = [_csv_value(kind, v) for v in plain[column]]
+        elif plain[column].dtype == object or plain[column].dtype.kind == "f":
             plain[column] = plain[column].map(_plain_number).astype(object)
+    plain.columns = [csv_header(str(column)) for column in plain.columns]
     return plain.to_csv(index=False)
 
 
@@ -375,6 +426,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "label_cost": ("Label cost", "money"),
     "rows": ("Rows", "count"),
     "used_at": ("Used (UTC)", "datetime"),
+    "first_used": ("First used (UTC)", "datetime"),
+    "last_used": ("Last used (UTC)", "datetime"),
     "time": ("Time (UTC)", "datetime"),
     "kind": ("Event", "text"),
     "decision": ("Decision", "text"),
@@ -393,6 +446,14 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "chosen": ("Chosen", "bool"),
 }
 HIDDEN_COLUMNS = frozenset({"model_id", "event_id"})
+CSV_HEADERS = {  # where a download's header says more than the table's
+    "report_html": "Report file",
+    "model_id": "Model id (registry)",
+    "event_id": "Event id (registry)",
+    "payback_months": "Payback (months)",
+    "partial": "Partial month",
+    "details": "How it is computed",
+}
 HELP = {
     "roi": "(value − spend) ÷ spend. n/a when spend is zero or below the minimum (see the "
     "next column).",
@@ -491,7 +552,20 @@ def _format_column(kind: str, values: pd.Series) -> list[str]:
         return [MISSING if m else t for m, t in zip(missing, text, strict=True)]
     if kind == "text":
         return [MISSING if m else str(v) for m, v in zip(missing, values, strict=True)]
+    present = _PRESENT_FORMATS.get(kind)
+    if present is not None:  # the cell is known present: no per-cell missing test
+        return [MISSING if m else present(v) for m, v in zip(missing, values, strict=True)]
     return [_shown_value(kind, None if m else v) for m, v in zip(missing, values, strict=True)]
+
+
+_PRESENT_FORMATS = {  # formats of a present (not missing) cell, for whole columns
+    "money": money_text,
+    "count": lambda v: f"{int(v):,}",
+    "score": lambda v: f"{float(v):.4f}",
+    "float": lambda v: f"{float(v):,.3f}",
+    "version": short_version,
+    "bool": lambda v: "yes" if bool(v) else "no",
+}
 
 
 def table(
@@ -598,11 +672,15 @@ def slice_caption(ctx: AppContext) -> str:
 
 
 def previous_slice(ctx: AppContext) -> AppContext | None:
-    """The period of the same length just before ``ctx``'s (for headline deltas)."""
+    """The period of the same length just before ``ctx``'s (for headline deltas); None
+    when ``ctx`` starts on the registry's first day (there is nothing before to compare)."""
     if ctx.start is None or ctx.end is None:
         return None
     from datetime import timedelta
 
+    bounds = query(ctx, "date_bounds")
+    if bounds is None or ctx.start <= bounds[0]:  # nothing was booked before: no delta
+        return None
     length = ctx.end - ctx.start + timedelta(days=1)
     return AppContext(
         db_url=ctx.db_url, teams=ctx.teams, start=ctx.start - length, end=ctx.start - timedelta(1)

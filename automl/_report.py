@@ -107,11 +107,22 @@ def _plot(report: dict[str, Any]) -> str:
     return figure.to_html(full_html=False, include_plotlyjs=True)
 
 
+def _plain(value: float, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits in plain notation: 12350, 0.0032, never
+    1.235e+04 or 3.2e-03 (``:g`` switches to exponents outside 1e-4..1e4)."""
+    if value == 0 or value != value or value in (float("inf"), float("-inf")):
+        return f"{value:g}"
+    exact = Decimal(repr(float(value)))
+    rounded = exact.quantize(Decimal(1).scaleb(exact.adjusted() - digits + 1))
+    text = format(rounded, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return _plain(value)
     return html.escape(str(value))
 
 
@@ -125,6 +136,15 @@ def _money(value: Any) -> str:
         return "0.00"
     places = 2 if abs(amount) >= Decimal("0.01") else 3 - amount.adjusted()
     return f"{amount:,.{places}f}"
+
+
+def _per_predictions(value_per_1m: Any) -> str:
+    """A cost per 1M predictions in the unit that reads as cents or more (``$0.11 per 1B``)."""
+    if value_per_1m is None:
+        return "—"
+    from halfcost.formats import per_predictions_text
+
+    return per_predictions_text(value_per_1m, "1M")
 
 
 _MONEY_KEYS = {"cost_per_1m_predictions_usd", "train_cost_usd"}
@@ -196,15 +216,15 @@ def render_html(report: dict[str, Any]) -> str:
         f"meets the target ({report['metric']} ≥ {report['min_score']:g})"
         if report["met"]
         else f"no model met the target ({report['metric']} ≥ {report['min_score']:g}); "
-        f"best CV score reached: {report.get('best_cv_score', 0):.4g}"
+        f"best CV score reached: {_plain(report.get('best_cv_score') or 0.0)}"
     )
     money = ""
     if report.get("price_per_hour") is not None:
         money = (
             f"<p>At {_money(report['price_per_hour'])} USD per core-hour: "
-            f"{_money(chosen.get('cost_per_1m_predictions_usd'))} USD per 1M predictions vs "
-            f"{_money(baseline.get('cost_per_1m_predictions_usd'))} USD for the baseline "
-            f"(saves {_money(savings.get('cost_per_1m_saved_usd'))} USD per 1M). Formula: "
+            f"{_per_predictions(chosen.get('cost_per_1m_predictions_usd'))} predictions vs "
+            f"{_per_predictions(baseline.get('cost_per_1m_predictions_usd'))} for the "
+            f"baseline (saves {_per_predictions(savings.get('cost_per_1m_saved_usd'))}). Formula: "
             "latency_ms_per_1k × 1000 / 3,600,000 core-hours × price; a training run: "
             "train_seconds / 3600 × price.</p>"
         )
@@ -236,8 +256,8 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px
 <h1>Cheapest model for {html.escape(str(report.get("target")))}</h1>
 {_holdout_warning(report)}
 <p class="big">{html.escape(chosen["family"])} {verdict}, at
-<b>{savings["latency_ratio"]:.2g}×</b> the inference latency and
-<b>{savings["size_ratio"]:.2g}×</b> the size of LightGBM with default settings.</p>
+<b>{_plain(savings["latency_ratio"], 2)}×</b> the inference latency and
+<b>{_plain(savings["size_ratio"], 2)}×</b> the size of LightGBM with default settings.</p>
 {money}
 {_plot(report)}
 <div class="cards">{_card("Chosen", chosen)}{_card("Baseline", baseline)}</div>

@@ -14,6 +14,7 @@ _EXPORTS = {
     "summarized_warnings": "_check",
     "load_reference": "_profile",
     "DriftResult": "_check",
+    "self_contained_html": "_html",
     "AlertPolicy": "_policy",
     "AlertDecision": "_policy",
     "EventLog": "_events",

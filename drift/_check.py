@@ -146,8 +146,24 @@ class DriftResult:
             "column_details": {name: col.detail() for name, col in self.columns.items()},
         }
 
-    def save(self, directory: str | os.PathLike[str], *, html: bool = True) -> Path:
+    def save(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        html: bool = True,
+        assets: str | os.PathLike[str] | None = None,
+        max_html_bytes: int | None = None,
+    ) -> Path:
         """Write ``drift.html`` (Evidently's report on the row samples) and ``drift.json``.
+
+        Args:
+            directory: the folder to write both into.
+            html: False skips drift.html (faster).
+            assets: share Evidently's script bundle from this folder (beside
+                ``directory``) instead of inlining 3.5 MB into each page (see
+                :mod:`halfcost.drift._html`).
+            max_html_bytes: cap of drift.html: a bigger report shows the drifted columns
+                and as many others as fit; drift.json always holds every column.
 
         Returns:
             the path of ``drift.json``.
@@ -159,7 +175,7 @@ class DriftResult:
         if html:
             try:
                 with summarized_warnings(f"drawing {folder / HTML_FILE}"):
-                    self.save_html(folder / HTML_FILE)
+                    self.save_html(folder / HTML_FILE, assets=assets, max_bytes=max_html_bytes)
             except Exception as exc:  # the decisions stand even if Evidently cannot draw them
                 self.sampled["report"]["error"] = f"{type(exc).__name__}: {exc}"
                 print(
@@ -169,31 +185,76 @@ class DriftResult:
                 )
         return write_json(self.to_dict(), folder / JSON_FILE)
 
-    def save_html(self, path: str | os.PathLike[str]) -> Path:
+    def save_html(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        assets: str | os.PathLike[str] | None = None,
+        max_bytes: int | None = None,
+    ) -> Path:
         """Render Evidently's DataDriftPreset report from the row samples into ``path``.
 
         Each column is given the test used for its decision, so the report shows the same
         methods; its scores are the samples' (``sampled.report`` in drift.json compares them).
+        ``assets`` and ``max_bytes``: see :meth:`save`. A report over the cap even with
+        the drifted columns alone is not written (``sampled.report.skipped`` says why).
         """
+        from halfcost.drift import _html
+
         if self.reference_sample is None or self.current_sample is None:
             raise BadInputError("this result holds no row samples; run check_drift again.")
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        snapshot = run_evidently_report(
-            self.reference_sample, self.current_sample, self.columns, self.drift_share
-        )
+        shown = self.columns
+        while True:
+            snapshot = run_evidently_report(
+                self.reference_sample, self.current_sample, shown, self.drift_share
+            )
+            page = snapshot.get_html_str(as_iframe=False)  # what Snapshot.save_html writes
+            if assets is not None:
+                page = _html.share_assets(page, Path(assets))
+            size = len(page.encode("utf-8"))
+            if max_bytes is None or size <= max_bytes:
+                break
+            fitting = self._columns_within(shown, size, max_bytes)
+            if fitting is None:
+                self.sampled["report"]["skipped"] = (
+                    f"drift.html would be {size:,} bytes, over the {max_bytes:,}-byte cap "
+                    "even with the drifted columns alone; drift.json holds every column"
+                )
+                target.unlink(missing_ok=True)
+                return target
+            shown = fitting
         tmp = target.with_name(f".{target.name}.tmp")
-        snapshot.save_html(str(tmp))
+        tmp.write_text(page, encoding="utf-8")
         os.replace(tmp, target)
+        if len(shown) < len(self.columns):
+            self.sampled["report"]["columns_shown"] = list(shown)
         report_columns = evidently_column_results(snapshot.dict())
         agreeing = sum(
             1
-            for name, col in self.columns.items()
+            for name, col in shown.items()
             if name in report_columns and report_columns[name]["drifted"] == col.drifted
         )
         self.sampled["report"]["decisions_agreeing"] = agreeing
-        self.sampled["report"]["columns"] = len(self.columns)
+        self.sampled["report"]["columns"] = len(shown)
         return target
+
+    def _columns_within(
+        self, shown: dict[str, ColumnDrift], size: int, max_bytes: int
+    ) -> dict[str, ColumnDrift] | None:
+        """The drifted columns, then the others in table order, that fit ``max_bytes`` (the
+        page's size taken as proportional to its columns); None when nothing fits."""
+        per_column = size / max(1, len(shown))
+        room = int(max_bytes * 0.9 / per_column)
+        ranked = sorted(shown.items(), key=lambda item: not item[1].drifted)  # stable
+        drifted = sum(1 for col in shown.values() if col.drifted)
+        if room >= len(shown):  # the estimate says all fit but they did not: one fewer
+            room = len(shown) - 1
+        if room < max(1, drifted):
+            return None
+        kept = {name for name, _ in ranked[:room]}
+        return {name: col for name, col in shown.items() if name in kept}
 
 
 _logger = logging.getLogger(__name__)

@@ -930,7 +930,7 @@ def _watch_locked(
     on_bad_values: str = "error",
 ) -> WatchResult:
     from halfcost.automl import load_model
-    from halfcost.drift import AlertPolicy, check_drift, load_profile
+    from halfcost.drift import AlertPolicy, _html, check_drift, load_profile
     from halfcost.drift._champions import ChampionStore
     from halfcost.drift._check import summarized_warnings
 
@@ -958,9 +958,13 @@ def _watch_locked(
             drift_share=float(monitor["drift_share"]),
             sample_rows=monitor.get("sample_rows"),
         )
-        # every checked batch keeps its drift.html next to its event (the registry links it)
+        # every checked batch keeps its drift.html next to its event (the registry links it),
+        # capped, with Evidently's script bundle shared by the project's reports (an --out
+        # folder gets Evidently's self-contained page)
         reports = Path(report_dir) if report_dir else _batch_report_dir(project, batch_path)
-        drift.save(reports)
+        shared = None if report_dir else reports.parent / _html.ASSETS_DIR
+        cap = None if report_dir else _html.DEFAULT_MAX_HTML_BYTES
+        drift.save(reports, assets=shared, max_html_bytes=cap)
     labelled_frame = labelled_rows(scored, target)  # only rows with a label ever train
     labelled = labelled_frame is not None
     champion_score = _score(champion_model, labelled_frame, target, metric) if labelled else None

@@ -14,6 +14,7 @@ Filters mean:
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, String, func, literal, select, type_coerce
+from sqlalchemy import Engine, String, func, literal, select, type_coerce, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -32,6 +33,7 @@ from halfcost.governance._db import has_schema
 from halfcost.governance._models import (
     PROVENANCES,
     SAVING_LEVERS,
+    AuditEntry,
     CostEntry,
     Dataset,
     DatasetUse,
@@ -186,6 +188,21 @@ def registry_is_empty(engine: Engine) -> bool:
     return not projects and not costs
 
 
+def change_marker(engine: Engine) -> int | None:
+    """What changes whenever the registry does: the audit log's last row id (0: no rows).
+
+    Every write to the registry appends audit rows in its own transaction, and the audit
+    table refuses updates and deletes, so an unchanged marker means unchanged figures: the
+    app keys its figure cache on it and re-reads only this one query (an index lookup).
+    None when the registry has no tables yet.
+    """
+    if not has_schema(engine):
+        return None
+    with engine.connect() as connection:
+        last = connection.scalar(select(func.max(AuditEntry.id)))
+    return int(last or 0)
+
+
 def list_teams(engine: Engine) -> list[str]:
     """Every team's name, sorted."""
     return [row[0] for row in _rows(engine, select(Team.name).order_by(Team.name))]
@@ -299,10 +316,16 @@ def _cheaper_model_savings(
     return savings
 
 
+@functools.lru_cache(maxsize=1024)
+def _month_span(key: str) -> tuple[date, date]:
+    """Month ``key``'s first day and the first day of the month after (parsed once)."""
+    first = _roi._parse_month(key)
+    return first, date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
 def _champion_in(models: list[Any], key: str) -> Any:
     """The model that served month ``key``: the last promoted by its end and not retired before."""
-    first = _roi._parse_month(key)
-    next_month = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    first, next_month = _month_span(key)
     live = [
         m
         for m in models
@@ -393,6 +416,33 @@ def savings_by_month(
     }
 
 
+def lever_estimate(engine: Engine, lever: str, filters: Filters | None = None) -> dict[str, Any]:
+    """One saving lever's total in the filters, with its formula and inputs.
+
+    The same figure as ``overview(...).savings_by_lever[lever]`` and
+    ``overview(...).estimates[lever]``, without reading the other levers and the monthly
+    spend and value: the pages that show one lever need only this.
+
+    Returns:
+        ``{"saved": Decimal, "formula": str, "inputs": {...}}``.
+    """
+    if lever not in LEVERS:
+        raise BadInputError(f"unknown lever {lever!r}; choose one of {', '.join(LEVERS)}")
+    filters = filters or Filters()
+    inputs: dict[str, Any] = {}
+    if lever == Lever.CHEAPER_MODELS:
+        by_month = _cheaper_model_savings(engine, filters, inputs)
+    elif lever == Lever.DATASET_REUSE:
+        by_month = _reuse_savings(engine, filters, inputs)
+    else:
+        by_month = _lever_savings(engine, filters, lever, inputs)
+    return {
+        "saved": sum(by_month.values(), ZERO),
+        "formula": _roi.FORMULAS[lever],
+        "inputs": inputs,
+    }
+
+
 def overview(engine: Engine, filters: Filters | None = None) -> Overview:
     """Spend, value, ROI, savings by lever and the monthly trend, within ``filters``."""
     filters = filters or Filters()
@@ -462,11 +512,12 @@ def provenance_counts(engine: Engine) -> dict[str, int]:
     The app shows its "seeded demo data" banner while ``seeded`` is above 0.
     """
     counts = dict.fromkeys(PROVENANCES, 0)
-    with engine.connect() as connection:
-        for model in (CostEntry, ValueEntry, Saving, Model, DriftEvent, Dataset, DatasetUse):
-            stmt = select(model.provenance, func.count()).group_by(model.provenance)
-            for provenance, count in connection.execute(stmt):
-                counts[provenance] = counts.get(provenance, 0) + int(count)
+    tables = (CostEntry, ValueEntry, Saving, Model, DriftEvent, Dataset, DatasetUse)
+    stmt = union_all(  # one round trip, not one a table
+        *(select(t.provenance, func.count()).group_by(t.provenance) for t in tables)
+    )
+    for provenance, count in _rows(engine, stmt):
+        counts[provenance] = counts.get(provenance, 0) + int(count)
     return counts
 
 
@@ -594,6 +645,21 @@ def projects_table(engine: Engine, filters: Filters | None = None) -> pd.DataFra
     return frame
 
 
+def _project_sums(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """The projects table's team, spend, value and predictions columns alone."""
+    stmt = select(Project.id, Team.name).join(Team, Team.id == Project.team_id)
+    if filters.teams is not None:
+        stmt = stmt.where(Team.name.in_(filters.teams))
+    figures = _project_figures(engine, filters)
+    rows = []
+    for project_id, team in _rows(engine, stmt):
+        fig = figures.get(project_id, _roi.Figures())
+        rows.append([team, fig.spend, fig.value, fig.predictions])
+    frame = pd.DataFrame(rows, columns=["team", "spend", "value", "predictions"])
+    frame["predictions"] = frame["predictions"].astype("int64")
+    return frame
+
+
 def teams_table(
     engine: Engine, filters: Filters | None = None, *, projects: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -602,8 +668,8 @@ def teams_table(
     ``projects`` reuses a :func:`projects_table` already computed for the same filters.
     """
     filters = filters or Filters()
-    if projects is None:
-        projects = projects_table(engine, filters)
+    if projects is None:  # only the sums are needed: not the projects' paybacks and sources
+        projects = _project_sums(engine, filters)
     rows = []
     for team, group in projects.groupby("team", sort=True):
         fig = _roi.Figures(
@@ -774,19 +840,11 @@ def _frame(engine: Engine, stmt: Any) -> pd.DataFrame:
 # --- Datasets & reuse ------------------------------------------------------------------------
 
 
-def dataset_usage(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
-    """Every use of a dataset version: dataset, version, team, project, used_at, owner_team."""
-    filters = filters or Filters()
-    owner = select(Team.id, Team.name).subquery()
+def _uses_select(filters: Filters, owner: Any, *columns: Any) -> Any:
+    """``columns`` over every dataset use in ``filters``, joined to its dataset, team,
+    project and ``owner`` (a ``select(Team.id, Team.name)`` subquery: the owner team)."""
     stmt = (
-        select(
-            Dataset.name.label("dataset"),
-            Dataset.version,
-            Team.name.label("team"),
-            Project.name.label("project"),
-            DatasetUse.used_at,
-            owner.c.name.label("owner_team"),
-        )
+        select(*columns)
         .join(Dataset, Dataset.id == DatasetUse.dataset_id)
         .join(Team, Team.id == DatasetUse.team_id)
         .join(Project, Project.id == DatasetUse.project_id)
@@ -795,7 +853,50 @@ def dataset_usage(engine: Engine, filters: Filters | None = None) -> pd.DataFram
     stmt = _filter_times(stmt, DatasetUse.used_at, filters)
     if filters.teams is not None:
         stmt = stmt.where(Team.name.in_(filters.teams))
+    return stmt
+
+
+def dataset_usage(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
+    """Every use of a dataset version: dataset, version, team, project, used_at, owner_team."""
+    owner = select(Team.id, Team.name).subquery()
+    stmt = _uses_select(
+        filters or Filters(),
+        owner,
+        Dataset.name.label("dataset"),
+        Dataset.version,
+        Team.name.label("team"),
+        Project.name.label("project"),
+        DatasetUse.used_at,
+        owner.c.name.label("owner_team"),
+    )
     return _frame(engine, stmt.order_by(DatasetUse.used_at))
+
+
+def dataset_usage_by_team(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
+    """Which teams use which dataset version, for which project: one row per (dataset
+    version, team, project) with its number of uses and the first and last, summed in SQL.
+
+    Columns: dataset, version, owner_team, team, project, uses, first_used, last_used. The
+    same uses as :func:`dataset_usage` (one row per use), grouped: a registry's thousands of
+    uses make a few hundred rows a reader can scan.
+    """
+    used_at, owner = DatasetUse.used_at, select(Team.id, Team.name).subquery()
+    stmt = _uses_select(
+        filters or Filters(),
+        owner,
+        Dataset.name.label("dataset"),
+        Dataset.version,
+        owner.c.name.label("owner_team"),
+        Team.name.label("team"),
+        Project.name.label("project"),
+        func.count().label("uses"),
+        type_coerce(func.min(used_at), used_at.type).label("first_used"),
+        type_coerce(func.max(used_at), used_at.type).label("last_used"),
+    )
+    stmt = stmt.group_by(Dataset.name, Dataset.version, owner.c.name, Team.name, Project.name)
+    frame = _frame(engine, stmt.order_by(Dataset.name, Dataset.version, Team.name, Project.name))
+    frame["uses"] = frame["uses"].astype("int64")
+    return frame
 
 
 REUSE_COLUMNS = [

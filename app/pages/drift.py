@@ -3,13 +3,13 @@ and each checked batch's drift report one click away."""
 
 from __future__ import annotations
 
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from halfcost.app import _shell, _ui
 
 MAX_PLOTTED_PROJECTS = 40
-MAX_PLOTTED_EVENTS = 3000  # newest first; more points only slow the browser down
+MAX_PLOTTED_EVENTS = 1500  # newest first; more points only slow the browser down
 MAX_LINKS = 10
 KIND_COLORS = {  # distinct hues, and distinct symbols below, for distinct kinds
     "alert": "#d62728",
@@ -73,20 +73,30 @@ if len(busiest) < timeline["project"].nunique() or len(plotted) < len(timeline):
         f"{min(len(busiest), MAX_PLOTTED_PROJECTS)} projects with the most events; pick "
         "teams or dates in the sidebar to see others; the table's download lists every event."
     )
-figure = px.scatter(
-    plotted,
-    x="time",
-    y="project",
-    color="kind",
-    symbol="kind",
-    color_discrete_map=KIND_COLORS,
-    symbol_map=KIND_SYMBOLS,
-    hover_data=["team", "decision", "reason"],
-    labels={"time": "", "project": "", "kind": "event"},
-    render_mode="svg",  # WebGL in a browser without a GPU is slower than SVG here
-)
+figure = go.Figure()
+for kind, events in plotted.groupby("kind", sort=True):  # one trace per kind: its legend entry
+    figure.add_scatter(  # SVG: WebGL in a browser without a GPU is slower here
+        x=events["time"],
+        y=events["project"],
+        name=kind,
+        mode="markers",
+        marker={
+            "color": KIND_COLORS.get(kind, "#7f7f7f"),
+            "symbol": KIND_SYMBOLS.get(kind, "circle"),
+        },
+        customdata=events[["team", "decision", "reason"]].fillna(_ui.MISSING).to_numpy(),
+        hovertemplate=(
+            "%{y} · %{x|%Y-%m-%d %H:%M}<br>team %{customdata[0]}<br>decision "
+            "%{customdata[1]}<br>%{customdata[2]}<extra>" + kind + "</extra>"
+        ),
+    )
 figure.update_traces(marker={"size": 9})
-figure.update_layout(height=max(320, 22 * len(busiest)), margin={"t": 10})
+figure.update_layout(
+    height=max(320, 22 * len(busiest)),
+    margin={"t": 10},
+    legend_title_text="event",
+    yaxis={"type": "category", "categoryorder": "category descending"},
+)
 st.plotly_chart(figure, width="stretch")
 
 kind_filter = st.multiselect(

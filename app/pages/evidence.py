@@ -39,6 +39,10 @@ if not found["exists"] or not path.is_file():
     )
     st.stop()
 raw = path.read_bytes()
+if path.suffix == ".html":  # a drift.html links Evidently's shared bundle: put it back inline
+    from halfcost.drift import self_contained_html
+
+    raw = self_contained_html(raw.decode("utf-8", errors="replace"), path).encode("utf-8")
 st.download_button(
     f"Download {path.name}",
     data=raw,

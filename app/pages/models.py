@@ -3,7 +3,7 @@ baseline, champions that miss their target on held-out data, and each search's t
 
 from __future__ import annotations
 
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from halfcost.app import _shell, _ui
@@ -18,23 +18,24 @@ _ui.stop_if_empty(ctx)
 st.caption(_ui.slice_caption(ctx))
 
 inventory = _ui.query(ctx, "models_inventory")
-summary = _ui.query(ctx, "overview")
+estimate = _ui.query(ctx, "lever_estimate", Lever.CHEAPER_MODELS)
 status_counts = inventory["status"].value_counts()
 cols = st.columns(4)
 cols[0].metric("Models", f"{len(inventory):,}")
 cols[1].metric("Champions", f"{int(status_counts.get('champion', 0)):,}")
 cols[2].metric("Challengers", f"{int(status_counts.get('candidate', 0)):,}")
-estimate = summary.estimates[Lever.CHEAPER_MODELS]
 cols[3].metric(
     "Saved by cheaper models",
-    _ui.money(summary.savings_by_lever.get(Lever.CHEAPER_MODELS)),
+    _ui.money(estimate["saved"]),
     help=f"An estimate: {estimate['formula']}.",
 )
 if inventory.empty:
     st.info("No model is registered for the chosen teams and dates.")
     st.stop()
 with st.expander("How “Saved by cheaper models” is estimated"):
-    st.markdown(_ui.estimate_note("Saved by cheaper models", **estimate))
+    st.markdown(
+        _ui.estimate_note("Saved by cheaper models", estimate["formula"], estimate["inputs"])
+    )
 
 live = inventory.loc[inventory["status"] != "retired"]
 missed = live.loc[live["holdout_met"].fillna(True) == False]  # noqa: E712
@@ -53,24 +54,24 @@ if not missed.empty:
 st.subheader(f"Serving cost per 1M predictions vs the baseline (top {TOP_N} champions by saving)")
 shown = _ui.for_display(inventory)
 champions = shown.loc[shown["status"] == "champion"].nlargest(TOP_N, "saving_per_1m")
-bars = champions.melt(
-    id_vars=["project", "version"],
-    value_vars=["baseline_cost_per_1m", "cost_per_1m"],
-    var_name="model",
-    value_name="usd_per_1m",
-).replace({"model": {"baseline_cost_per_1m": "baseline", "cost_per_1m": "chosen"}})
-figure = px.bar(
-    bars,
-    x="project",
-    y="usd_per_1m",
-    color="model",
-    barmode="group",
-    color_discrete_map={"baseline": "#9e9e9e", "chosen": "#1f77b4"},
-    hover_data=["version"],
-    labels={"usd_per_1m": "$ per 1M predictions", "project": "", "model": ""},
-)
+figure = go.Figure()
+for column, name, color in (
+    ("baseline_cost_per_1m", "baseline", "#9e9e9e"),
+    ("cost_per_1m", "chosen", "#1f77b4"),
+):
+    figure.add_bar(
+        x=champions["project"],
+        y=champions[column],
+        name=name,
+        marker_color=color,
+        customdata=champions["version"].map(_ui.short_version).to_numpy(),
+        hovertemplate="%{x} %{customdata}: $%{y:,.2f} per 1M<extra>" + name + "</extra>",
+    )
+figure.update_layout(barmode="group", yaxis_title="$ per 1M predictions")
 figure.update_layout(height=360, margin={"t": 10, "b": 10})
-_ui.money_axis(figure, "y", bars["usd_per_1m"])
+_ui.money_axis(
+    figure, "y", list(champions["baseline_cost_per_1m"]) + list(champions["cost_per_1m"])
+)
 st.plotly_chart(figure, width="stretch")
 _ui.table(inventory, name="models", link="model")
 
@@ -93,23 +94,31 @@ if points.empty:
     st.caption(f"No search report with a Pareto front is registered for {project}.")
 else:
     shown = _ui.for_display(points)
-    shown["model"] = shown["chosen"].map({True: "chosen", False: "other candidate"})
     shown["version"] = shown["version"].map(_ui.short_version)
-    figure = px.scatter(
-        shown,
-        x="latency_ms_per_1k",
-        y="score",
-        color="version",
-        symbol="model",
-        symbol_map={"chosen": "star", "other candidate": "circle"},
-        hover_data={"family": True, "size_bytes": ":,", "score": ":.4f"},
-        labels={
-            "latency_ms_per_1k": "Latency (ms per 1k rows): lower is cheaper",
-            "score": "Score (CV)",
-            "version": "search of version",
-        },
+    figure = go.Figure()
+    versions = sorted(shown["version"].unique())
+    hue = {v: _ui.TEAM_PALETTE[i % len(_ui.TEAM_PALETTE)] for i, v in enumerate(versions)}
+    for (version, chosen), group in shown.groupby(["version", "chosen"], sort=True):
+        figure.add_scatter(
+            x=group["latency_ms_per_1k"],
+            y=group["score"],
+            mode="markers",
+            name=f"{version}, {'chosen' if chosen else 'other candidates'}",
+            legendgroup=version,
+            marker={
+                "size": 14 if chosen else 11,
+                "symbol": "star" if chosen else "circle",
+                "color": hue[version],
+            },
+            customdata=group[["family", "size_bytes"]].to_numpy(),
+            hovertemplate=(
+                "%{customdata[0]}<br>score %{y:.4f}<br>latency %{x:,.3f} ms per 1k<br>"
+                "size %{customdata[1]:,} bytes<extra>search of " + version + "</extra>"
+            ),
+        )
+    figure.update_layout(
+        xaxis_title="Latency (ms per 1k rows): lower is cheaper", yaxis_title="Score (CV)"
     )
-    figure.update_traces(marker={"size": 11})
     own = inventory.loc[inventory["project"] == project].sort_values("created_at")
     latest = own.iloc[-1]
     if latest["min_score"] == latest["min_score"] and latest["min_score"] is not None:

@@ -4,7 +4,6 @@ monthly trend with the current, partial month marked."""
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -75,9 +74,18 @@ with left:
     st.subheader("Savings by lever (estimates)")
     bars = _ui.for_display(levers)
     bars["text"] = [_ui.money(v) for v in levers["saved"]]
-    figure = px.bar(bars, x="lever", y="saved", text="text", labels={"saved": "Saved ($)"})
-    figure.update_traces(textposition="outside", cliponaxis=False)
-    figure.update_layout(height=320, margin={"t": 20, "b": 10}, xaxis_title=None)
+    figure = go.Figure(
+        go.Bar(
+            x=bars["lever"],
+            y=bars["saved"],
+            text=bars["text"],
+            textposition="outside",
+            cliponaxis=False,
+            marker_color="#1f77b4",
+            hovertemplate="%{x}: %{text}<extra></extra>",
+        )
+    )
+    figure.update_layout(height=320, margin={"t": 20, "b": 10}, yaxis_title="Saved ($)")
     _ui.money_axis(figure, "y", bars["saved"])
     st.plotly_chart(figure, width="stretch")
     with st.expander("How each saving is estimated"):

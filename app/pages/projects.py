@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from halfcost.app import _shell, _ui
@@ -36,23 +36,30 @@ shown["ROI"] = [_ui.percent(v, n) for v, n in zip(shown["roi"], shown["roi_note"
 shown["Payback"] = [
     _ui.months(v, n) for v, n in zip(shown["payback_months"], shown["roi_note"], strict=True)
 ]
-figure = px.scatter(
-    shown,
-    x="spend",
-    y="value",
-    color=_ui.color_by(shown, "team"),
-    color_discrete_map=_ui.team_colors(ctx),
-    hover_name="project",
-    hover_data={"team": True, "ROI": True, "Payback": True, "spend": ":$,.2f", "value": ":$,.2f"},
-    labels={"spend": "Spend ($)", "value": "Value ($)"},
-)
+colors = _ui.team_colors(ctx)
+by_team = _ui.color_by(shown, "team") is not None  # a legend of teams when it stays readable
+figure = go.Figure()
+for team, group in shown.groupby("team", sort=True) if by_team else [(None, shown)]:
+    figure.add_scatter(
+        x=group["spend"],
+        y=group["value"],
+        mode="markers",
+        name=team or "project",
+        showlegend=by_team,
+        marker={"size": 10, "color": colors.get(team, "#1f77b4") if team else "#1f77b4"},
+        customdata=group[["project", "team", "ROI", "Payback"]].to_numpy(),
+        hovertemplate=(
+            "<b>%{customdata[0]}</b><br>team %{customdata[1]}<br>spend %{x:$,.2f}<br>"
+            "value %{y:$,.2f}<br>ROI %{customdata[2]}<br>payback %{customdata[3]}<extra></extra>"
+        ),
+    )
+figure.update_layout(xaxis_title="Spend ($)", yaxis_title="Value ($)")
 amounts = pd.concat([shown["spend"], shown["value"]]).dropna()
 top = float(amounts.max()) if not amounts.empty and amounts.max() > 0 else 1.0
 figure.add_shape(  # above this line a project returned more than it cost
     type="line", x0=0, y0=0, x1=top, y1=top, line={"dash": "dot", "color": "grey"}
 )
 figure.add_annotation(x=top, y=top, text="break-even", showarrow=False, yshift=10)
-figure.update_traces(marker={"size": 10})
 figure.update_layout(height=380, margin={"t": 10, "b": 10})
 _ui.money_axis(figure, "x", shown["spend"])
 _ui.money_axis(figure, "y", shown["value"])

@@ -60,6 +60,7 @@ def empty_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 SEARCH_HTML_TITLE = "Search report of churn-demo"
 DRIFT_HTML_TITLE = "Drift report of batch-07"
+DRIFT_BUNDLE_TEXT = "Drawn by the shared bundle"
 
 
 def write_measured_runs(folder: Path) -> Path:
@@ -105,7 +106,14 @@ def write_measured_runs(folder: Path) -> Path:
     project = folder / "project"
     (project / ".halfcost" / "reports" / "b7").mkdir(parents=True)
     drift_html = project / ".halfcost" / "reports" / "b7" / "drift.html"
-    drift_html.write_text(f"<html><body><h1>{DRIFT_HTML_TITLE}</h1></body></html>")
+    drift_html.write_text(  # as drift watch writes it: Evidently's bundle shared, linked
+        f"<html><body><h1>{DRIFT_HTML_TITLE}</h1><p id='drawn'></p>"
+        '<script src="../_assets/evidently-0.0.test.js"></script></body></html>'
+    )
+    (project / ".halfcost" / "reports" / "_assets").mkdir()
+    (project / ".halfcost" / "reports" / "_assets" / "evidently-0.0.test.js").write_text(
+        f"document.getElementById('drawn').textContent = {DRIFT_BUNDLE_TEXT!r};"
+    )
     event = {
         "schema_version": 1,
         "event_id": "0" * 31 + "7",

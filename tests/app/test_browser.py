@@ -186,7 +186,9 @@ def test_team_filter_holds_across_pages_and_csv_matches(
     downloaded = Path(download.path()).read_text(encoding="utf-8")
     assert downloaded == _ui.csv_text(projects)  # exact figures, not the rounded ones
     assert not SCIENTIFIC.search(downloaded)  # plain decimal notation
-    assert set(pd.read_csv(download.path())["team"]) == {team}
+    read = pd.read_csv(download.path(), dtype=str, keep_default_na=False)
+    assert set(read["Team"]) == {team}  # plain-language headers
+    assert read["Spend (USD)"].tolist() == [_ui._plain_number(v) for v in projects["spend"]]
     shoot(page, output_path, "projects-one-team")
 
 
@@ -285,7 +287,7 @@ def test_a_measured_registry_has_no_banner_and_an_honest_roi(page: Page, app_ser
 
 
 def test_a_model_row_and_a_drift_event_open_their_reports(page: Page, app_servers, output_path):
-    from tests.app.conftest import DRIFT_HTML_TITLE, SEARCH_HTML_TITLE
+    from tests.app.conftest import DRIFT_BUNDLE_TEXT, DRIFT_HTML_TITLE, SEARCH_HTML_TITLE
 
     open_page(page, app_servers["measured"].url(), "models")
     # the champion that missed its target on held-out data is flagged
@@ -308,7 +310,8 @@ def test_a_model_row_and_a_drift_event_open_their_reports(page: Page, app_server
     report = opened.value
     report.wait_for_load_state()
     settle(report)
-    expect(report.frame_locator("iframe").first.get_by_text(DRIFT_HTML_TITLE)).to_be_visible(
-        timeout=TIMEOUT_MS
-    )
+    drawn = report.frame_locator("iframe").first
+    expect(drawn.get_by_text(DRIFT_HTML_TITLE)).to_be_visible(timeout=TIMEOUT_MS)
+    # the page's shared script bundle was served with it (put back inline by the app)
+    expect(drawn.get_by_text(DRIFT_BUNDLE_TEXT)).to_be_visible(timeout=TIMEOUT_MS)
     report.close()

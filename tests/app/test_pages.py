@@ -174,7 +174,7 @@ def test_projects_table_and_drill_down(seeded_sqlite_url, engine, monkeypatch):
 
 
 def test_datasets_page_shows_reuse_and_unreused(seeded_sqlite_url, engine, monkeypatch):
-    from halfcost.governance import dataset_usage, datasets_reuse, overview
+    from halfcost.governance import dataset_usage, dataset_usage_by_team, datasets_reuse, overview
 
     reuse = datasets_reuse(engine, Filters())
     app = open_app(seeded_sqlite_url, monkeypatch, "datasets")
@@ -185,7 +185,9 @@ def test_datasets_page_shows_reuse_and_unreused(seeded_sqlite_url, engine, monke
     assert metric(app, "Nobody reuses") == f"{len(unused):,}"
     assert_table_equals(app.dataframe[0].value, reuse)
     assert_table_equals(app.dataframe[1].value, unused)
-    assert_table_equals(app.dataframe[2].value, dataset_usage(engine, Filters()))
+    by_team = dataset_usage_by_team(engine, Filters())
+    assert_table_equals(app.dataframe[2].value, by_team)
+    assert by_team["uses"].sum() == len(dataset_usage(engine, Filters()))  # the same uses
 
 
 def test_models_page_shows_inventory_and_pareto(seeded_sqlite_url, engine, monkeypatch):
@@ -261,8 +263,19 @@ def test_money_is_rounded_only_for_display():
     assert _ui.months(None) == "not yet"
     assert _ui.months(None, "n/a: nothing was spent") == "n/a"
     assert _ui.months(1) == "1 month"
-    exact = pd.DataFrame({"usd": [Decimal(1) / Decimal(10**9)], "score": [0.00001234]})
-    assert _ui.csv_text(exact) == "usd,score\n0.000000001,0.00001234\n"  # plain, full
+    exact = pd.DataFrame(
+        {
+            "spend": [Decimal(1) / Decimal(10**9)],
+            "cv_score": [0.00001234],
+            "roi": [Decimal(1) / Decimal(3)],
+            "cost_per_1k_predictions": [Decimal(2) / Decimal(3)],
+            "roi_note": [None],
+        }
+    )
+    assert _ui.csv_text(exact) == (  # plain headers; exact, plain decimals; empty = missing
+        "Spend (USD),Score (CV),ROI (%),Cost of predictions (USD per 1k predictions),"
+        "Why ROI is n/a\n0.000000001,0.00001234,33.3333,0.666666667,\n"
+    )
     frame = pd.DataFrame({"usd": [Decimal("0.1"), Decimal("0.2")], "name": ["a", "b"]})
     shown = _ui.for_display(frame)
     assert shown["usd"].dtype.kind == "f" and shown["name"].tolist() == ["a", "b"]
@@ -331,3 +344,29 @@ def test_a_measured_registry_shows_roi_na_the_partial_month_and_the_flag(
     assert any("miss their target on held-out data" in w.value for w in app.warning)
     assert app.dataframe[0].value["Report"].iloc[0].startswith("./evidence?model=")
     assert app.dataframe[0].value["Held-out meets target"].iloc[0] == "no"
+
+
+def test_a_project_that_spent_nothing_shows_roi_na_with_the_reason(
+    measured_sqlite_url, tmp_path, monkeypatch
+):
+    import shutil
+    from datetime import UTC, datetime
+
+    from halfcost.governance import add_project, add_value, connect
+
+    copy = tmp_path / "registry.db"
+    shutil.copy(measured_sqlite_url.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    engine = connect(url)
+    try:
+        add_project(engine, "no-spend", team="growth", value_per_month=Decimal("500"))
+        add_value(engine, project="no-spend", month=datetime.now(UTC).date().replace(day=1))
+    finally:
+        engine.dispose()
+    app = open_app(url, monkeypatch, "projects")
+    table = app.dataframe[0].value.set_index("Project")
+    assert table.loc["no-spend", "Spend"] == "$0.00"
+    assert table.loc["no-spend", "Value"] == "$500.00"
+    assert table.loc["no-spend", "ROI"] == "n/a"
+    assert table.loc["no-spend", "Payback (months)"] == "n/a"
+    assert "nothing was spent" in table.loc["no-spend", "Why ROI is n/a"]

@@ -88,3 +88,23 @@ def test_html_money_is_plain_decimal_notation():
     assert _money("1234.5") == "1,234.50"
     assert _money("0") == "0.00"
     assert _money(None) == "—"
+
+
+def test_html_numbers_are_plain_notation(wine_search):
+    import re
+
+    report = wine_search.report_
+    extreme = {
+        **report,
+        "savings": {**report["savings"], "latency_ratio": 0.0000312, "size_ratio": 12345.6},
+        "chosen": {**report["chosen"], "train_seconds": 12345.6, "latency_ms_per_1k": 0.00004},
+    }
+    page = render_html(extreme)
+    text = re.sub(r"<script.*?</script>", "", page, flags=re.S)  # plotly's own code aside
+    text = re.sub(r"<div id=\"[^\"]*\" class=\"plotly-graph-div\".*?</div>", "", text, flags=re.S)
+    assert not re.search(r"\d(?:\.\d+)?e[+-]?\d", text), "scientific notation on the page"
+    assert "<b>0.000031×</b> the inference latency" in text
+    assert "<b>12000×</b> the size" in text
+    assert "<td>12350</td>" in text and "<td>0.00004</td>" in text
+    if report.get("price_per_hour") is not None:  # per-prediction money in a readable unit
+        assert re.search(r"USD per core-hour: (< )?\$[\d,.]+ per 1[kMB] predictions vs", text)

@@ -197,3 +197,42 @@ def test_edge_columns_agree_with_evidently():
     assert_same_as_evidently(result, raw_evidently(reference, current))
     assert result.to_dict()["column_details"]["mostly_missing"]["method_id"] == "ks"
     assert result.to_dict()["column_details"]["ints_9_or_14"]["type"] == "numerical"
+
+
+def test_shared_bundle_and_size_cap(monitor_frame, tmp_path):
+    from halfcost.drift import _html
+
+    reference = monitor_frame(400, seed=1)
+    current = monitor_frame(400, seed=2, shift_std=2.0, swap_plans=True)
+    result = check_drift(reference, current)
+    alone = result.save_html(tmp_path / "alone" / "drift.html")  # Evidently's own page
+    reports = tmp_path / "reports"
+    shared = result.save_html(reports / "batch-1" / "drift.html", assets=reports / "_assets")
+    result.save_html(reports / "batch-2" / "drift.html", assets=reports / "_assets")
+    page = shared.read_text(encoding="utf-8")
+    bundle = next((reports / "_assets").glob("evidently-*.js"))
+    assert f'<script src="../_assets/{bundle.name}"></script>' in page
+    assert sorted(p.name for p in (reports / "_assets").iterdir()) == sorted(
+        [bundle.name, "material-ui-icons.woff2"]
+    )  # one copy for both pages
+    assert shared.stat().st_size < alone.stat().st_size - bundle.stat().st_size + 200_000
+    # put back inline, it is Evidently's self-contained page again (ids aside)
+    whole = _html.self_contained_html(page, shared)
+    assert "../_assets/" not in whole and bundle.read_text(encoding="utf-8") in whole
+    assert abs(len(whole) - len(alone.read_text(encoding="utf-8"))) < 0.01 * len(whole)
+
+    # over the cap: the drifted columns first, the others as far as they fit
+    full = shared.stat().st_size
+    capped = check_drift(reference, current)
+    capped.save_html(reports / "batch-3" / "drift.html", assets=reports / "_assets",
+                     max_bytes=full // 2)  # fmt: skip
+    small = reports / "batch-3" / "drift.html"
+    assert small.stat().st_size <= full // 2
+    shown = capped.sampled["report"]["columns_shown"]
+    assert set(capped.drifted_columns) <= set(shown) and len(shown) < len(capped.columns)
+    # nothing fits: no page, and drift.json says why
+    tiny = check_drift(reference, current)
+    tiny.save(reports / "batch-4", assets=reports / "_assets", max_html_bytes=1000)
+    assert not (reports / "batch-4" / "drift.html").exists()
+    saved = json.loads((reports / "batch-4" / "drift.json").read_text())
+    assert "over the 1,000-byte cap" in saved["sampled"]["report"]["skipped"]

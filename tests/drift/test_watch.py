@@ -148,6 +148,14 @@ def test_drift_without_labels_alerts_but_cannot_retrain(project, batches):
     assert [e["kind"] for e in result.events] == ["check", "alert", "refusal"]
     assert "plan" in result.events[1]["reason"]  # names a drifted column
     assert ChampionStore(Project(project)).current_version() == "v0001"
+    # the check's drift.html sits next to its event, Evidently's bundle shared, size-capped
+    from halfcost.drift import _html
+
+    page = Path(result.events[0]["details"]["report_html"])
+    assert page.name == "drift.html" and page.parent.parent.name == "reports"
+    bundle = next((page.parent.parent / _html.ASSETS_DIR).glob("evidently-*.js"))
+    assert f'<script src="../{_html.ASSETS_DIR}/{bundle.name}">' in page.read_text()
+    assert page.stat().st_size <= _html.DEFAULT_MAX_HTML_BYTES < bundle.stat().st_size
 
 
 @pytest.mark.slow
