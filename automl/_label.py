@@ -43,11 +43,13 @@ class QueryStrategy(ABC):
     """Ranks unlabelled rows for labelling; a plug-in, like Optuna's samplers.
 
     Subclasses set ``name`` and implement :meth:`pick`. ``needs_features`` asks the
-    caller for the encoded feature matrix of the candidates (only ``diverse`` uses it).
+    caller for the encoded feature matrix of the candidates (only ``diverse`` uses it);
+    ``needs_proba`` False spares the caller the model's predictions (``random``).
     """
 
     name: str = ""
     needs_features: bool = False
+    needs_proba: bool = True
 
     @abstractmethod
     def pick(
@@ -110,6 +112,7 @@ class RandomStrategy(QueryStrategy):
     """Rows at random: the baseline that savings are measured against."""
 
     name = "random"
+    needs_proba = False
 
     def pick(self, proba, n, rng, features=None):
         scores = rng.random(len(proba))
@@ -302,6 +305,24 @@ def encode(model, x: pd.DataFrame) -> np.ndarray | None:
     return None if model is None else model.named_steps["encode"].transform(x)
 
 
+def strategy_inputs(
+    strategy: QueryStrategy, model, x: pd.DataFrame, n_classes: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """What ``strategy.pick`` needs for the rows ``x``: class probabilities and features.
+
+    A strategy that ignores the model (``random``) gets uniform probabilities without
+    a prediction: over a simulation, random's rounds are the most numerous.
+    """
+    if not strategy.needs_proba:
+        return full_proba(None, x, n_classes), None
+    encoded = encode(model, x)
+    proba = full_proba(model, x, n_classes, encoded=encoded)
+    features = None
+    if strategy.needs_features and encoded is not None:
+        features = model_features(model, encoded)
+    return proba, features
+
+
 def model_features(model, encoded: np.ndarray) -> np.ndarray:
     """Encoded inputs standardized and weighted by the model's importances (for distances)."""
     encoded = np.asarray(encoded, dtype=np.float64)
@@ -402,11 +423,7 @@ class LabelSelector(BaseEstimator):
                 "labelled rows; give a pool with the same columns."
             )
         x = pool[self.features_].reset_index(drop=True)
-        encoded = encode(self.model_, x)
-        proba = full_proba(self.model_, x, len(self.classes_), encoded=encoded)
-        features = None
-        if strategy.needs_features and encoded is not None:
-            features = model_features(self.model_, encoded)
+        proba, features = strategy_inputs(strategy, self.model_, x, len(self.classes_))
         rng = np.random.default_rng(int(self.seed))
         chosen, scores = strategy.pick(proba, n, rng, features)
         picks = pool.iloc[chosen].reset_index(drop=True).copy()
