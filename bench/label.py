@@ -96,7 +96,9 @@ class _RowModel(ClassifierMixin, BaseEstimator):
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
-def _anchor_runs(sim, target: float) -> tuple[list[int | None], list[float], list[list[float]]]:
+def _anchor_runs(
+    sim, target: float, repeats: list[int] | None = None
+) -> tuple[list[int | None], list[float], list[list[float]]]:
     """scikit-activeml margin sampling over the simulation's split, starts and steps."""
     from skactiveml.classifier import SklearnClassifier
     from skactiveml.pool import UncertaintySampling
@@ -110,7 +112,7 @@ def _anchor_runs(sim, target: float) -> tuple[list[int | None], list[float], lis
         return sim._learner.build(sim.plan_.kinds, n, k)
 
     reached, round_s, curves = [], [], []
-    for repeat in range(sim.seeds):
+    for repeat in range(sim.seeds) if repeats is None else repeats:
         start = np.random.default_rng([int(sim.seed), repeat]).choice(
             sim.pool_rows_, sim.start_, replace=False
         )
@@ -156,30 +158,113 @@ def _anchor_runs(sim, target: float) -> tuple[list[int | None], list[float], lis
     return reached, round_s, curves
 
 
+def _prepared(name: str, rows: int | None, target: float | None = None):
+    """The data set, random's 50% score (the target S) and a simulation with its split cut."""
+    from halfcost.automl import LabelingSimulation
+
+    data = load_dataset(name, seed=0, n_rows=rows)
+    x, y = data.features, data.labels
+    probe = LabelingSimulation(min_score=0.0, seeds=SEEDS, metric=data.metric)
+    if target is None:
+        target = probe.random_share_score(x, y, RANDOM_SHARE)
+    sim = LabelingSimulation(
+        min_score=target, strategies=STRATEGIES, seeds=SEEDS, metric=data.metric
+    )
+    strategies = sim._prepare(x, y)
+    return data, probe, target, sim, strategies
+
+
+def _random_by_share(probe, data) -> dict[str, float]:
+    """Random labelling's held-out score at 10%, 20%, ... 100% of the pool (saturation)."""
+    x, y = data.features, data.labels
+    return {f"{share:.0%}": probe.random_share_score(x, y, share) for share in SATURATION_SHARES}
+
+
 def run_set(name: str, rows: int | None, out_dir: Path) -> dict:
     """Simulate every strategy and the anchor on one data set, with simulate's defaults.
 
     Also measures random labelling's held-out score at 10%, 20%, ... 100% of the pool (the
     same split, learner and seeds), which shows where the learning curve saturates.
     """
-    from halfcost.automl import LabelingSimulation, labeling_report, write_labeling_outputs
-    from halfcost.automl._label_simulate import _median_or_none
-
-    data = load_dataset(name, seed=0, n_rows=rows)
-    x, y = data.features, data.labels
-    probe = LabelingSimulation(min_score=0.0, seeds=SEEDS, metric=data.metric)
-    target = probe.random_share_score(x, y, RANDOM_SHARE)
-    random_by_share = {
-        f"{share:.0%}": probe.random_share_score(x, y, share) for share in SATURATION_SHARES
-    }
+    data, probe, target, _, _ = _prepared(name, rows)
+    random_by_share = _random_by_share(probe, data)
     began = time.perf_counter()
-    sim = LabelingSimulation(
-        min_score=target, strategies=STRATEGIES, seeds=SEEDS, metric=data.metric
-    ).fit(x, y)
+    sim = type(probe)(min_score=target, strategies=STRATEGIES, seeds=SEEDS, metric=data.metric).fit(
+        data.features, data.labels
+    )
     sim_s = time.perf_counter() - began
     began = time.perf_counter()
-    anchor_reached, anchor_round_s, anchor_curves = _anchor_runs(sim, target)
+    anchor = _anchor_runs(sim, target)
     anchor_s = time.perf_counter() - began
+    return _set_result(name, data, sim, target, random_by_share, anchor, sim_s, anchor_s, out_dir)
+
+
+def run_seed_part(name: str, rows: int | None, repeat: int) -> dict:
+    """One seed of :func:`run_set` (every strategy and the anchor), to run seeds in parallel.
+
+    Each strategy's replay depends only on its seed (its start, its tie-breaking stream and
+    the learner's seed), so three processes give exactly the sequential run's counts.
+    """
+    data, probe, target, sim, strategies = _prepared(name, rows)
+    start = np.random.default_rng([int(sim.seed), repeat]).choice(
+        sim.pool_rows_, sim.start_, replace=False
+    )
+    began = time.perf_counter()
+    runs = {s.name: sim._replay(s, start, repeat, target, None) for s in strategies}
+    sim_s = time.perf_counter() - began
+    began = time.perf_counter()
+    reached, round_s, curves = _anchor_runs(sim, target, [repeat])
+    part = {
+        "name": name,
+        "repeat": repeat,
+        "target": target,
+        "runs": runs,
+        "anchor": {"reached": reached, "round_s": round_s, "curves": curves},
+        "simulate_s": sim_s,
+        "anchor_s": time.perf_counter() - began,
+    }
+    if repeat == 0:
+        part["random_by_share"] = _random_by_share(probe, data)
+        part["full_pool_score"] = sim._score(np.arange(sim.pool_rows_))
+    return part
+
+
+def merge_seed_parts(name: str, rows: int | None, parts_dir: Path) -> dict | None:
+    """The :func:`run_set` result of a set whose seeds ran as separate parts (None: missing)."""
+    import json
+
+    paths = [parts_dir / f"{name}.seed{k}.json" for k in range(SEEDS)]
+    if not all(p.exists() for p in paths):
+        return None
+    parts = [json.loads(p.read_text()) for p in paths]
+    first = parts[0]
+    data, _, target, sim, strategies = _prepared(name, rows, target=first["target"])
+    sim.runs_ = {s.name: [part["runs"][s.name] for part in parts] for s in strategies}
+    sim.full_pool_score_ = first["full_pool_score"]
+    sim._summarize(strategies)
+    anchor = tuple(
+        [value for part in parts for value in part["anchor"][key]]
+        for key in ("reached", "round_s", "curves")
+    )
+    sim_s = sum(part["simulate_s"] for part in parts)
+    anchor_s = sum(part["anchor_s"] for part in parts)
+    result = _set_result(
+        name, data, sim, target, first["random_by_share"], anchor, sim_s, anchor_s, parts_dir
+    )
+    result["context"] = first["context"] + [
+        f"seeds run as {SEEDS} parallel processes; simulate/anchor seconds summed over them"
+    ]
+    return result
+
+
+def _set_result(
+    name, data, sim, target, random_by_share, anchor, sim_s, anchor_s, out_dir: Path
+) -> dict:
+    """The set's row of results; its report, html and curves (anchor's too) go to out_dir."""
+    from halfcost.automl import labeling_report, write_labeling_outputs
+    from halfcost.automl._label_simulate import _median_or_none
+
+    anchor_reached, anchor_round_s, anchor_curves = anchor
     record = labeling_report(sim)
     record.extra["curves"]["anchor (skactiveml margin)"] = _anchor_curve(
         sim, anchor_curves, anchor_reached
@@ -479,6 +564,15 @@ def main() -> int:
     )
     parser.add_argument("--no-select", action="store_true", help="skip the select timing")
     parser.add_argument(
+        "--seed-part",
+        type=int,
+        metavar="K",
+        help=f"run only seed K (0..{SEEDS - 1}) of the sets; --merge joins the {SEEDS} parts",
+    )
+    parser.add_argument(
+        "--merge", action="store_true", help="join the seed parts of the sets into their results"
+    )
+    parser.add_argument(
         "--parts",
         default=PARTS_DIR,
         help="folder of the per-set results (JSON) and curves; the table is assembled from "
@@ -492,9 +586,20 @@ def main() -> int:
     for name, rows in sets:
         print(f"{name} ...", file=sys.stderr, flush=True)
         context = _context()
-        result = run_set(name, rows, parts)
-        result["context"] = context
-        _save(result, parts / f"{name}.json")
+        if args.merge:
+            result = merge_seed_parts(name, rows, parts)
+            if result is None:
+                print(f"{name}: not every seed part is there", file=sys.stderr)
+                continue
+            _save(result, parts / f"{name}.json")
+        elif args.seed_part is not None:
+            result = run_seed_part(name, rows, args.seed_part)
+            result["context"] = context
+            _save(result, parts / f"{name}.seed{args.seed_part}.json")
+        else:
+            result = run_set(name, rows, parts)
+            result["context"] = context
+            _save(result, parts / f"{name}.json")
         print(result, file=sys.stderr, flush=True)
     if not args.no_select:
         context = _context()
