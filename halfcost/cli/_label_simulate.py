@@ -44,8 +44,15 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="margin|entropy|diverse|random, one or more (default: all four)",
     )
-    parser.add_argument("--start", type=int, metavar="N0", help="random labels to start with")
-    parser.add_argument("--step", type=int, metavar="K", help="labels bought per round")
+    parser.add_argument(
+        "--start",
+        type=int,
+        metavar="N0",
+        help="random labels to start with (default max(20, 1%% of the pool))",
+    )
+    parser.add_argument(
+        "--step", type=int, metavar="K", help="labels bought per round (default 1%% of the pool)"
+    )
     parser.add_argument("--seeds", type=int, default=3, help="repeats (random starts), default 3")
     parser.add_argument("--seed", type=int, default=0, help="base random seed (0)")
     parser.add_argument(
