@@ -417,12 +417,13 @@ def _count(value: int | None) -> object:
     return "never" if value is None else value
 
 
-def render(results: list[dict], select: dict | None) -> str:
+def render(results: list[dict], select: dict | None, saturation: list[dict] = ()) -> str:
     """The results file: context per part, the table, per-seed counts, saturation, goals."""
     fmt = _common.format_number
     lines = ["# Active-learning benchmark: halfcost label vs random and scikit-activeml", ""]
-    for part in [*results, *([select] if select else [])]:
-        lines.append(f"- {part.get('name', 'select')}: " + "; ".join(part["context"]))
+    for part in [*results, *saturation, *([select] if select else [])]:
+        what = part.get("name", "select") + (" (saturation)" if part in saturation else "")
+        lines.append(f"- {what}: " + "; ".join(part["context"]))
     lines += [
         "- the 2 cores are shared with other jobs: times vary run to run; label counts do not.",
         "",
@@ -468,13 +469,16 @@ def render(results: list[dict], select: dict | None) -> str:
         "random, median of 3 seeds)",
         "",
     ]
-    shares = list(results[0]["random_by_share"]) if results else []
-    sat_rows = [
-        [r["name"], fmt(r["target"], 4), *(fmt(r["random_by_share"][k], 4) for k in shares),
-         _pool_share(r["labels"]["random"], r["pool"]),
-         _pool_share(0.5 * r["labels"]["random"] if r["labels"]["random"] else None, r["pool"])]
-        for r in results
-    ]  # fmt: skip
+    curves = results + [c for c in saturation if c["name"] not in {r["name"] for r in results}]
+    shares = list(curves[0]["random_by_share"]) if curves else []
+    sat_rows = []
+    for r in curves:
+        random_n = r["labels"]["random"] if "labels" in r else None
+        sat_rows.append(
+            [r["name"], fmt(r["target"], 4), *(fmt(r["random_by_share"][k], 4) for k in shares),
+             _pool_share(random_n, r["pool"]),
+             _pool_share(0.5 * random_n if random_n else None, r["pool"])]
+        )  # fmt: skip
     lines.append(
         _common.markdown_table(
             ["data set", "S", *shares, "random reached S at", "0.5x random is"], sat_rows
@@ -542,17 +546,20 @@ def _save(part: dict, path: Path) -> None:
     _common.write_text_atomic(json.dumps(part, indent=1, default=float), path)
 
 
-def _load_parts(parts: Path) -> tuple[list[dict], dict | None]:
+def _load_parts(parts: Path) -> tuple[list[dict], dict | None, list[dict]]:
     import json
 
-    results = []
+    results, saturation = [], []
     for name, _ in LABEL_SETS:
         path = parts / f"{name}.json"
         if path.exists():
             results.append(json.loads(path.read_text()))
+        path = parts / f"{name}.saturation.json"
+        if path.exists():
+            saturation.append(json.loads(path.read_text()))
     select_path = parts / "select.json"
     select = json.loads(select_path.read_text()) if select_path.exists() else None
-    return results, select
+    return results, select, saturation
 
 
 def main() -> int:
@@ -573,6 +580,11 @@ def main() -> int:
         "--merge", action="store_true", help="join the seed parts of the sets into their results"
     )
     parser.add_argument(
+        "--saturation",
+        action="store_true",
+        help="only S and random's score by share of the pool (where its curve saturates)",
+    )
+    parser.add_argument(
         "--parts",
         default=PARTS_DIR,
         help="folder of the per-set results (JSON) and curves; the table is assembled from "
@@ -586,7 +598,17 @@ def main() -> int:
     for name, rows in sets:
         print(f"{name} ...", file=sys.stderr, flush=True)
         context = _context()
-        if args.merge:
+        if args.saturation:
+            data, probe, target, _, _ = _prepared(name, rows)
+            result = {
+                "name": name,
+                "target": target,
+                "pool": probe.pool_rows_,
+                "random_by_share": _random_by_share(probe, data),
+                "context": context,
+            }
+            _save(result, parts / f"{name}.saturation.json")
+        elif args.merge:
             result = merge_seed_parts(name, rows, parts)
             if result is None:
                 print(f"{name}: not every seed part is there", file=sys.stderr)
