@@ -12,11 +12,13 @@ measured against. :class:`LabelSelector` is the scikit-learn-style estimator;
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -41,11 +43,13 @@ class QueryStrategy(ABC):
     """Ranks unlabelled rows for labelling; a plug-in, like Optuna's samplers.
 
     Subclasses set ``name`` and implement :meth:`pick`. ``needs_features`` asks the
-    caller for the encoded feature matrix of the candidates (only ``diverse`` uses it).
+    caller for the encoded feature matrix of the candidates (only ``diverse`` uses it);
+    ``needs_proba`` False spares the caller the model's predictions (``random``).
     """
 
     name: str = ""
     needs_features: bool = False
+    needs_proba: bool = True
 
     @abstractmethod
     def pick(
@@ -108,6 +112,7 @@ class RandomStrategy(QueryStrategy):
     """Rows at random: the baseline that savings are measured against."""
 
     name = "random"
+    needs_proba = False
 
     def pick(self, proba, n, rng, features=None):
         scores = rng.random(len(proba))
@@ -239,7 +244,6 @@ class Learner:
 
     def build(self, kinds: dict[str, str], n_rows: int, n_classes: int):
         """An unfitted pipeline: halfcost's encoder, then the estimator."""
-        import optuna
         from sklearn.pipeline import Pipeline
 
         ctx = SearchContext(
@@ -253,6 +257,8 @@ class Learner:
         if self.family is None:
             estimator, encoding = lightgbm_defaults(ctx), "native"
         else:
+            import optuna
+
             family = self._family()
             point = (family.known_good_points(ctx) or [{}])[0]
             fixed = optuna.trial.FixedTrial({family.param_name(k): v for k, v in point.items()})
@@ -297,6 +303,24 @@ def full_proba(model, x: pd.DataFrame, n_classes: int, *, encoded: np.ndarray | 
 def encode(model, x: pd.DataFrame) -> np.ndarray | None:
     """The fitted encoder's output for ``x`` (None without a model)."""
     return None if model is None else model.named_steps["encode"].transform(x)
+
+
+def strategy_inputs(
+    strategy: QueryStrategy, model, x: pd.DataFrame, n_classes: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """What ``strategy.pick`` needs for the rows ``x``: class probabilities and features.
+
+    A strategy that ignores the model (``random``) gets uniform probabilities without
+    a prediction: over a simulation, random's rounds are the most numerous.
+    """
+    if not strategy.needs_proba:
+        return full_proba(None, x, n_classes), None
+    encoded = encode(model, x)
+    proba = full_proba(model, x, n_classes, encoded=encoded)
+    features = None
+    if strategy.needs_features and encoded is not None:
+        features = model_features(model, encoded)
+    return proba, features
 
 
 def model_features(model, encoded: np.ndarray) -> np.ndarray:
@@ -399,11 +423,7 @@ class LabelSelector(BaseEstimator):
                 "labelled rows; give a pool with the same columns."
             )
         x = pool[self.features_].reset_index(drop=True)
-        encoded = encode(self.model_, x)
-        proba = full_proba(self.model_, x, len(self.classes_), encoded=encoded)
-        features = None
-        if strategy.needs_features and encoded is not None:
-            features = model_features(self.model_, encoded)
+        proba, features = strategy_inputs(strategy, self.model_, x, len(self.classes_))
         rng = np.random.default_rng(int(self.seed))
         chosen, scores = strategy.pick(proba, n, rng, features)
         picks = pool.iloc[chosen].reset_index(drop=True).copy()
@@ -523,10 +543,33 @@ def picks_as_read(
     if table_suffix(path) != ".csv":
         if frame is None:
             return picks
-        raw = frame
+        out = frame.iloc[rows].reset_index(drop=True)
     else:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    out = raw.iloc[rows].reset_index(drop=True)
+        out = _csv_rows_as_text(path, rows)
     out[ROW_COLUMN] = rows
     out[SCORE_COLUMN] = picks[SCORE_COLUMN].to_numpy()
     return out
+
+
+def _csv_rows_as_text(path: str | os.PathLike[str], rows: np.ndarray) -> pd.DataFrame:
+    """Rows ``rows`` (0-based data rows) of the CSV at ``path``, every cell as its text.
+
+    Only the wanted rows are parsed: reading a 100k-row pool as text costs a second, more
+    than the rest of a selection but the model. pandas' ``skiprows`` counts records (a
+    quoted newline stays in its row) but also blank lines, which the table as read
+    skipped, so a file with blank lines is read whole.
+    """
+    wanted = np.unique(rows)
+    data = Path(path).read_bytes()
+    if not (b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r"))):
+        keep = set((wanted + 1).tolist())  # line 0 is the header
+        part = pd.read_csv(
+            io.BytesIO(data),
+            dtype=str,
+            keep_default_na=False,
+            skiprows=lambda line: line > 0 and line not in keep,
+        )
+        if len(part) == len(wanted):
+            return part.iloc[np.searchsorted(wanted, rows)].reset_index(drop=True)
+    raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    return raw.iloc[rows].reset_index(drop=True)

@@ -25,11 +25,10 @@ from halfcost.automl._label import (
     Learner,
     QueryStrategy,
     check_classification,
-    encode,
     fit_quietly,
     full_proba,
     get_strategy,
-    model_features,
+    strategy_inputs,
 )
 from halfcost.automl._metrics import CLASSIFICATION, get_metric
 from halfcost.automl._prep import encode_target, plan_columns
@@ -277,11 +276,7 @@ class LabelingSimulation(BaseEstimator):
                 break
             n = min(self.step_, len(unlabelled))
             candidates = self._x_pool.iloc[unlabelled]
-            encoded = encode(model, candidates)
-            proba = full_proba(model, candidates, len(self.classes_), encoded=encoded)
-            features = None
-            if strategy.needs_features and encoded is not None:
-                features = model_features(model, encoded)
+            proba, features = strategy_inputs(strategy, model, candidates, len(self.classes_))
             chosen, _ = strategy.pick(proba, n, rng, features)
             labelled = np.concatenate([labelled, unlabelled[chosen]])
             unlabelled = np.delete(unlabelled, chosen)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from halfcost.cli._record import add_record_flags, check_registry, record
 
 HELP = "replay labelling on a labelled table: labels each strategy needs for a score"
 DESCRIPTION = """\
@@ -16,7 +19,9 @@ null when it never gets there within the data). Random is always replayed: it is
 baseline of the saving.
 
 Writes DIR/report.json (kind "labeling": labels_to_target, best_strategy, ratio,
-labels_planned, curves), DIR/report.html and DIR/curves.png.
+labels_planned, curves), DIR/report.html and DIR/curves.png. With --db (or $HALFCOST_DB)
+the report is also recorded in the registry: a simulation buys nothing, so it books no
+cost; `drift watch --labels` books the labels bought, with this simulation's saving.
 
 exit status: 0 simulated; 2 bad input.
 
@@ -39,8 +44,15 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="margin|entropy|diverse|random, one or more (default: all four)",
     )
-    parser.add_argument("--start", type=int, metavar="N0", help="random labels to start with")
-    parser.add_argument("--step", type=int, metavar="K", help="labels bought per round")
+    parser.add_argument(
+        "--start",
+        type=int,
+        metavar="N0",
+        help="random labels to start with (default max(20, 1%% of the pool))",
+    )
+    parser.add_argument(
+        "--step", type=int, metavar="K", help="labels bought per round (default 1%% of the pool)"
+    )
     parser.add_argument("--seeds", type=int, default=3, help="repeats (random starts), default 3")
     parser.add_argument("--seed", type=int, default=0, help="base random seed (0)")
     parser.add_argument(
@@ -60,6 +72,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print report.json on stdout")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_record_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             f"target column {args.target!r} is not in {args.data}; choose one of: "
             f"{', '.join(map(str, frame.columns))}."
         )
+    check_registry(args)
     sim = LabelingSimulation(
         min_score=args.min_score,
         strategies=args.strategy,
@@ -89,9 +103,10 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     sim.fit(frame.drop(columns=[args.target]), frame[args.target])
-    record = labeling_report(sim, file_lineage(args.data, rows=len(frame)))
-    folder = write_labeling_outputs(record, args.out)
-    report = record.to_dict()
+    labeling = labeling_report(sim, file_lineage(args.data, rows=len(frame)))
+    folder = write_labeling_outputs(labeling, args.out)
+    record(args, folder / "report.json", default_project=Path(args.out).resolve().name)
+    report = labeling.to_dict()
     summary = _summary(report, folder)
     if args.json:
         print(to_json(report))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from halfcost.automl import STRATEGIES, LabelSelector, QueryStrategy, select_rows
+from halfcost.automl import STRATEGIES, LabelSelector, QueryStrategy, picks_as_read, select_rows
 from halfcost.errors import BadInputError
 
 
@@ -132,3 +132,21 @@ def test_n_and_strategy_are_checked(table):
         select_rows(pool, labelled, "label", 5, strategy="smart")
     with pytest.raises(BadInputError, match="unknown learner 'gpt'"):
         select_rows(pool, labelled, "label", 5, learner="gpt")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'a,b\n1,"two\nlines"\n02,z\n3,"q,""r"""\n4.0,w\n',  # a quoted newline stays in its row
+        "a,b\n1,x\n\n02,z\n3,w\n4.0,v\n",  # a blank line is no row (the file is read whole)
+    ],
+)
+def test_picks_show_the_cells_of_the_file_as_written(tmp_path, text):
+    path = tmp_path / "pool.csv"
+    path.write_text(text)
+    whole = pd.read_csv(path, dtype=str, keep_default_na=False)
+    picks = pd.DataFrame({"halfcost_row": [3, 1], "halfcost_score": [0.9, 0.8]})
+    out = picks_as_read(path, picks)
+    assert out["a"].tolist() == whole["a"].iloc[[3, 1]].tolist() == ["4.0", "02"]
+    assert out["b"].tolist() == whole["b"].iloc[[3, 1]].tolist()
+    assert out["halfcost_row"].tolist() == [3, 1] and out["halfcost_score"].tolist() == [0.9, 0.8]

@@ -12,6 +12,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from halfcost.cli import main
 
@@ -158,9 +159,21 @@ def test_simulate_writes_the_report_and_prints_the_verdict(cli, files):
             "--out",
             str(out),
             "--no-progress",
+            "--db",
+            f"sqlite:///{files / 'registry.db'}",
+            "--team",
+            "growth",
         ]
     )
     assert result.returncode == 0, result.stderr
+    assert "registry: " in result.stderr
+    engine = sa.create_engine(f"sqlite:///{files / 'registry.db'}")
+    with engine.connect() as conn:  # the plan is recorded; a simulation buys nothing
+        kinds = conn.execute(sa.text("SELECT kind FROM ingested_files")).scalars().all()
+        costs = conn.execute(sa.text("SELECT count(*) FROM cost_entries")).scalar()
+        projects = conn.execute(sa.text("SELECT name FROM projects")).scalars().all()
+    engine.dispose()
+    assert kinds == ["labeling"] and costs == 0 and projects == ["sim"]
     report = json.loads((out / "report.json").read_text())
     assert report["kind"] == "labeling"
     assert set(report["labels_to_target"]) == {"margin", "random"}

@@ -23,7 +23,7 @@ from halfcost.drift._label_requests import merge_labels, split_monitor
 from halfcost.drift._watch import train_first_champion
 from halfcost.errors import BadInputError
 from halfcost.governance import connect, ingest_into, migrate
-from halfcost.governance._models import CostEntry, Saving
+from halfcost.governance._models import CostEntry, DriftEvent, Saving
 from halfcost.jsonio import write_json
 from halfcost.records import LabelingReport
 from halfcost.tables import write_table
@@ -111,10 +111,15 @@ def test_unlabelled_drift_asks_for_labels_then_retrains_on_those_rows_only(proje
     migrate(engine)
     ingest_into(engine, bought, project="churn", team="Growth")
     ingest_into(engine, project / "label-sim" / "report.json", project="churn")
+    ingest_into(engine, project / ".halfcost" / "events.jsonl", project="churn")
     with engine.connect() as connection:
         costs = connection.execute(select(CostEntry.category, CostEntry.amount)).all()
         savings = connection.execute(select(Saving.lever, Saving.amount)).all()
+        requested = connection.execute(
+            select(DriftEvent.event_id).where(DriftEvent.kind == "labels_requested")
+        ).all()
     engine.dispose()
+    assert [r.event_id for r in requested] == [request_event["event_id"]]
     assert costs == [("labeling", Decimal("25"))]  # 50 x 0.50; the plan books nothing
     assert savings == [("fewer_labels", Decimal("37.5"))]  # 75 x 0.50
 
