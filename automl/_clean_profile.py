@@ -139,6 +139,12 @@ def _stable_shapes(text: pd.Series) -> list[str] | None:
 
 def _measure_unit(text: pd.Series) -> tuple[str, str] | None:
     """``(prefix, unit)`` when every value is a number with one unit ('84%'), else None."""
+    if _measure_unit_of(text.head(200)) is None:  # most columns fail on their first values
+        return None
+    return _measure_unit_of(text)
+
+
+def _measure_unit_of(text: pd.Series) -> tuple[str, str] | None:
     parts = split_measure(text)
     if parts["number"].isna().any():
         return None

@@ -125,18 +125,25 @@ def shape_regex(shape_list: list[str]) -> str:
 
 
 def split_measure(values: pd.Series) -> pd.DataFrame:
-    """``prefix``, ``number`` (float, NaN when it does not parse) and ``unit`` of each value."""
-    parts = values.astype(str).str.extract(_MEASURE)
+    """``prefix``, ``number`` (float, NaN when it does not parse) and ``unit`` of each value.
+
+    The regular expression runs once per distinct value (pandas' ``str.extract`` is a
+    Python call per cell; a measure column repeats few values over many rows).
+    """
+    codes, uniques = pd.factorize(values.astype(str))
+    parts = pd.Series(uniques, dtype=object).str.extract(_MEASURE)
     parts.columns = ["prefix", "number", "unit"]
     number = pd.to_numeric(parts["number"].str.replace(",", ".", regex=False), errors="coerce")
-    return pd.DataFrame(
+    distinct = pd.DataFrame(
         {
             "prefix": parts["prefix"].fillna(""),
             "number": number,
             "unit": parts["unit"].fillna(""),
-        },
-        index=values.index,
+        }
     )
+    out = distinct.take(codes)
+    out.index = values.index
+    return out
 
 
 def unit_key(unit: str) -> str:
