@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from halfcost import __version__
+from halfcost.automl._encoder import ENCODER_TYPES
 from halfcost.errors import BadInputError
 from halfcost.jsonio import write_json
 
@@ -31,7 +32,7 @@ TRUSTED_TYPES = frozenset(
     {
         "collections.OrderedDict",
         "builtins.slice",
-        "halfcost.automl._prep.TableEncoder",
+        *ENCODER_TYPES,  # the encoder's classes, listed where the encoder is built
     }
 )
 
@@ -87,14 +88,12 @@ class HalfcostModel:
         kinds = self.metadata.get("column_kinds")
         if kinds:
             return dict(kinds)
-        encoder = self._encoder()
-        if encoder is None:
-            return {}
-        return dict(zip(encoder.columns_, encoder.kinds_, strict=True))
+        from halfcost.automl._encoder import raw_step
 
-    def _encoder(self) -> Any:
-        steps = getattr(self.pipeline, "steps", None) or []
-        return next((step for _, step in steps if hasattr(step, "kinds_")), None)
+        raw = raw_step(self.pipeline)
+        if raw is None:
+            return {}
+        return dict(zip(raw.columns_, raw.kinds_, strict=True))
 
     def check_values(
         self, frame: pd.DataFrame, *, on_bad_values: str = "error"
@@ -116,10 +115,10 @@ class HalfcostModel:
             BadInputError: bad values with ``on_bad_values="error"``, naming each column
                 and its count.
         """
+        from halfcost.automl._encoder import imputed_values
         from halfcost.automl._prep import check_values
 
-        encoder = self._encoder()
-        impute = dict(getattr(encoder, "center_", None) or {})
+        impute = imputed_values(self.pipeline)
         return check_values(frame, self.column_kinds, on_bad_values=on_bad_values, impute=impute)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:

@@ -39,6 +39,7 @@ from halfcost.automl._cost import (
     model_size_bytes,
     single_thread,
 )
+from halfcost.automl._encoder import raw_step
 from halfcost.automl._families import ModelFamily, SearchContext, default_families
 from halfcost.automl._finalists import (
     Finalist,
@@ -701,7 +702,7 @@ def _importances(problem: SearchProblem, dev_model: Any, seed: int) -> dict[str,
     from sklearn.metrics import log_loss
 
     split = problem.split
-    used = list(dev_model.named_steps["encode"].columns_)
+    used = list(raw_step(dev_model).columns_)
     labels = np.arange(problem.n_classes)
 
     def smooth_score(model: Any, x: pd.DataFrame, y: np.ndarray) -> float:
@@ -741,7 +742,7 @@ def _final_model(
         "metric": problem.metric.name,
         "min_score": problem.min_score,
         "feature_columns": list(problem.plan.features),
-        "used_columns": list(model.named_steps["encode"].columns_),
+        "used_columns": list(raw_step(model).columns_),
         "column_kinds": dict(problem.plan.kinds),
         "classes": data.classes,
         "family": chosen.params["family"],
