@@ -48,11 +48,22 @@ class HalfcostModel:
     """
 
     def __init__(
-        self, pipeline: Any, metadata: dict[str, Any], feature_importances: dict[str, float]
+        self,
+        pipeline: Any,
+        metadata: dict[str, Any],
+        feature_importances: dict[str, float],
+        runner: Any = None,
     ):
         self.pipeline = pipeline
         self.metadata = metadata
         self.feature_importances_ = feature_importances
+        #: what predictions run in: the pipeline itself, or its ONNX Runtime twin
+        self.runner = runner if runner is not None else pipeline
+
+    @property
+    def runtime(self) -> str:
+        """``onnx`` when predictions run in ONNX Runtime, else ``python``."""
+        return "python" if self.runner is self.pipeline else "onnx"
 
     @property
     def feature_columns(self) -> list[str]:
@@ -123,7 +134,7 @@ class HalfcostModel:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Predict classes (as in the training data) or values for each row of ``frame``."""
-        raw = self.pipeline.predict(self._features(frame))
+        raw = self.runner.predict(self._features(frame))
         if not self.is_classifier:
             return np.asarray(raw, dtype=float)
         return np.asarray(self.classes_, dtype=object)[np.asarray(raw, dtype=np.int64)]
@@ -132,7 +143,7 @@ class HalfcostModel:
         """Class probabilities, one column per class in ``classes_`` order."""
         if not self.is_classifier:
             raise BadInputError("predict_proba is for classifiers; this model is a regressor.")
-        proba = np.asarray(self.pipeline.predict_proba(self._features(frame)), dtype=float)
+        proba = np.asarray(self.runner.predict_proba(self._features(frame)), dtype=float)
         full = np.zeros((proba.shape[0], len(self.classes_)))
         seen = getattr(self.pipeline, "classes_", np.arange(proba.shape[1]))
         full[:, np.asarray(seen, dtype=np.int64)] = proba
@@ -172,7 +183,19 @@ def save_model(model: HalfcostModel, path: str | os.PathLike[str]) -> Path:
         **model.metadata,
         "format_version": FORMAT_VERSION,
         "feature_importances": model.feature_importances_,
+        "runtime": model.runtime,
     }
+    meta.pop("onnx", None)
+    if model.runtime == "onnx":
+        from halfcost.automl._onnx import ONNX_FILE, sha256
+
+        data = model.runner.onnx_bytes
+        tmp = folder / f".{ONNX_FILE}.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, folder / ONNX_FILE)
+        meta["onnx"] = {"file": ONNX_FILE, "sha256": sha256(data), "bytes": len(data)}
+    elif (folder / "model.onnx").exists():  # a stale runtime file from an earlier save
+        (folder / "model.onnx").unlink()
     write_json(meta, folder / META_FILE)
     return folder
 
@@ -212,4 +235,34 @@ def load_model(path: str | os.PathLike[str]) -> HalfcostModel:
         )
     pipeline = skops.io.load(pipeline_path, trusted=found)
     importances = meta.pop("feature_importances", {})
-    return HalfcostModel(pipeline, meta, importances)
+    runner = _onnx_runner(folder, meta, pipeline) if meta.get("runtime") == "onnx" else None
+    return HalfcostModel(pipeline, meta, importances, runner)
+
+
+def _onnx_runner(folder: Path, meta: dict[str, Any], pipeline: Any) -> Any:
+    """The ONNX Runtime session of a model saved in that runtime, its checksum verified.
+
+    Raises:
+        BadInputError: the ONNX file is missing, or its sha256 differs from the one in
+            ``meta.json`` (a changed or swapped file is never served).
+    """
+    from halfcost.automl._encoder import raw_step
+    from halfcost.automl._onnx import OnnxPipeline, sha256
+
+    info = meta.get("onnx") or {}
+    path = folder / str(info.get("file", "model.onnx"))
+    if not path.is_file() or "sha256" not in info:
+        raise BadInputError(
+            f"{folder}: the model is saved for ONNX Runtime but {path.name} or its checksum "
+            "is missing; re-create the model with `halfcost search`."
+        )
+    data = path.read_bytes()
+    if sha256(data) != info["sha256"]:
+        raise BadInputError(
+            f"{path}: sha256 {sha256(data)[:12]}… differs from {info['sha256'][:12]}… in "
+            f"{META_FILE}; refusing a changed ONNX file. Re-create the model with "
+            "`halfcost search` (or restore the file it wrote)."
+        )
+    return OnnxPipeline(
+        raw_step(pipeline), data, is_classifier=meta.get("task") == "classification"
+    )

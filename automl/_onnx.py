@@ -151,9 +151,13 @@ class OnnxPipeline:
         )
         self.onnx_bytes = onnx_bytes
         self.size_bytes = len(onnx_bytes)
+        # skl2onnx renames inputs it can't use as names ("mean radius"); same order
+        self._names = [i.name for i in self.session.get_inputs()]
 
     def _run(self, frame: pd.DataFrame) -> list[np.ndarray]:
-        return self.session.run(None, self.raw.arrays(frame))
+        arrays = self.raw.arrays(frame)
+        feed = dict(zip(self._names, arrays.values(), strict=True))
+        return self.session.run(None, feed)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Class indices or values for each row of ``frame`` (raw columns)."""

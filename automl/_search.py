@@ -21,7 +21,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -33,6 +33,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from halfcost.automl._cost import (
+    DEFAULT_OBJECTIVE,
+    OBJECTIVES,
+    RUNTIMES,
     CostMeasurement,
     as_money,
     measure_cost,
@@ -166,6 +169,10 @@ _PARAMETER_CONSTRAINTS: dict[str, _Constraint] = {
     ),
     "progress": _Constraint("True or False", lambda v: isinstance(v, bool)),
     "n_finalists": _Constraint("an integer ≥ 1", lambda v: _is_int(v) and v >= 1),
+    "objective": _Constraint(
+        f"one of {', '.join(OBJECTIVES)}", lambda v: isinstance(v, str) and v in OBJECTIVES
+    ),
+    "runtime": _Constraint(f"one of {', '.join(RUNTIMES)}", lambda v: v in RUNTIMES),
     "patience": _Constraint(
         "an integer ≥ 1 (trials), or None to use the whole budget",
         _or_none(lambda v: _is_int(v) and v >= 1),
@@ -203,6 +210,7 @@ class _Data:
     split: SearchSplit
     context: SearchContext
     fingerprint: str
+    data_fingerprint: str = ""
 
     def problem(self) -> SearchProblem:
         """The search problem: this data with its columns ranked (one quick LightGBM fit)."""
@@ -257,6 +265,14 @@ class CheapestModelSearch(BaseEstimator):
         n_finalists: how many candidates are refit and re-measured at the end.
         patience: stop before the budget is spent when this many trials in a row found
             no model meeting the target at least 2% cheaper; None: never stop early.
+        objective: what "cheapest" means: ``batch`` (latency per 1k rows in a batch),
+            ``online`` (p50 latency of one single-row request end to end, raw one-row
+            DataFrame to the model's ``predict``) or ``size`` (saved bytes). Every
+            figure is measured and reported; the Pareto front and the choice follow this.
+        runtime: ``python`` or ``onnx``: where the finalists are re-measured and the
+            chosen model is served from. With ``onnx`` each finalist is converted,
+            checked against its Python predictions and timed in ONNX Runtime; one that
+            can't be converted is measured in Python (the report says why).
     """
 
     def __init__(
@@ -280,6 +296,8 @@ class CheapestModelSearch(BaseEstimator):
         progress: bool = False,
         n_finalists: int = 6,
         patience: int | None = 60,
+        objective: str = DEFAULT_OBJECTIVE,
+        runtime: str = "python",
     ) -> None:
         self.metric = metric
         self.min_score = min_score
@@ -299,6 +317,8 @@ class CheapestModelSearch(BaseEstimator):
         self.progress = progress
         self.n_finalists = n_finalists
         self.patience = patience
+        self.objective = objective
+        self.runtime = runtime
 
     def __sklearn_clone__(self) -> CheapestModelSearch:
         """An unfitted copy with the same settings (what ``sklearn.base.clone`` returns).
@@ -375,9 +395,12 @@ class CheapestModelSearch(BaseEstimator):
         messages: list[str] = []
         data = self._prepare(X, y, messages)
         pruner = FoldPruner(
-            data.min_score, len(data.split.folds), scale=target_scale(data.metric, data.min_score)
+            data.min_score,
+            len(data.split.folds),
+            scale=target_scale(data.metric, data.min_score),
+            cost_bound=self.objective == DEFAULT_OBJECTIVE,
         )
-        study, storage = self._open_study(data.fingerprint, pruner)
+        study, storage = self._open_study(data, pruner, messages)
         trials_before = _finished(study)
 
         started = time.monotonic()
@@ -394,14 +417,15 @@ class CheapestModelSearch(BaseEstimator):
         records = self._records(study, problem)
         picked = pick_finalists(records, problem.min_score, self.n_finalists)
         finalists, models, baseline = _measure_finalists(
-            problem, picked, float(np.mean(base_scores)), self._timing_cap()
+            problem, picked, float(np.mean(base_scores)), self._timing_cap(), self.runtime
         )
-        chosen = choose(finalists, problem.min_score, problem.scale)
+        objective = OBJECTIVES[self.objective]
+        chosen = choose(finalists, problem.min_score, problem.scale, objective)
         dev_model = models[next(i for i, f in enumerate(finalists) if f is chosen)]
         importances = _importances(problem, dev_model, self.seed)
         finalize_s = time.monotonic() - started
 
-        self.best_model_, refit_s = _final_model(problem, chosen, data, importances)
+        self.best_model_, refit_s = _final_model(problem, chosen, data, importances, messages)
         outcome = SearchOutcome(
             problem=problem,
             target=data.target,
@@ -428,6 +452,8 @@ class CheapestModelSearch(BaseEstimator):
         price = None if self.price_per_hour is None else as_money(self.price_per_hour)
         self.report_ = build_report(
             outcome,
+            objective=objective,
+            runtime=self.best_model_.runtime,
             price_per_hour=price,
             budget_s=self.budget_s,
             n_trials=self.n_trials,
@@ -494,13 +520,23 @@ class CheapestModelSearch(BaseEstimator):
             families=families,
             split=split,
             context=context,
-            fingerprint=_fingerprint(x, codes, settings, families),
+            fingerprint=_fingerprint(x, codes, settings, families, self._cost_settings()),
+            data_fingerprint=_fingerprint(x, codes, settings, families),
         )
+
+    def _cost_settings(self) -> tuple[str, ...]:
+        """What cheap means and where it is measured: empty for today's batch in Python,
+        so studies made before the objective existed still resume."""
+        if self.objective == DEFAULT_OBJECTIVE and self.runtime == "python":
+            return ()
+        return (f"objective={self.objective}", f"runtime={self.runtime}")
 
     def _records(self, study: optuna.Study, problem: SearchProblem) -> list[TrialRecord]:
         """The study's finished trials as records; an error when none finished."""
         records = trial_records(
-            study.get_trials(deepcopy=False), {f.name for f in problem.families}
+            study.get_trials(deepcopy=False),
+            {f.name for f in problem.families},
+            OBJECTIVES[self.objective],
         )
         if records:
             return records
@@ -521,7 +557,10 @@ class CheapestModelSearch(BaseEstimator):
         return min(1.0, max(0.2, float(self.budget_s) / 20))
 
     # ----------------------------------------------------------------- the study
-    def _open_study(self, fingerprint: str, pruner: FoldPruner) -> tuple[optuna.Study, str | None]:
+    def _open_study(
+        self, data: _Data, pruner: FoldPruner, messages: list[str]
+    ) -> tuple[optuna.Study, str | None]:
+        fingerprint = data.fingerprint
         storage = self.storage
         if storage is None and self.out_dir is not None:
             Path(self.out_dir).mkdir(parents=True, exist_ok=True)
@@ -553,14 +592,56 @@ class CheapestModelSearch(BaseEstimator):
             ) from exc
         stored = study.user_attrs.get("fingerprint")
         if stored is None:
+            if storage is not None:
+                self._say_if_cost_changed(storage, data.data_fingerprint, name, messages)
             study.set_user_attr("fingerprint", fingerprint)
+            study.set_user_attr("data_fingerprint", data.data_fingerprint)
+            study.set_user_attr("objective", self.objective)
+            study.set_user_attr("runtime", self.runtime)
         elif stored != fingerprint:
+            was = study.user_attrs.get("objective", DEFAULT_OBJECTIVE)
+            how = study.user_attrs.get("runtime", "python")
+            if study.user_attrs.get("data_fingerprint", stored) == data.data_fingerprint or (
+                stored == data.data_fingerprint
+            ):
+                raise BadInputError(
+                    f"study {name!r} was made for objective {was!r} in runtime {how!r}, not "
+                    f"{self.objective!r} in {self.runtime!r}; give another {{param}} (or none) "
+                    "to start a new study.",
+                    param="study_name",
+                )
             raise BadInputError(
                 f"study {name!r} was made for other data or settings; give another "
                 "{param} to start a new search.",
                 param="study_name",
             )
         return study, _storage_label(storage) if storage is not None else None
+
+    def _say_if_cost_changed(
+        self, storage: Any, data_fingerprint: str, name: str, messages: list[str]
+    ) -> None:
+        """Warn when this new study replaces one of the same data with another objective."""
+        try:
+            summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
+        except Exception:  # an unreadable storage fails at create_study with its message
+            return
+        for summary in summaries:
+            attrs = summary.user_attrs
+            same_data = data_fingerprint in (
+                attrs.get("data_fingerprint"),
+                attrs.get("fingerprint"),
+            )
+            if summary.study_name != name and same_data:
+                was = attrs.get("objective", DEFAULT_OBJECTIVE)
+                how = attrs.get("runtime", "python")
+                _warn(
+                    f"study {summary.study_name!r} searched this data for objective {was!r} "
+                    f"in runtime {how!r}; objective {self.objective!r} in runtime "
+                    f"{self.runtime!r} starts a new study {name!r}.",
+                    messages,
+                    param="objective",
+                )
+                return
 
     def _run_study(
         self, study: optuna.Study, problem: SearchProblem, pruner: FoldPruner
@@ -574,13 +655,14 @@ class CheapestModelSearch(BaseEstimator):
 
         started = time.monotonic()
         pruner.start(study, self.budget_s)
-        patience = PatienceStop(self.patience)
+        objective = OBJECTIVES[self.objective]
+        patience = PatienceStop(self.patience, objective.key)
         bar = Progress(self.budget_s, self.n_trials, enabled=self.progress)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 study.optimize(
-                    SearchObjective(problem),
+                    SearchObjective(problem, objective),
                     n_trials=self.n_trials,
                     timeout=None if self.budget_s is None else float(self.budget_s),
                     callbacks=[pruner.observe, bar, patience],
@@ -605,14 +687,24 @@ def _warn(message: str, messages: list[str], *, param: str | None = None) -> Non
 
 
 def _fingerprint(
-    x: pd.DataFrame, y: np.ndarray, settings: tuple, families: Sequence[ModelFamily]
+    x: pd.DataFrame,
+    y: np.ndarray,
+    settings: tuple,
+    families: Sequence[ModelFamily],
+    cost_settings: tuple[str, ...] = (),
 ) -> str:
-    """Identifies a search's data and settings, so a stored study is resumed only by its own."""
+    """Identifies a search's data and settings, so a stored study is resumed only by its own.
+
+    ``cost_settings`` (objective and runtime, empty for the default batch in Python) are
+    added last, so the fingerprint of a default search is what it always was.
+    """
     digest = hashlib.sha256()
     digest.update(pd.util.hash_pandas_object(x, index=False).to_numpy().tobytes())
     digest.update(np.asarray(y).tobytes())
     digest.update(repr(settings).encode())
     digest.update(",".join(f.name for f in families).encode())
+    if cost_settings:
+        digest.update(repr(cost_settings).encode())
     return digest.hexdigest()
 
 
@@ -627,11 +719,16 @@ def _measure_finalists(
     picked: Sequence[TrialRecord],
     baseline_cv: float,
     max_total_s: float,
+    runtime: str = "python",
 ) -> tuple[list[Finalist], list[Any], Finalist]:
     """Refit finalists and the baseline on the dev part; measure them one at a time.
 
     Two measuring rounds, each model alone in turn; the lower of its two medians is
-    kept (interference from other work on the machine only ever adds time).
+    kept (interference from other work on the machine only ever adds time). Each model
+    is timed end to end as ``load_model(...).predict`` serves it (a HalfcostModel around
+    the pipeline: column selection, type checks, encoder, model). With ``runtime="onnx"``
+    every model is then converted, checked and re-measured in ONNX Runtime
+    (:func:`_in_onnx`).
 
     Returns:
         The finalists, their models fitted on the dev part (same order), the baseline.
@@ -648,32 +745,109 @@ def _measure_finalists(
     base_holdout = problem.score(base_model, split.x_hold, split.y_hold)
     models = [m for _, m, _, _, _ in fitted] + [base_model]
     sizes = [model_size_bytes(m, exact=False) for m in models]  # one method for all
-    best = [math.inf] * len(models)
-    single = [math.inf] * len(models)
-    for _ in range(2):
-        for i, model in enumerate(models):
-            cost = measure_cost(model, split.batch, size_bytes=sizes[i], max_total_s=max_total_s)
-            best[i] = min(best[i], cost.latency_ms_per_1k)
-            single[i] = min(single[i], cost.single_row_latency_ms)
-    finalists = [
-        Finalist(
-            record.params,
-            record.trial,
-            record.cv_score,
+    python = _measure_all(problem, [(m, _served(problem, m)) for m in models], sizes, max_total_s)
+    costs: list[CostMeasurement] = list(python)
+    runtimes, notes = ["python"] * len(models), [None] * len(models)
+    if runtime == "onnx":
+        costs, runtimes, notes = _in_onnx(problem, models, python, max_total_s)
+    train = [t for _, _, t, _, _ in fitted] + [base_train_s]
+    costs = [replace(c, train_seconds=t) for c, t in zip(costs, train, strict=True)]
+    python = [replace(c, train_seconds=t) for c, t in zip(python, train, strict=True)]
+
+    def finalist(i: int, params, trial, cv, holdout, recheck=None) -> Finalist:
+        return Finalist(
+            params,
+            trial,
+            cv,
             holdout,
-            CostMeasurement(best[i], single[i], sizes[i], train_s),
+            costs[i],
             recheck,
+            runtime=runtimes[i],
+            runtime_note=notes[i],
+            python_cost=python[i] if runtimes[i] != "python" else None,
         )
-        for i, (record, _, train_s, holdout, recheck) in enumerate(fitted)
+
+    finalists = [
+        finalist(i, record.params, record.trial, record.cv_score, holdout, recheck)
+        for i, (record, _, _, holdout, recheck) in enumerate(fitted)
     ]
-    baseline = Finalist(
-        {"family": BASELINE_FAMILY, "n_features": len(problem.plan.features)},
-        None,
-        baseline_cv,
-        base_holdout,
-        CostMeasurement(best[-1], single[-1], sizes[-1], base_train_s),
-    )
+    params = {"family": BASELINE_FAMILY, "n_features": len(problem.plan.features)}
+    baseline = finalist(len(models) - 1, params, None, baseline_cv, base_holdout)
     return finalists, models[:-1], baseline
+
+
+def _served(problem: SearchProblem, pipeline: Any, runner: Any = None) -> HalfcostModel:
+    """``pipeline`` as ``load_model`` serves it, for end-to-end timing."""
+    meta = {
+        "task": problem.context.task,
+        "feature_columns": list(problem.plan.features),
+        "column_kinds": dict(problem.plan.kinds),
+        "classes": list(range(problem.n_classes)),
+    }
+    return HalfcostModel(pipeline, meta, {}, runner)
+
+
+def _measure_all(
+    problem: SearchProblem,
+    models: Sequence[tuple[Any, Any]],
+    sizes: Sequence[int],
+    max_total_s: float,
+) -> list[CostMeasurement]:
+    """Each model measured alone in turn, twice; the lower of each figure's two medians.
+
+    ``models`` are (what predicts a batch, what serves a single-row request) pairs.
+    """
+    best: list[CostMeasurement | None] = [None] * len(models)
+    batch = problem.split.batch[problem.plan.features]
+    for _ in range(2):
+        for i, (model, served) in enumerate(models):
+            cost = measure_cost(
+                model, batch, size_bytes=sizes[i], max_total_s=max_total_s, served=served
+            )
+            best[i] = cost if best[i] is None else _lower(best[i], cost)
+    return [c for c in best if c is not None]
+
+
+def _lower(a: CostMeasurement, b: CostMeasurement) -> CostMeasurement:
+    return replace(
+        a,
+        latency_ms_per_1k=min(a.latency_ms_per_1k, b.latency_ms_per_1k),
+        single_row_latency_ms=min(a.single_row_latency_ms, b.single_row_latency_ms),
+        single_row_p99_ms=min(a.single_row_p99_ms or math.inf, b.single_row_p99_ms or math.inf),
+    )
+
+
+def _in_onnx(
+    problem: SearchProblem,
+    models: Sequence[Any],
+    python: Sequence[CostMeasurement],
+    max_total_s: float,
+) -> tuple[list[CostMeasurement], list[str], list[str | None]]:
+    """Each model converted to ONNX, checked against Python and re-measured there.
+
+    A model that can't be converted, or whose ONNX predictions disagree, keeps its
+    Python figures and a note saying why.
+    """
+    from halfcost.automl._onnx import OnnxConversionError, converted
+
+    costs, runtimes, notes = list(python), ["python"] * len(models), [None] * len(models)
+    served, at = [], []
+    for i, model in enumerate(models):
+        try:
+            runner = converted(model, problem.split.batch, is_classifier=_is_classifier(problem))
+        except OnnxConversionError as exc:
+            notes[i] = f"measured in Python: not converted to ONNX ({exc})"
+            continue
+        served.append(((runner, _served(problem, model, runner)), runner.size_bytes))
+        at.append(i)
+    measured = _measure_all(problem, [m for m, _ in served], [b for _, b in served], max_total_s)
+    for i, cost in zip(at, measured, strict=True):
+        costs[i], runtimes[i] = cost, "onnx"
+    return costs, runtimes, notes
+
+
+def _is_classifier(problem: SearchProblem) -> bool:
+    return problem.context.is_classification
 
 
 def _recheck(problem: SearchProblem, params: dict[str, Any]) -> float | None:
@@ -731,11 +905,27 @@ def _importances(problem: SearchProblem, dev_model: Any, seed: int) -> dict[str,
 
 
 def _final_model(
-    problem: SearchProblem, chosen: Finalist, data: _Data, importances: dict[str, float]
+    problem: SearchProblem,
+    chosen: Finalist,
+    data: _Data,
+    importances: dict[str, float],
+    messages: list[str] | None = None,
 ) -> tuple[HalfcostModel, float]:
-    """The chosen parameters refit on every row, with their metadata and importances."""
+    """The chosen parameters refit on every row, with their metadata and importances.
+
+    A finalist chosen on its ONNX Runtime figures is converted again after the refit
+    (and checked again); should that fail, the model is served in Python, with a warning.
+    """
     model = problem.build(chosen.params)
     refit_s = quiet_fit(model, data.x[problem.plan.features], data.codes)
+    runner = None
+    if chosen.runtime == "onnx":
+        from halfcost.automl._onnx import OnnxConversionError, converted
+
+        try:
+            runner = converted(model, problem.split.batch, is_classifier=_is_classifier(problem))
+        except OnnxConversionError as exc:
+            _warn(f"the refit model is served in Python: {exc}", messages or [], param="runtime")
     metadata = {
         "target": data.target,
         "task": problem.context.task,
@@ -757,4 +947,4 @@ def _final_model(
         "created_at": datetime.now(UTC).isoformat(),
         "versions": version_info(),
     }
-    return HalfcostModel(model, metadata, importances), refit_s
+    return HalfcostModel(model, metadata, importances, runner), refit_s
