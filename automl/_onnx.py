@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -222,3 +224,62 @@ def converted(pipeline: Any, batch: pd.DataFrame, *, is_classifier: bool) -> Onn
     if problem is not None:
         raise OnnxConversionError(f"ONNX Runtime disagrees with Python: {problem}")
     return runner
+
+
+def export_onnx(model_dir: str | os.PathLike[str], out_path: str | os.PathLike[str]) -> Path:
+    """Write the model in ``model_dir`` (a ``DIR/model`` folder) as one ONNX file.
+
+    A model served in ONNX Runtime is exported as saved (its checksum checked at load);
+    a Python one is converted now (a search with ``runtime="onnx"`` is what checks a
+    conversion against Python predictions on data). The file takes one (n, 1) input per raw
+    feature column, in ``feature_columns`` order: float32 for numbers and dates (days
+    since 1970), strings for categories, a missing category as ``"\\x00missing"``; its
+    metadata (``halfcost_columns``, ``halfcost_kinds``, ``halfcost_classes``, the
+    ``halfcost_missing_category``) says so. The file is written to a temporary name and
+    renamed, so a failed export leaves nothing half-written at ``out_path``.
+
+    Args:
+        model_dir: the model folder ``halfcost search`` wrote.
+        out_path: the ONNX file to write (its folder is created).
+
+    Returns:
+        The path written.
+
+    Raises:
+        BadInputError: not a model folder, a refused file, or a model that cannot be
+            converted (the reason named).
+    """
+    from halfcost.automl._model_io import load_model
+    from halfcost.errors import BadInputError
+
+    model = load_model(model_dir)
+    meta = {"halfcost_classes": model.classes_, "halfcost_target": model.metadata.get("target")}
+    if model.runtime == "onnx":
+        data = _with_metadata(model.runner.onnx_bytes, meta)
+    else:
+        try:
+            data = to_onnx(model.pipeline, metadata=meta)
+        except OnnxConversionError as exc:
+            raise BadInputError(
+                f"{model_dir}: the model cannot be exported to ONNX ({exc}); search again "
+                "with --runtime onnx to get a model that converts."
+            ) from exc
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
+    return out
+
+
+def _with_metadata(data: bytes, metadata: dict[str, Any]) -> bytes:
+    """``data`` (a serialized ONNX model) with ``metadata`` added to its properties."""
+    import onnx
+
+    model = onnx.load_from_string(data)
+    known = {p.key for p in model.metadata_props}
+    for key, value in metadata.items():
+        if key not in known:
+            entry = model.metadata_props.add()
+            entry.key, entry.value = key, json.dumps(value)
+    return model.SerializeToString()
