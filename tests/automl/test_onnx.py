@@ -15,7 +15,6 @@ from halfcost.automl import CheapestModelSearch, export_onnx, load_model, save_m
 from halfcost.automl._model_io import HalfcostModel
 from halfcost.automl._onnx import (
     OnnxConversionError,
-    OnnxPipeline,
     converted,
     disagreement,
     sha256,
@@ -79,7 +78,7 @@ def test_saved_onnx_model_is_served_from_its_file_with_a_checked_checksum(
     with pytest.raises(BadInputError, match=r"sha256 .* differs .* refusing a changed ONNX"):
         load_model(folder)
     (folder / "model.onnx").unlink()
-    with pytest.raises(BadInputError, match="model.onnx or its checksum is missing"):
+    with pytest.raises(BadInputError, match=r"model\.onnx or its checksum is missing"):
         load_model(folder)
 
 
