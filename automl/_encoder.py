@@ -79,17 +79,33 @@ class RawColumns(TransformerMixin, BaseEstimator):
         return self
 
     def arrays(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Each column as an (n, 1) array: float32 numbers, or text categories."""
+        """Each column as an (n, 1) array: float32 numbers, or text categories (in order)."""
         from halfcost.automl._prep import as_numbers
 
-        out = {}
+        # columns already stored as numbers are read in one block: per-column pandas
+        # access costs more than the model on a single-row request
+        dtypes = dict(zip(X.columns, X.dtypes, strict=True))
+        plain = [
+            name
+            for name, kind in zip(self.columns_, self.kinds_, strict=True)
+            if kind != CATEGORICAL
+            and isinstance(dtypes.get(name), np.dtype)
+            and dtypes[name].kind in "iuf"
+        ]
+        out: dict[str, np.ndarray] = {}
+        if plain:
+            whole = list(X.columns) == plain
+            block = np.asfortranarray((X if whole else X[plain]).to_numpy(dtype=np.float32))
+            out = {name: block[:, i : i + 1] for i, name in enumerate(plain)}
         for name, kind in zip(self.columns_, self.kinds_, strict=True):
+            if name in out:
+                continue
             column = X[name]
             if kind == CATEGORICAL:
                 out[name] = category_text(column.to_numpy(dtype=object)).reshape(-1, 1)
             else:
                 out[name] = as_numbers(column, kind).astype(np.float32).reshape(-1, 1)
-        return out
+        return {name: out[name] for name in self.columns_}
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """The typed columns, as a frame the ColumnTransformer selects from by name."""

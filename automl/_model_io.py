@@ -89,7 +89,9 @@ class HalfcostModel:
                 f"the data is missing feature column(s) {', '.join(map(repr, missing))} that "
                 "the model was trained on; add them (values may be empty)."
             )
-        features = frame[self.feature_columns]
+        columns = self.feature_columns
+        # a frame holding exactly the features (a request) is used as it is: no copy
+        features = frame if list(frame.columns) == columns else frame[columns]
         self.check_values(features)  # refuses values of the wrong type, never silently
         return features
 
@@ -129,7 +131,7 @@ class HalfcostModel:
         from halfcost.automl._encoder import imputed_values
         from halfcost.automl._prep import check_values
 
-        impute = imputed_values(self.pipeline)
+        impute = imputed_values(self.pipeline) if on_bad_values == "impute" else None
         return check_values(frame, self.column_kinds, on_bad_values=on_bad_values, impute=impute)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:

@@ -278,6 +278,15 @@ def unparseable(column: pd.Series, kind: str) -> np.ndarray:
     return mask
 
 
+def _readable_as_is(dtype: object, kind: str) -> bool:
+    """Whether every value of a column of ``dtype`` is readable as ``kind`` (no cell check)."""
+    if kind not in _WHAT:
+        return True
+    if not isinstance(dtype, np.dtype):
+        return False
+    return dtype.kind in ("iuf" if kind == NUMERIC else "M")
+
+
 def check_values(
     frame: pd.DataFrame,
     kinds: dict[str, str],
@@ -311,8 +320,9 @@ def check_values(
             param="on_bad_values",
         )
     masks = {}
+    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))  # once: a one-row request
     for name, kind in kinds.items():
-        if name in frame.columns:
+        if name in dtypes and not _readable_as_is(dtypes[name], kind):
             mask = unparseable(frame[name], kind)
             if mask.any():
                 masks[name] = mask
