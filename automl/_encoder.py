@@ -140,7 +140,7 @@ def table_encoder(
             categories as integer codes), ``categorical`` (the same codes, for a model
             that takes them as its own categoricals: LightGBM) or ``onehot`` (linear
             models, nets: numbers standardized, missing imputed by the median plus a
-            missing indicator; categories one-hot).
+            missing indicator per column that had gaps in training; categories one-hot).
         task: classification or regression: high-cardinality columns (more than
             :data:`TARGET_ENCODE_ABOVE` levels in ``levels``: zip codes, shops) are also
             target-encoded, cross-fitted so a training row never sees its own label.
@@ -148,7 +148,7 @@ def table_encoder(
         levels: categorical column -> distinct values in the data.
     """
     from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
+    from sklearn.impute import MissingIndicator, SimpleImputer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
@@ -177,17 +177,19 @@ def table_encoder(
         parts.append(("categories", encoder, categories))
     if numbers and mode == ONEHOT:
         # scaled first (StandardScaler passes NaN through), then imputed with the scaled
-        # median, so the missing indicators stay 0/1
+        # median. The missing indicators are the MissingIndicator that
+        # SimpleImputer(add_indicator=True) holds, as a part of its own: skl2onnx converts
+        # SimpleImputer without its indicator, and halfcost.automl._onnx registers a
+        # converter for MissingIndicator
         scaled = Pipeline(
             [
                 ("scale", StandardScaler()),
-                (
-                    "impute",
-                    SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
-                ),
+                ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
             ]
         )
         parts.append(("numbers", scaled, numbers))
+        indicator = MissingIndicator(features="missing-only", error_on_new=False)
+        parts.append(("missing", indicator, numbers))
     elif numbers:
         parts.append(("numbers", "passthrough", numbers))
     if wide and task is not None:
@@ -232,10 +234,8 @@ def output_sources(pipeline: Any) -> list[str]:
         width = transformer.output_indices_[name].stop - transformer.output_indices_[name].start
         if name == "categories" and type(step).__name__ == "OneHotEncoder":
             per = list(step._n_features_outs)  # one-hot block widths per column
-        elif name == "numbers" and hasattr(step, "named_steps"):
-            indicator = step.named_steps["impute"].indicator_
-            extra = [cols[i] for i in indicator.features_] if indicator is not None else []
-            sources += list(cols) + extra
+        elif name == "missing":
+            sources += [cols[i] for i in step.features_]
             continue
         else:
             per = [width // max(len(cols), 1)] * len(cols)

@@ -46,6 +46,7 @@ def _register_lightgbm() -> None:
         calculate_linear_classifier_output_shapes,
         calculate_linear_regressor_output_shapes,
     )
+    from sklearn.impute import MissingIndicator
 
     update_registered_converter(
         lightgbm.LGBMClassifier,
@@ -61,7 +62,44 @@ def _register_lightgbm() -> None:
         convert_lightgbm,
         options={"split": None},
     )
+    update_registered_converter(
+        MissingIndicator, "HalfcostMissingIndicator", _indicator_shape, _convert_indicator
+    )
     _REGISTERED = True
+
+
+def _indicator_shape(operator: Any) -> None:
+    from skl2onnx.common.data_types import FloatTensorType
+
+    rows = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = FloatTensorType([rows, len(operator.raw_operator.features_)])
+
+
+def _convert_indicator(scope: Any, operator: Any, container: Any) -> None:
+    """MissingIndicator as ONNX (skl2onnx has no converter): IsNaN, as float, its columns."""
+    from onnx import TensorProto
+
+    features = [int(i) for i in operator.raw_operator.features_]
+    isnan = scope.get_unique_variable_name("isnan")
+    container.add_node(
+        "IsNaN",
+        [operator.inputs[0].full_name],
+        [isnan],
+        name=scope.get_unique_operator_name("IsNaN"),
+    )
+    flags = scope.get_unique_variable_name("flags")
+    container.add_node(
+        "Cast", [isnan], [flags], to=TensorProto.FLOAT, name=scope.get_unique_operator_name("Cast")
+    )
+    index = scope.get_unique_variable_name("features")
+    container.add_initializer(index, TensorProto.INT64, [len(features)], features)
+    container.add_node(
+        "Gather",
+        [flags, index],
+        [operator.outputs[0].full_name],
+        axis=1,
+        name=scope.get_unique_operator_name("Gather"),
+    )
 
 
 def _raw(pipeline: Any) -> RawColumns:

@@ -188,3 +188,14 @@ def test_search_in_onnx_runtime_chooses_on_its_figures_and_says_what_stayed_in_p
     folder = save_model(search.best_model_, tmp_path / "model")
     rows = customers.drop(columns=["churned"])
     assert (load_model(folder).predict(rows) == search.best_model_.predict(rows)).all()
+
+
+def test_linear_model_with_gaps_and_missing_indicators_converts(customers):
+    from sklearn.linear_model import LogisticRegression
+
+    plan, pipeline = _fit(customers, "onehot", LogisticRegression(max_iter=500))
+    sources = pipeline.named_steps["encode"].named_steps["columns"].output_indices_
+    assert sources["missing"].stop > sources["missing"].start  # spend had gaps: indicators
+    rows = customers[plan.features]
+    runner = converted(pipeline, rows, is_classifier=True)
+    assert np.abs(runner.predict_proba(rows) - pipeline.predict_proba(rows)).max() <= 1e-5
