@@ -27,6 +27,8 @@ from halfcost.automl._metrics import REGRESSION
 CATEGORICAL = "categorical"
 #: what a missing category becomes: a category of its own, as text ONNX can take
 MISSING = "\x00missing"
+#: what a category unseen in training becomes when its column has no infrequent ones
+UNSEEN = "\x00unseen"
 MAX_CATEGORIES = 64  # categories kept per column; the rest share one "infrequent" code
 MIN_FREQUENCY = 2  # a category seen once in training is infrequent
 TARGET_ENCODE_ABOVE = 16  # distinct levels above which a column is also target-encoded
@@ -62,11 +64,20 @@ class RawColumns(TransformerMixin, BaseEstimator):
     Args:
         columns: the raw feature columns to use, in order.
         kinds: raw column -> numeric, date or categorical.
+        unseen_as_rarest: read a category unseen in training as described in
+            :func:`_unseen_stand_in` (for one-hot encoding, so that ONNX Runtime gives
+            what scikit-learn gives).
     """
 
-    def __init__(self, columns: list[str] | None = None, kinds: dict[str, str] | None = None):
+    def __init__(
+        self,
+        columns: list[str] | None = None,
+        kinds: dict[str, str] | None = None,
+        unseen_as_rarest: bool = False,
+    ):
         self.columns = columns
         self.kinds = kinds
+        self.unseen_as_rarest = unseen_as_rarest
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> RawColumns:
         """Record the columns and their kinds (typed from ``X`` when not given)."""
@@ -75,16 +86,21 @@ class RawColumns(TransformerMixin, BaseEstimator):
         self.columns_ = [str(c) for c in (self.columns if self.columns is not None else X.columns)]
         kinds = self.kinds or {}
         self.kinds_ = [kinds.get(c) or column_kind(X[c]) for c in self.columns_]
+        self.unseen_as_ = {
+            name: _unseen_stand_in(category_text(X[name].to_numpy(dtype=object)))
+            for name, kind in zip(self.columns_, self.kinds_, strict=True)
+            if kind == CATEGORICAL and self.unseen_as_rarest
+        }
         self.n_features_in_ = len(self.columns_)
         return self
 
     def arrays(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
         """Each column as an (n, 1) array: float32 numbers, or text categories (in order)."""
-        from halfcost.automl._prep import as_numbers
+        from halfcost.automl._prep import as_numbers, column_dtypes
 
         # columns already stored as numbers are read in one block: per-column pandas
         # access costs more than the model on a single-row request
-        dtypes = dict(zip(X.columns, X.dtypes, strict=True))
+        dtypes = column_dtypes(X)
         plain = [
             name
             for name, kind in zip(self.columns_, self.kinds_, strict=True)
@@ -94,7 +110,7 @@ class RawColumns(TransformerMixin, BaseEstimator):
         ]
         out: dict[str, np.ndarray] = {}
         if plain:
-            whole = list(X.columns) == plain
+            whole = X.columns.tolist() == plain
             block = np.asfortranarray((X if whole else X[plain]).to_numpy(dtype=np.float32))
             out = {name: block[:, i : i + 1] for i, name in enumerate(plain)}
         for name, kind in zip(self.columns_, self.kinds_, strict=True):
@@ -102,7 +118,13 @@ class RawColumns(TransformerMixin, BaseEstimator):
                 continue
             column = X[name]
             if kind == CATEGORICAL:
-                out[name] = category_text(column.to_numpy(dtype=object)).reshape(-1, 1)
+                text = category_text(column.to_numpy(dtype=object))
+                if name in self.unseen_as_:
+                    known, stand_in = self.unseen_as_[name]
+                    unseen = ~np.isin(text, known)
+                    if unseen.any():
+                        text[unseen] = stand_in
+                out[name] = text.reshape(-1, 1)
             else:
                 out[name] = as_numbers(column, kind).astype(np.float32).reshape(-1, 1)
         return {name: out[name] for name in self.columns_}
@@ -114,6 +136,21 @@ class RawColumns(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The column names, unchanged."""
         return np.asarray(self.columns_, dtype=object)
+
+
+def _unseen_stand_in(text: np.ndarray) -> tuple[np.ndarray, str]:
+    """The training categories, and what a category unseen in training is read as.
+
+    scikit-learn's encoders send an unseen category to the infrequent one
+    (``handle_unknown="infrequent_if_exist"``); ONNX's OneHotEncoder cannot (it knows no
+    "infrequent" bucket). Reading an unseen category as the rarest training category,
+    when the column has infrequent ones, gives that result in both runtimes; a column
+    without infrequent categories reads it as :data:`UNSEEN`, unknown to both (all zeros).
+    """
+    levels, counts = np.unique(text.astype(str), return_counts=True)
+    has_infrequent = len(levels) > MAX_CATEGORIES or bool((counts < MIN_FREQUENCY).any())
+    stand_in = str(levels[np.argmin(counts)]) if has_infrequent and len(levels) else UNSEEN
+    return levels.astype(object), stand_in
 
 
 def category_text(values: np.ndarray) -> np.ndarray:
@@ -200,7 +237,8 @@ def table_encoder(
         target_type = "continuous" if regression else "auto"
         parts.append(("target", TargetEncoder(target_type=target_type, cv=folds), wide))
     transformer = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
-    return Pipeline([("raw", RawColumns(columns, kinds)), ("columns", transformer)])
+    raw = RawColumns(columns, kinds, unseen_as_rarest=mode == ONEHOT)
+    return Pipeline([("raw", raw), ("columns", transformer)])
 
 
 def native_categoricals(columns: list[str], kinds: dict[str, str]) -> list[int]:

@@ -83,15 +83,19 @@ class HalfcostModel:
     def _features(self, frame: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(frame, pd.DataFrame):
             raise BadInputError("predict takes a pandas DataFrame with the raw feature columns.")
-        missing = [c for c in self.feature_columns if c not in frame.columns]
-        if missing:
-            raise BadInputError(
-                f"the data is missing feature column(s) {', '.join(map(repr, missing))} that "
-                "the model was trained on; add them (values may be empty)."
-            )
         columns = self.feature_columns
-        # a frame holding exactly the features (a request) is used as it is: no copy
-        features = frame if list(frame.columns) == columns else frame[columns]
+        present = frame.columns.tolist()
+        if present == columns:  # a frame holding exactly the features (a request): no copy
+            features = frame
+        else:
+            have = set(present)
+            missing = [c for c in columns if c not in have]
+            if missing:
+                raise BadInputError(
+                    f"the data is missing feature column(s) {', '.join(map(repr, missing))} "
+                    "that the model was trained on; add them (values may be empty)."
+                )
+            features = frame[columns]
         self.check_values(features)  # refuses values of the wrong type, never silently
         return features
 

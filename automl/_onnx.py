@@ -148,6 +148,11 @@ def to_onnx(pipeline: Any, *, metadata: dict[str, Any] | None = None) -> bytes:
     except Exception as exc:  # converters raise many types (RuntimeError, NotImplemented...)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise OnnxConversionError(f"{type(exc).__name__}: {reason[:300]}") from exc
+    for node in model.graph.node:
+        if node.op_type == "OneHotEncoder":  # unknown -> all zeros, as scikit-learn does
+            for attribute in node.attribute:
+                if attribute.name == "zeros":
+                    attribute.i = 1
     props = {
         "halfcost_columns": list(raw.columns_),
         "halfcost_kinds": list(raw.kinds_),

@@ -278,6 +278,19 @@ def unparseable(column: pd.Series, kind: str) -> np.ndarray:
     return mask
 
 
+def column_dtypes(frame: pd.DataFrame) -> dict:
+    """Column name -> dtype, cheaply.
+
+    ``DataFrame.dtypes`` builds a Series, which on a single-row request costs more than
+    the model's own work; the block manager's dtype array is the same information
+    (pandas 2.x), with the public property as the fallback.
+    """
+    try:
+        return dict(zip(frame.columns.tolist(), frame._mgr.get_dtypes(), strict=True))
+    except (AttributeError, ValueError, TypeError):
+        return dict(zip(frame.columns.tolist(), frame.dtypes, strict=True))
+
+
 def _readable_as_is(dtype: object, kind: str) -> bool:
     """Whether every value of a column of ``dtype`` is readable as ``kind`` (no cell check)."""
     if kind not in _WHAT:
@@ -320,7 +333,7 @@ def check_values(
             param="on_bad_values",
         )
     masks = {}
-    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))  # once: a one-row request
+    dtypes = column_dtypes(frame)
     for name, kind in kinds.items():
         if name in dtypes and not _readable_as_is(dtypes[name], kind):
             mask = unparseable(frame[name], kind)

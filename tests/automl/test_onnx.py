@@ -199,3 +199,16 @@ def test_linear_model_with_gaps_and_missing_indicators_converts(customers):
     rows = customers[plan.features]
     runner = converted(pipeline, rows, is_classifier=True)
     assert np.abs(runner.predict_proba(rows) - pipeline.predict_proba(rows)).max() <= 1e-5
+
+
+@pytest.mark.parametrize("encoding", ["onehot", "categorical"])
+def test_categories_unseen_in_training_agree_in_both_runtimes(customers, encoding):
+    from sklearn.linear_model import LogisticRegression
+
+    estimator = LogisticRegression(max_iter=500) if encoding == "onehot" else None
+    plan, pipeline = _fit(customers.assign(tier=customers["plan"]), encoding, estimator)
+    rows = customers.assign(tier=customers["plan"])[plan.features].head(4).copy()
+    rows["plan"] = ["never-seen", "basic", None, "x"]
+    rows["tier"] = ["y", "never", "plus", None]
+    runner = converted(pipeline, rows, is_classifier=True)  # ONNX would fail on unseen
+    assert np.abs(runner.predict_proba(rows) - pipeline.predict_proba(rows)).max() <= 1e-5
