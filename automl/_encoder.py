@@ -120,8 +120,9 @@ class RawColumns(TransformerMixin, BaseEstimator):
             if kind == CATEGORICAL:
                 text = category_text(column.to_numpy(dtype=object))
                 if name in self.unseen_as_:
-                    known, stand_in = self.unseen_as_[name]
-                    unseen = ~np.isin(text, known)
+                    known, stand_in = self.unseen_as_[name]  # known: sorted (np.unique)
+                    at = np.minimum(np.searchsorted(known, text), len(known) - 1)
+                    unseen = known[at] != text  # a binary search, not np.isin's sort per call
                     if unseen.any():
                         text[unseen] = stand_in
                 out[name] = text.reshape(-1, 1)
