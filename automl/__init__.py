@@ -23,6 +23,10 @@ _EXPORTS = {
     "load_model": "_model_io",
     "save_model": "_model_io",
     "evaluate_model": "_evaluate",
+    # serving (issue 14)
+    "export_onnx": "_onnx",
+    "OBJECTIVES": "_cost",
+    "RUNTIMES": "_cost",
     # data cleaning with Great Expectations
     "learn_suite": "_clean_profile",
     "save_suite": "_clean_profile",

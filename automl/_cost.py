@@ -28,15 +28,17 @@ class CostMeasurement:
 
     Attributes:
         latency_ms_per_1k: median time to predict a batch, per 1,000 rows, in ms.
-        single_row_latency_ms: median time to predict one row, in ms.
+        single_row_latency_ms: median (p50) time to predict one row, in ms.
         size_bytes: size of the saved model.
         train_seconds: time the fit took (set by the caller, who timed it).
+        single_row_p99_ms: 99th percentile of the single-row times, in ms.
     """
 
     latency_ms_per_1k: float
     single_row_latency_ms: float
     size_bytes: int
     train_seconds: float = 0.0
+    single_row_p99_ms: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The measurement as a plain dict (report keys)."""
@@ -71,7 +73,7 @@ class single_thread:
         return False
 
 
-def _median_time_s(call, repeats: int, max_total_s: float) -> float:
+def _times_s(call, repeats: int, max_total_s: float) -> list[float]:
     times = []
     started = time.perf_counter()
     for _ in range(max(1, repeats)):
@@ -80,7 +82,11 @@ def _median_time_s(call, repeats: int, max_total_s: float) -> float:
         times.append(time.perf_counter() - t0)
         if time.perf_counter() - started > max_total_s and len(times) >= 3:
             break
-    return statistics.median(times)
+    return times
+
+
+def _median_time_s(call, repeats: int, max_total_s: float) -> float:
+    return statistics.median(_times_s(call, repeats, max_total_s))
 
 
 def model_size_bytes(model: Any, *, exact: bool = True) -> int:
@@ -108,6 +114,7 @@ def measure_cost(
     max_total_s: float = 1.0,
     size_bytes: int | None = None,
     exact_size: bool = True,
+    served: Any = None,
 ) -> CostMeasurement:
     """Measure a fitted model's serving cost on ``batch``, single-threaded.
 
@@ -119,20 +126,72 @@ def measure_cost(
         max_total_s: rough time cap for the batch timing.
         size_bytes: the serialized size if already known (else measured).
         exact_size: measure the size in the saved format (else a cheap estimate).
+        served: what serves a single-row request end to end (the ``HalfcostModel``
+            ``load_model`` returns: column checks, encoder, model), timed on the same
+            one-row DataFrame for every model; None: ``model`` itself.
     """
     one_row = batch.iloc[:1]
+    served = model if served is None else served
     with single_thread():
         model.predict(batch.iloc[:100])  # warm-up: lazy init, caches
+        served.predict(one_row)
         batch_s = _median_time_s(lambda: model.predict(batch), repeats, max_total_s)
-        row_s = _median_time_s(lambda: model.predict(one_row), repeats * 5, max_total_s / 4)
+        row_s = _times_s(lambda: served.predict(one_row), repeats * 40, max_total_s / 2)
     return CostMeasurement(
         latency_ms_per_1k=batch_s * 1000 * 1000 / len(batch),
-        single_row_latency_ms=row_s * 1000,
+        single_row_latency_ms=statistics.median(row_s) * 1000,
+        single_row_p99_ms=float(np.percentile(row_s, 99)) * 1000,
         size_bytes=int(
             size_bytes if size_bytes is not None else model_size_bytes(model, exact=exact_size)
         ),
         train_seconds=float(train_seconds),
     )
+
+
+@dataclass(frozen=True)
+class CostObjective:
+    """What "cheap" means for a search: one figure of a :class:`CostMeasurement`.
+
+    Attributes:
+        name: the objective's name (``batch``, ``online``, ``size``).
+        key: the :class:`CostMeasurement` field (and report key) it minimizes.
+        unit: the figure's unit, for messages.
+    """
+
+    name: str
+    key: str
+    unit: str
+
+    def of(self, cost: CostMeasurement) -> float:
+        """The figure of ``cost`` this objective minimizes."""
+        return float(getattr(cost, self.key))
+
+
+#: the cost objectives a search can minimize
+OBJECTIVES = {
+    "batch": CostObjective("batch", "latency_ms_per_1k", "ms per 1k rows"),
+    "online": CostObjective("online", "single_row_latency_ms", "ms per single-row request"),
+    "size": CostObjective("size", "size_bytes", "bytes"),
+}
+DEFAULT_OBJECTIVE = "batch"
+#: where a model's serving cost is measured and the chosen model is served from
+RUNTIMES = ("python", "onnx")
+
+
+def get_objective(name: str) -> CostObjective:
+    """The objective called ``name``.
+
+    Raises:
+        BadInputError: an unknown name (the message lists the choices).
+    """
+    from halfcost.errors import BadInputError
+
+    if name not in OBJECTIVES:
+        raise BadInputError(
+            f"unknown {{param}} {name!r}; choose one of {', '.join(OBJECTIVES)}.",
+            param="objective",
+        )
+    return OBJECTIVES[name]
 
 
 def as_money(value: Decimal | float | int | str) -> Decimal:

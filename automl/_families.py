@@ -49,8 +49,9 @@ class ModelFamily(ABC):
 
     Subclasses set ``name`` (unique, used as the ``family`` trial parameter and as the
     prefix of the family's own parameters), ``encoding`` (``native`` for models that take
-    category codes and missing values as they are, ``onehot`` for models that need
-    standardized dense inputs) and implement :meth:`suggest`.
+    category codes and missing values as they are, ``categorical`` for a model that takes
+    those codes as its own categoricals (LightGBM's ``categorical_feature``), ``onehot``
+    for models that need standardized dense inputs) and implement :meth:`suggest`.
     """
 
     name: str = ""
@@ -252,6 +253,7 @@ class LightGBMFamily(ModelFamily):
     """
 
     name = "lightgbm"
+    encoding = "categorical"  # its own native categoricals (see _encoder.table_encoder)
     stage_param = "n_estimators"
     first_round_points = 2
 

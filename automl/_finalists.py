@@ -8,13 +8,16 @@ the winner among the resulting :class:`Finalist` s.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from optuna.trial import FrozenTrial, TrialState
 
-from halfcost.automl._cost import CostMeasurement
+from halfcost.automl._cost import OBJECTIVES, CostMeasurement, CostObjective
+
+BATCH = OBJECTIVES["batch"]
 
 # A near-tie on latency (within 5%) goes to the smaller model.
 LATENCY_TIE = 1.05
@@ -35,6 +38,7 @@ class TrialRecord:
         cv_score: its cross-validated score (partial when every trial was pruned).
         latency_ms_per_1k: measured latency, else the rough one from validation.
         measured: whether the latency was measured (only trials meeting the target).
+        cost: the figure the search's objective minimizes (batch: the latency).
     """
 
     trial: int
@@ -42,6 +46,12 @@ class TrialRecord:
     cv_score: float
     latency_ms_per_1k: float
     measured: bool
+    cost: float | None = None
+
+    @property
+    def objective_cost(self) -> float:
+        """The objective's figure (the batch latency when no other was recorded)."""
+        return self.latency_ms_per_1k if self.cost is None else self.cost
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,9 @@ class Finalist:
         holdout_score: score of the refit model on the held-out part.
         cost: the re-measured cost.
         recheck_score: mean score on a second CV split (small data), else None.
+        runtime: where ``cost`` was measured (``python`` or ``onnx``).
+        runtime_note: why a finalist meant for ONNX was measured in Python, else None.
+        python_cost: the Python figures of a finalist measured in ONNX Runtime.
     """
 
     params: dict[str, Any]
@@ -63,6 +76,9 @@ class Finalist:
     holdout_score: float
     cost: CostMeasurement
     recheck_score: float | None = None
+    runtime: str = "python"
+    runtime_note: str | None = None
+    python_cost: CostMeasurement | None = None
 
     def met(self, min_score: float) -> bool:
         """Whether the target is met (in cross-validation, as the search defines it)."""
@@ -89,7 +105,9 @@ def pareto_front(
     return sorted(front, key=latency)
 
 
-def trial_records(trials: Sequence[FrozenTrial], families: Collection[str]) -> list[TrialRecord]:
+def trial_records(
+    trials: Sequence[FrozenTrial], families: Collection[str], objective: CostObjective = BATCH
+) -> list[TrialRecord]:
     """Completed trials of the given families as records.
 
     When every trial was stopped early, the pruned trials' partial scores stand in (with
@@ -105,6 +123,9 @@ def trial_records(trials: Sequence[FrozenTrial], families: Collection[str]) -> l
                 t.user_attrs.get("latency_ms_per_1k", t.user_attrs["rough_ms_per_1k"])
             ),
             measured="latency_ms_per_1k" in t.user_attrs,
+            cost=float(t.user_attrs.get(objective.key, math.inf))
+            if "latency_ms_per_1k" in t.user_attrs
+            else None,
         )
         for t in trials
         if t.state == TrialState.COMPLETE and "cv_score" in t.user_attrs
@@ -135,10 +156,10 @@ def pick_finalists(
     """
     feasible = [r for r in records if r.cv_score >= min_score and r.measured]
     picked: dict[int, TrialRecord] = {}
-    cheapest_first = sorted(feasible, key=lambda r: r.latency_ms_per_1k)
+    cheapest_first = sorted(feasible, key=lambda r: r.objective_cost)
     for r in cheapest_first[: max(1, n_finalists - 2)]:
         picked[r.trial] = r
-    front = pareto_front(records, lambda r: r.latency_ms_per_1k, lambda r: r.cv_score)
+    front = pareto_front(records, lambda r: r.objective_cost, lambda r: r.cv_score)
     for r in front + cheapest_first:
         if len(picked) >= n_finalists:
             break
@@ -149,19 +170,26 @@ def pick_finalists(
     return list(picked.values())
 
 
-def choose(finalists: Sequence[Finalist], min_score: float, scale: float = 1.0) -> Finalist:
+def choose(
+    finalists: Sequence[Finalist],
+    min_score: float,
+    scale: float = 1.0,
+    objective: CostObjective = BATCH,
+) -> Finalist:
     """The cheapest finalist meeting the target, else the cheapest of the best-scoring.
 
     Among finalists meeting the target in cross-validation, those that also hold up on
     independent checks are preferred: a held-out score no more than one point (1% of
     ``scale``) below the target, and (small data) a second CV split's score at the
-    target. Both guard against a cross-validation won by luck. Latencies within 5% of
-    the cheapest count as a tie, which the smaller model wins.
+    target. Both guard against a cross-validation won by luck. Costs (the
+    ``objective``'s figure) within 5% of the cheapest count as a tie, which the smaller
+    model wins (the faster one in batch, for the size objective).
 
     Args:
         finalists: the re-measured finalists (at least one).
         min_score: the target.
         scale: 1 for unitless metrics; the target's magnitude for error metrics.
+        objective: what "cheapest" means (batch latency by default).
     """
     met = [f for f in finalists if f.met(min_score)]
     if met:
@@ -173,8 +201,9 @@ def choose(finalists: Sequence[Finalist], min_score: float, scale: float = 1.0) 
             and (f.recheck_score is None or f.recheck_score >= min_score)
         ]
         pool = confirmed or met
-        cheapest = min(f.cost.latency_ms_per_1k for f in pool)
-        close = [f for f in pool if f.cost.latency_ms_per_1k <= cheapest * LATENCY_TIE]
-        return min(close, key=lambda f: (f.cost.size_bytes, f.cost.latency_ms_per_1k))
+        cheapest = min(objective.of(f.cost) for f in pool)
+        close = [f for f in pool if objective.of(f.cost) <= cheapest * LATENCY_TIE]
+        tie_key = "latency_ms_per_1k" if objective.key == "size_bytes" else "size_bytes"
+        return min(close, key=lambda f: (getattr(f.cost, tie_key), objective.of(f.cost)))
     top = max(f.cv_score for f in finalists)
-    return min((f for f in finalists if f.cv_score >= top), key=lambda f: f.cost.latency_ms_per_1k)
+    return min((f for f in finalists if f.cv_score >= top), key=lambda f: objective.of(f.cost))

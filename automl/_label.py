@@ -1,7 +1,7 @@
 """Active learning: which unlabelled rows to label next, with the model teams start from.
 
 The learner is LightGBM with its default settings on halfcost's own encoding of the raw
-columns (:class:`~halfcost.automl._prep.TableEncoder`), or one of the search's families.
+columns (:func:`~halfcost.automl._encoder.table_encoder`), or one of the search's families.
 A :class:`QueryStrategy` turns the learner's class probabilities on the pool into a
 ranked batch: ``margin`` and ``entropy`` pick the rows the model is least sure about,
 ``diverse`` spreads that uncertainty across the data (weighted k-means over the most
@@ -26,7 +26,7 @@ from sklearn.base import BaseEstimator
 
 from halfcost.automl._families import SearchContext, default_families, lightgbm_defaults
 from halfcost.automl._metrics import CLASSIFICATION, REGRESSION
-from halfcost.automl._prep import TableEncoder, encode_target, infer_task, plan_columns
+from halfcost.automl._prep import encode_target, infer_task, plan_columns
 from halfcost.errors import BadInputError
 from halfcost.tables import column_difference
 
@@ -244,7 +244,7 @@ class Learner:
 
     def build(self, kinds: dict[str, str], n_rows: int, n_classes: int):
         """An unfitted pipeline: halfcost's encoder, then the estimator."""
-        from sklearn.pipeline import Pipeline
+        from halfcost.automl._search_space import make_pipeline
 
         ctx = SearchContext(
             task=CLASSIFICATION,
@@ -263,10 +263,7 @@ class Learner:
             point = (family.known_good_points(ctx) or [{}])[0]
             fixed = optuna.trial.FixedTrial({family.param_name(k): v for k, v in point.items()})
             estimator, encoding = family.suggest(fixed, ctx), family.encoding
-        encoder = TableEncoder(
-            columns=list(kinds), kinds=dict(kinds), mode=encoding, task=CLASSIFICATION
-        )
-        return Pipeline([("encode", encoder), ("model", estimator)])
+        return make_pipeline(list(kinds), dict(kinds), encoding, estimator, CLASSIFICATION)
 
 
 def fit_quietly(model, x: pd.DataFrame, y: np.ndarray):

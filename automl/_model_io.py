@@ -37,11 +37,22 @@ class HalfcostModel:
     """
 
     def __init__(
-        self, pipeline: Any, metadata: dict[str, Any], feature_importances: dict[str, float]
+        self,
+        pipeline: Any,
+        metadata: dict[str, Any],
+        feature_importances: dict[str, float],
+        runner: Any = None,
     ):
         self.pipeline = pipeline
         self.metadata = metadata
         self.feature_importances_ = feature_importances
+        #: what predictions run in: the pipeline itself, or its ONNX Runtime twin
+        self.runner = runner if runner is not None else pipeline
+
+    @property
+    def runtime(self) -> str:
+        """``onnx`` when predictions run in ONNX Runtime, else ``python``."""
+        return "python" if self.runner is self.pipeline else "onnx"
 
     @property
     def feature_columns(self) -> list[str]:
@@ -61,13 +72,19 @@ class HalfcostModel:
     def _features(self, frame: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(frame, pd.DataFrame):
             raise BadInputError("predict takes a pandas DataFrame with the raw feature columns.")
-        missing = [c for c in self.feature_columns if c not in frame.columns]
-        if missing:
-            raise BadInputError(
-                f"the data is missing feature column(s) {', '.join(map(repr, missing))} that "
-                "the model was trained on; add them (values may be empty)."
-            )
-        features = frame[self.feature_columns]
+        columns = self.feature_columns
+        present = frame.columns.tolist()
+        if present == columns:  # a frame holding exactly the features (a request): no copy
+            features = frame
+        else:
+            have = set(present)
+            missing = [c for c in columns if c not in have]
+            if missing:
+                raise BadInputError(
+                    f"the data is missing feature column(s) {', '.join(map(repr, missing))} "
+                    "that the model was trained on; add them (values may be empty)."
+                )
+            features = frame[columns]
         self.check_values(features)  # refuses values of the wrong type, never silently
         return features
 
@@ -77,14 +94,12 @@ class HalfcostModel:
         kinds = self.metadata.get("column_kinds")
         if kinds:
             return dict(kinds)
-        encoder = self._encoder()
-        if encoder is None:
-            return {}
-        return dict(zip(encoder.columns_, encoder.kinds_, strict=True))
+        from halfcost.automl._encoder import raw_step
 
-    def _encoder(self) -> Any:
-        steps = getattr(self.pipeline, "steps", None) or []
-        return next((step for _, step in steps if hasattr(step, "kinds_")), None)
+        raw = raw_step(self.pipeline)
+        if raw is None:
+            return {}
+        return dict(zip(raw.columns_, raw.kinds_, strict=True))
 
     def check_values(
         self, frame: pd.DataFrame, *, on_bad_values: str = "error"
@@ -106,15 +121,15 @@ class HalfcostModel:
             BadInputError: bad values with ``on_bad_values="error"``, naming each column
                 and its count.
         """
+        from halfcost.automl._encoder import imputed_values
         from halfcost.automl._prep import check_values
 
-        encoder = self._encoder()
-        impute = dict(getattr(encoder, "center_", None) or {})
+        impute = imputed_values(self.pipeline) if on_bad_values == "impute" else None
         return check_values(frame, self.column_kinds, on_bad_values=on_bad_values, impute=impute)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Predict classes (as in the training data) or values for each row of ``frame``."""
-        raw = self.pipeline.predict(self._features(frame))
+        raw = self.runner.predict(self._features(frame))
         if not self.is_classifier:
             return np.asarray(raw, dtype=float)
         return np.asarray(self.classes_, dtype=object)[np.asarray(raw, dtype=np.int64)]
@@ -123,7 +138,7 @@ class HalfcostModel:
         """Class probabilities, one column per class in ``classes_`` order."""
         if not self.is_classifier:
             raise BadInputError("predict_proba is for classifiers; this model is a regressor.")
-        proba = np.asarray(self.pipeline.predict_proba(self._features(frame)), dtype=float)
+        proba = np.asarray(self.runner.predict_proba(self._features(frame)), dtype=float)
         full = np.zeros((proba.shape[0], len(self.classes_)))
         seen = getattr(self.pipeline, "classes_", np.arange(proba.shape[1]))
         full[:, np.asarray(seen, dtype=np.int64)] = proba
@@ -171,7 +186,15 @@ def save_model(model: HalfcostModel, path: str | os.PathLike[str]) -> Path:
             **model.metadata,
             "format_version": FORMAT_VERSION,
             "feature_importances": model.feature_importances_,
+            "runtime": model.runtime,
         }
+        meta.pop("onnx", None)
+        if model.runtime == "onnx":
+            from halfcost.automl._onnx import ONNX_FILE, sha256
+
+            data = model.runner.onnx_bytes
+            (staging / ONNX_FILE).write_bytes(data)
+            meta["onnx"] = {"file": ONNX_FILE, "sha256": sha256(data), "bytes": len(data)}
         write_json(meta, staging / META_FILE)
         staging.chmod(0o755)
         retired = None
@@ -222,4 +245,34 @@ def load_model(path: str | os.PathLike[str]) -> HalfcostModel:
     # every type in the file is on the exact list: skops may construct them
     pipeline = skops.io.load(pipeline_path, trusted=sorted(trusted_type_names()))
     importances = meta.pop("feature_importances", {})
-    return HalfcostModel(pipeline, meta, importances)
+    runner = _onnx_runner(folder, meta, pipeline) if meta.get("runtime") == "onnx" else None
+    return HalfcostModel(pipeline, meta, importances, runner)
+
+
+def _onnx_runner(folder: Path, meta: dict[str, Any], pipeline: Any) -> Any:
+    """The ONNX Runtime session of a model saved in that runtime, its checksum verified.
+
+    Raises:
+        BadInputError: the ONNX file is missing, or its sha256 differs from the one in
+            ``meta.json`` (a changed or swapped file is never served).
+    """
+    from halfcost.automl._encoder import raw_step
+    from halfcost.automl._onnx import OnnxPipeline, sha256
+
+    info = meta.get("onnx") or {}
+    path = folder / str(info.get("file", "model.onnx"))
+    if not path.is_file() or "sha256" not in info:
+        raise BadInputError(
+            f"{folder}: the model is saved for ONNX Runtime but {path.name} or its checksum "
+            "is missing; re-create the model with `halfcost search`."
+        )
+    data = path.read_bytes()
+    if sha256(data) != info["sha256"]:
+        raise BadInputError(
+            f"{path}: sha256 {sha256(data)[:12]}… differs from {info['sha256'][:12]}… in "
+            f"{META_FILE}; refusing a changed ONNX file. Re-create the model with "
+            "`halfcost search` (or restore the file it wrote)."
+        )
+    return OnnxPipeline(
+        raw_step(pipeline), data, is_classifier=meta.get("task") == "classification"
+    )

@@ -12,7 +12,8 @@ The list is computed in one place, :func:`trusted_type_names`, from
 :data:`TRUSTED_CLASSES` (import paths of the classes halfcost's pipelines are built
 from) and :data:`TRUSTED_BUILTIN_TYPES` (containers and NumPy scalar types a fitted
 estimator's state holds). A new part of a saved pipeline (say, another scikit-learn
-transformer) is trusted by adding its import path to :data:`TRUSTED_CLASSES`.
+transformer) is trusted by adding its import path to :data:`TRUSTED_CLASSES`, or to
+``ENCODER_TYPES`` beside the encoder when the encoder holds it.
 """
 
 from __future__ import annotations
@@ -29,19 +30,10 @@ from typing import Any
 # written as strings) so a class scikit-learn moves between private modules is found
 # where it now lives; its saved type name is `module.QualName` of the imported class.
 TRUSTED_CLASSES: tuple[str, ...] = (
-    # the pipeline and halfcost's own encoder
-    "sklearn.pipeline:Pipeline",
-    "halfcost.automl._prep:TableEncoder",
-    # encoders from scikit-learn parts (ColumnTransformer pipelines)
-    "sklearn.compose:ColumnTransformer",
-    "sklearn.preprocessing:OneHotEncoder",
-    "sklearn.preprocessing:OrdinalEncoder",
-    "sklearn.preprocessing:TargetEncoder",
-    "sklearn.preprocessing:StandardScaler",
+    # the pipeline and the encoder's parts are halfcost.automl._encoder.ENCODER_TYPES,
+    # listed where the encoder is built; the label encoders a classifier keeps:
     "sklearn.preprocessing:LabelEncoder",
     "sklearn.preprocessing:LabelBinarizer",
-    "sklearn.impute:SimpleImputer",
-    "sklearn.impute:MissingIndicator",
     # the model families (automl/_families.py)
     "sklearn.linear_model:LogisticRegression",
     "sklearn.linear_model:Ridge",
@@ -134,7 +126,10 @@ def _type_name(path: str) -> str:
 @functools.cache
 def trusted_type_names() -> frozenset[str]:
     """The exact type names (``module.QualName``) a saved model may contain."""
-    return TRUSTED_BUILTIN_TYPES | {_type_name(path) for path in TRUSTED_CLASSES}
+    from halfcost.automl._encoder import ENCODER_TYPES
+
+    classes = {_type_name(path) for path in TRUSTED_CLASSES}
+    return TRUSTED_BUILTIN_TYPES | classes | frozenset(ENCODER_TYPES)
 
 
 def _schema_nodes(node: Any) -> Iterator[tuple[str, str]]:

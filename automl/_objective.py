@@ -20,7 +20,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from halfcost.automl._cost import measure_cost
+from halfcost.automl._cost import OBJECTIVES, CostObjective, measure_cost
 from halfcost.automl._families import ModelFamily
 from halfcost.automl._search_space import SearchProblem, predict_for, quiet_fit
 
@@ -28,6 +28,7 @@ from halfcost.automl._search_space import SearchProblem, predict_for, quiet_fit
 FOLD_SCORES = "fold_scores"  # the fold scores that decide (best stage of a staged trial)
 ROUGH_LATENCY = "rough_ms_per_1k"  # ms per 1k rows from timing validation predictions
 
+BATCH = OBJECTIVES["batch"]
 BUDGET = "budget"
 CANNOT_REACH = "cannot reach the target"
 COSTLIER = "costlier than a model that meets the target"
@@ -58,13 +59,22 @@ class FoldPruner(optuna.pruners.BasePruner):
         n_folds: folds of each trial.
         scale: 1 for unitless metrics; the target's magnitude for error metrics.
         prune_folds: False: only the budget stops a trial (every trial runs all folds).
+        cost_bound: False: no cost bound (it is a batch figure; other objectives skip it).
     """
 
     def __init__(
-        self, min_score: float, n_folds: int, *, scale: float = 1.0, prune_folds: bool = True
+        self,
+        min_score: float,
+        n_folds: int,
+        *,
+        scale: float = 1.0,
+        prune_folds: bool = True,
+        cost_bound: bool = True,
     ) -> None:
         self.prune_folds = prune_folds
         self.min_score = float(min_score)
+        # the rough latency is a batch figure: it bounds only the batch objective's cost
+        self.cost_bound = bool(cost_bound)
         self.n_folds = int(n_folds)
         self.scale = float(scale)
         self._deadline: float | None = None
@@ -111,7 +121,8 @@ class FoldPruner(optuna.pruners.BasePruner):
         if mean + slack < self.min_score:
             return CANNOT_REACH
         rough = trial.user_attrs.get(ROUGH_LATENCY)
-        if rough is not None and self._best_rough is not None and rough > 2.0 * self._best_rough:
+        bound = self._best_rough if self.cost_bound else None
+        if rough is not None and bound is not None and rough > 2.0 * bound:
             return COSTLIER
         return None
 
@@ -191,10 +202,13 @@ class SearchObjective:
 
     Args:
         problem: the search's fixed parts (data, families, target).
+        objective: the cost figure a trial returns (batch latency by default; single-row
+            latency or size); every figure is stored in the trial's user attributes.
     """
 
-    def __init__(self, problem: SearchProblem) -> None:
+    def __init__(self, problem: SearchProblem, objective: CostObjective = BATCH) -> None:
         self.problem = problem
+        self.objective = objective
 
     def __call__(self, trial: optuna.Trial) -> float:
         from sklearn.base import clone
@@ -231,8 +245,9 @@ class SearchObjective:
             last_model, problem.split.batch, repeats=3, max_total_s=0.5, exact_size=False
         )
         trial.set_user_attr("latency_ms_per_1k", cost.latency_ms_per_1k)
+        trial.set_user_attr("single_row_latency_ms", cost.single_row_latency_ms)
         trial.set_user_attr("size_bytes", cost.size_bytes)
-        return cost.latency_ms_per_1k
+        return self.objective.of(cost)
 
     def _on_fold(self, trial: optuna.Trial, stage_scores, staged: bool):
         min_score = self.problem.min_score
@@ -272,14 +287,15 @@ class PatienceStop:
     the clock starts at the first one. ``stopped_early`` says why it stopped, or None.
     """
 
-    def __init__(self, patience: int | None) -> None:
+    def __init__(self, patience: int | None, key: str = "latency_ms_per_1k") -> None:
         self.patience = patience
+        self.key = key  # the trial user attribute holding the objective's cost
         self.stopped_early: str | None = None
         self._best = math.inf
         self._since = 0
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        latency = trial.user_attrs.get("latency_ms_per_1k")
+        latency = trial.user_attrs.get(self.key)
         if latency is not None and latency < 0.98 * self._best:
             self._best, self._since = latency, 0
         else:

@@ -1,9 +1,10 @@
 """Raw table in, model-ready numbers out: column typing, id detection and the encoder.
 
 Users hand halfcost raw tables (strings, dates, numbers stored as text, missing
-values). :class:`TableEncoder` turns the chosen raw columns into a float matrix inside
-the model itself, so the saved model takes the same raw columns at prediction time and
-treats an unseen category or a missing value exactly as in training.
+values). The column plan types each raw column; the encoder built from those types
+(:mod:`._encoder`) lives inside the model itself, so the saved model takes the same raw
+columns at prediction time and treats an unseen category or a missing value exactly as
+in training.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from halfcost.automl._metrics import CLASSIFICATION, REGRESSION, TASKS
 from halfcost.errors import BadInputError
@@ -37,6 +37,8 @@ class ColumnPlan:
 
     kinds: dict[str, str] = field(default_factory=dict)
     dropped: dict[str, str] = field(default_factory=dict)
+    #: categorical column -> distinct values (what decides target encoding)
+    levels: dict[str, int] = field(default_factory=dict)
 
     @property
     def features(self) -> list[str]:
@@ -185,6 +187,8 @@ def plan_columns(
     for name in candidates.columns:
         if name not in plan.dropped:
             plan.kinds[name] = column_kind(candidates[name])
+            if plan.kinds[name] == CATEGORICAL:
+                plan.levels[name] = int(candidates[name].nunique())
     if not plan.kinds:
         raise BadInputError(
             "no feature column is left after dropping the target, ids and {param} columns; "
@@ -212,8 +216,10 @@ def column_kind(column: pd.Series) -> str:
 def _dates_as_days(column: pd.Series) -> np.ndarray:
     values = column.to_numpy()
     if values.dtype == object:
-        try:  # fast path: clean ISO dates without missing values
-            return values.astype("datetime64[s]").astype(np.int64) / 86_400.0
+        try:  # fast path: clean ISO dates (None becomes NaT, which must stay missing)
+            stamps = values.astype("datetime64[s]")
+            days = stamps.astype(np.int64) / 86_400.0
+            return np.where(np.isnat(stamps), np.nan, days)
         except (ValueError, TypeError):
             pass
     with warnings.catch_warnings():
@@ -226,7 +232,7 @@ def _dates_as_days(column: pd.Series) -> np.ndarray:
     return np.where(stamps.isna().to_numpy(), np.nan, days)
 
 
-def _as_numbers(column: pd.Series, kind: str) -> np.ndarray:
+def as_numbers(column: pd.Series, kind: str) -> np.ndarray:
     """One raw column as float64 numbers (dates as days since 1970), NaN where missing."""
     if kind == DATE:
         if pd.api.types.is_datetime64_any_dtype(column):
@@ -237,229 +243,6 @@ def _as_numbers(column: pd.Series, kind: str) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return column.to_numpy(dtype=float, na_value=np.nan)
     return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-TE_MAX_LEVELS = 10_000  # levels target-encoded per column (most frequent first)
-TE_FOLDS = 5  # cross-fitting folds for the training rows' target encodings
-TE_SMOOTHING_RANGE = (1.0, 1000.0)  # bounds of the pseudo-rows of prior per level
-
-
-def _smoothing(sums: np.ndarray, counts: np.ndarray, prior: float, variance: float) -> float:
-    """Empirical-Bayes pseudo-count: within-level noise over between-level spread.
-
-    Levels that really differ (risky merchants) get little smoothing; a column whose
-    levels differ only by chance (a batch code) is pulled all the way to the prior.
-    """
-    seen = counts > 0
-    total = counts[seen].sum()
-    if total == 0 or variance <= 0:
-        return TE_SMOOTHING_RANGE[1]
-    means = sums[seen] / counts[seen]
-    spread = float((counts[seen] * (means - prior) ** 2).sum() / total)
-    between = spread - variance * seen.sum() / total  # minus the sampling noise of the means
-    if between <= 0:
-        return TE_SMOOTHING_RANGE[1]
-    return float(np.clip((variance - between) / between, *TE_SMOOTHING_RANGE))
-
-
-def _mean_table(codes: np.ndarray, targets: np.ndarray, n_levels: int) -> np.ndarray:
-    """Smoothed target means per level; row ``n_levels`` (unseen/missing) is the prior."""
-    prior = targets.mean(axis=0) if len(targets) else np.zeros(targets.shape[1])
-    variance = targets.var(axis=0) if len(targets) else np.zeros(targets.shape[1])
-    known = codes < n_levels
-    counts = np.bincount(codes[known], minlength=n_levels)[:n_levels].astype(float)
-    table = np.empty((n_levels + 1, targets.shape[1]))
-    for j in range(targets.shape[1]):
-        sums = np.bincount(codes[known], weights=targets[known, j], minlength=n_levels)
-        sums = sums[:n_levels]
-        m = _smoothing(sums, counts, float(prior[j]), float(variance[j]))
-        table[:n_levels, j] = (sums + m * prior[j]) / (counts + m)
-    table[n_levels] = prior
-    return table
-
-
-class TableEncoder(TransformerMixin, BaseEstimator):
-    """Encode raw table columns as a float matrix, inside the model pipeline.
-
-    Two modes:
-        ``native`` (trees): numbers and dates as numbers, missing values left as NaN
-        for the model's own handling; categories as integer codes ordered by training
-        frequency, the rarest and unseen values sharing one "other" code.
-        ``onehot`` (linear models, neural nets): numbers standardized, missing values
-        imputed by the training median plus a missing-indicator; categories one-hot
-        encoded (the most frequent ``max_categories``, plus "other").
-
-    High-cardinality categories (more than ``target_encode_above`` levels: zip codes,
-    product ids, neighbourhoods) lose most of their levels to "other"; when ``task`` is
-    given they also get target-encoded columns: the smoothed mean of the target per level
-    (per class for classification), cross-fitted on the training rows so a row never
-    sees its own label, with unseen and missing levels at the overall mean.
-
-    Args:
-        columns: the raw feature columns to use, in order.
-        kinds: raw column -> numeric, date or categorical.
-        mode: native or onehot.
-        max_categories: categories kept per column; the rest become "other".
-        task: classification or regression to target-encode high-cardinality columns
-            (labels must then be class indices 0..K-1); None: no target encoding.
-        target_encode_above: level count above which a column is target-encoded.
-    """
-
-    def __init__(
-        self,
-        columns: list[str] | None = None,
-        kinds: dict[str, str] | None = None,
-        mode: str = "native",
-        max_categories: int = 64,
-        task: str | None = None,
-        target_encode_above: int = 16,
-    ):
-        self.columns = columns
-        self.kinds = kinds
-        self.mode = mode
-        self.max_categories = max_categories
-        self.task = task
-        self.target_encode_above = target_encode_above
-
-    def fit(self, X: pd.DataFrame, y=None) -> TableEncoder:
-        """Learn categories (and medians/scales in onehot mode) from the training rows."""
-        self.columns_ = [str(c) for c in (self.columns if self.columns is not None else X.columns)]
-        kinds = self.kinds or {}
-        self.kinds_ = [kinds.get(c) or column_kind(X[c]) for c in self.columns_]
-        self.categories_ = {}
-        self.center_ = {}
-        self.scale_ = {}
-        self.with_missing_ = []
-        self.te_levels_ = {}
-        self.te_table_ = {}
-        self.te_offsets_ = {}
-        targets = self._target_matrix(y)
-        sources = []
-        for name, kind in zip(self.columns_, self.kinds_, strict=True):
-            if kind == CATEGORICAL:
-                counts = X[name].dropna().value_counts()
-                self.categories_[name] = self._learn_categories(counts)
-                width = len(self.categories_[name]) + 1 if self.mode == "onehot" else 1
-                sources += [name] * width
-                levels = counts.index[:TE_MAX_LEVELS]
-                if targets is not None and len(levels) > self.target_encode_above:
-                    # the kept categories are a prefix of these levels (both by frequency)
-                    self.te_levels_[name] = [_plain(v) for v in levels]
-                    codes = self._codes(X[name], name)[1]
-                    self.te_table_[name] = _mean_table(codes, targets, len(levels))
-                    self.te_offsets_[name] = len(sources)
-                    sources += [name] * targets.shape[1]
-                continue
-            values = _as_numbers(X[name], kind)
-            if self.mode == "onehot":
-                finite = values[np.isfinite(values)]
-                center = float(np.median(finite)) if finite.size else 0.0
-                scale = float(np.std(finite)) if finite.size else 1.0
-                self.center_[name] = center
-                self.scale_[name] = scale if scale > 0 else 1.0
-                if np.isnan(values).any():
-                    self.with_missing_.append(name)
-                    sources.append(name)
-            sources.append(name)
-        self.output_sources_ = sources
-        self.n_features_in_ = len(self.columns_)
-        return self
-
-    def _target_matrix(self, y) -> np.ndarray | None:
-        """Targets as columns to average: class indicators, or the standardized value."""
-        if y is None or self.task is None:
-            return None
-        values = np.asarray(y)
-        if self.task == CLASSIFICATION:
-            codes = values.astype(np.int64)
-            k = int(codes.max()) + 1
-            onehot = np.eye(max(k, 2))[codes]
-            return onehot[:, 1:2] if k <= 2 else onehot
-        values = values.astype(float)
-        spread = float(np.std(values)) or 1.0
-        return ((values - values.mean()) / spread)[:, None]
-
-    def _codes(self, column: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray | None]:
-        """Category codes of one column, with one hash lookup.
-
-        Returns the kept-category codes (0..n-1 known, n missing, n+1 other or unseen)
-        and, for a target-encoded column, the level codes (unseen or missing: the last
-        row of its table), else None.
-        """
-        values = column.to_numpy(dtype=object)
-        n = len(self.categories_[name])
-        levels = self.te_levels_.get(name)
-        index = pd.Index(levels if levels is not None else self.categories_[name], dtype=object)
-        found = index.get_indexer(values)
-        unknown = np.flatnonzero(found < 0)
-        codes = np.where((found < 0) | (found >= n), n + 1, found)
-        if unknown.size:  # None / NaN / pd.NA are missing, not unseen categories
-            codes[unknown[pd.isna(values[unknown])]] = n
-        if levels is None:
-            return codes, None
-        return codes, np.where(found < 0, len(levels), found)
-
-    def fit_transform(self, X: pd.DataFrame, y=None, **fit_params) -> np.ndarray:
-        """Fit, then encode the training rows with cross-fitted target encodings."""
-        out = self.fit(X, y).transform(X)
-        if not self.te_levels_:
-            return out
-        targets = self._target_matrix(y)
-        folds = np.random.default_rng(0).permutation(len(X)) % TE_FOLDS
-        for name in self.te_levels_:
-            start = self.te_offsets_[name]
-            width = self.te_table_[name].shape[1]
-            codes = self._codes(X[name], name)[1]
-            for fold in range(TE_FOLDS):
-                held = folds == fold
-                table = _mean_table(codes[~held], targets[~held], len(self.te_levels_[name]))
-                out[held, start : start + width] = table[codes[held]]
-        return out
-
-    def _learn_categories(self, counts: pd.Series) -> list:
-        frequent = counts[counts >= 2]
-        kept = (frequent if len(frequent) else counts).index[: self.max_categories]
-        return [_plain(value) for value in kept]
-
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
-        """Encode ``X`` (a DataFrame holding at least the fitted columns)."""
-        dtype = np.float32 if self.mode == "native" else np.float64
-        out = np.empty((len(X), len(self.output_sources_)), dtype=dtype)
-        at = 0
-        for name, kind in zip(self.columns_, self.kinds_, strict=True):
-            column = X[name]
-            if kind == CATEGORICAL:
-                codes, level_codes = self._codes(column, name)
-                at = self._encode_category(codes, name, out, at)
-                if level_codes is not None:
-                    table = self.te_table_[name]
-                    out[:, at : at + table.shape[1]] = table[level_codes]
-                    at += table.shape[1]
-                continue
-            values = _as_numbers(column, kind)
-            if self.mode == "onehot":
-                missing = np.isnan(values)
-                if name in self.with_missing_:
-                    out[:, at] = missing
-                    at += 1
-                center = self.center_[name]
-                values = (np.where(missing, center, values) - center) / self.scale_[name]
-            out[:, at] = values
-            at += 1
-        return out
-
-    def _encode_category(self, codes: np.ndarray, name: str, out: np.ndarray, at: int) -> int:
-        """Write one column's category codes (or one-hot block) into ``out`` at ``at``."""
-        n = len(self.categories_[name])
-        if self.mode == "onehot":
-            block = out[:, at : at + n + 1]
-            block[:] = 0.0
-            rows = np.flatnonzero(codes != n)  # missing: all zeros
-            block[rows, np.minimum(codes[rows], n)] = 1.0
-            return at + n + 1
-        lookup = np.array([*range(n), np.nan, n], dtype=np.float32)  # missing stays NaN
-        out[:, at] = lookup[codes]
-        return at + 1
 
 
 # -- type checks where data enters a trained model ----------------------------------------
@@ -486,13 +269,35 @@ def unparseable(column: pd.Series, kind: str) -> np.ndarray:
         return np.zeros(len(column), dtype=bool)
     if kind == DATE and pd.api.types.is_datetime64_any_dtype(column):
         return np.zeros(len(column), dtype=bool)
-    unread = np.flatnonzero(np.isnan(_as_numbers(column, kind)))  # one parse, as the encoder
+    unread = np.flatnonzero(np.isnan(as_numbers(column, kind)))  # one parse, as the encoder
     mask = np.zeros(len(column), dtype=bool)
     if unread.size:  # of the cells that did not parse, those that hold a value are bad
         cells = column.iloc[unread]
         text = cells.astype(str).str.strip()
         mask[unread[(cells.notna() & ~text.isin(_MISSING_TEXT)).to_numpy()]] = True
     return mask
+
+
+def column_dtypes(frame: pd.DataFrame) -> dict:
+    """Column name -> dtype, cheaply.
+
+    ``DataFrame.dtypes`` builds a Series, which on a single-row request costs more than
+    the model's own work; the block manager's dtype array is the same information
+    (pandas 2.x), with the public property as the fallback.
+    """
+    try:
+        return dict(zip(frame.columns.tolist(), frame._mgr.get_dtypes(), strict=True))
+    except (AttributeError, ValueError, TypeError):
+        return dict(zip(frame.columns.tolist(), frame.dtypes, strict=True))
+
+
+def _readable_as_is(dtype: object, kind: str) -> bool:
+    """Whether every value of a column of ``dtype`` is readable as ``kind`` (no cell check)."""
+    if kind not in _WHAT:
+        return True
+    if not isinstance(dtype, np.dtype):
+        return False
+    return dtype.kind in ("iuf" if kind == NUMERIC else "M")
 
 
 def check_values(
@@ -528,8 +333,9 @@ def check_values(
             param="on_bad_values",
         )
     masks = {}
+    dtypes = column_dtypes(frame)
     for name, kind in kinds.items():
-        if name in frame.columns:
+        if name in dtypes and not _readable_as_is(dtypes[name], kind):
             mask = unparseable(frame[name], kind)
             if mask.any():
                 masks[name] = mask

@@ -22,7 +22,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -35,12 +35,16 @@ from optuna.trial import TrialState
 from sklearn.base import BaseEstimator
 
 from halfcost.automl._cost import (
+    DEFAULT_OBJECTIVE,
+    OBJECTIVES,
+    RUNTIMES,
     CostMeasurement,
     as_money,
     measure_cost,
     model_size_bytes,
     single_thread,
 )
+from halfcost.automl._encoder import raw_step
 from halfcost.automl._families import ModelFamily, SearchContext, default_families
 from halfcost.automl._finalists import (
     Finalist,
@@ -185,6 +189,10 @@ _PARAMETER_CONSTRAINTS: dict[str, _Constraint] = {
     ),
     "progress": _Constraint("True or False", lambda v: isinstance(v, bool)),
     "n_finalists": _Constraint("an integer ≥ 1", lambda v: _is_int(v) and v >= 1),
+    "objective": _Constraint(
+        f"one of {', '.join(OBJECTIVES)}", lambda v: isinstance(v, str) and v in OBJECTIVES
+    ),
+    "runtime": _Constraint(f"one of {', '.join(RUNTIMES)}", lambda v: v in RUNTIMES),
     "patience": _Constraint(
         "an integer ≥ 1 (trials), or None to use the whole budget",
         _or_none(lambda v: _is_int(v) and v >= 1),
@@ -284,6 +292,14 @@ class CheapestModelSearch(BaseEstimator):
             waits for the workers, then re-measures the finalists alone.
         prune: stop trials early whose folds show they cannot win (off: every trial
             runs all its folds, e.g. for a benchmark with a fixed list of trials).
+        objective: what "cheapest" means: ``batch`` (latency per 1k rows in a batch),
+            ``online`` (p50 latency of one single-row request end to end, raw one-row
+            DataFrame to the model's ``predict``) or ``size`` (saved bytes). Every
+            figure is measured and reported; the Pareto front and the choice follow this.
+        runtime: ``python`` or ``onnx``: where the finalists are re-measured and the
+            chosen model is served from. With ``onnx`` each finalist is converted,
+            checked against its Python predictions and timed in ONNX Runtime; one that
+            can't be converted is measured in Python (the report says why).
     """
 
     def __init__(
@@ -309,6 +325,8 @@ class CheapestModelSearch(BaseEstimator):
         patience: int | None = 60,
         n_workers: int = 1,
         prune: bool = True,
+        objective: str = DEFAULT_OBJECTIVE,
+        runtime: str = "python",
     ) -> None:
         self.metric = metric
         self.min_score = min_score
@@ -330,6 +348,8 @@ class CheapestModelSearch(BaseEstimator):
         self.patience = patience
         self.n_workers = n_workers
         self.prune = prune
+        self.objective = objective
+        self.runtime = runtime
 
     def __sklearn_clone__(self) -> CheapestModelSearch:
         """An unfitted copy with the same settings (what ``sklearn.base.clone`` returns).
@@ -462,7 +482,13 @@ class CheapestModelSearch(BaseEstimator):
     ) -> None:
         messages: list[str] = []
         data = self._prepare(X, y, messages)
-        pruner = make_pruner(data.metric, data.min_score, len(data.split.folds), self.prune)
+        pruner = make_pruner(
+            data.metric,
+            data.min_score,
+            len(data.split.folds),
+            self.prune,
+            cost_bound=self.objective == DEFAULT_OBJECTIVE,
+        )
         study = self._open_study(storage, data, pruner, messages)
         # trials already started belong to earlier runs, even those still RUNNING (a dead
         # worker's, failed by the heartbeat check during this run)
@@ -492,14 +518,15 @@ class CheapestModelSearch(BaseEstimator):
         records = self._records(study, problem)
         picked = pick_finalists(records, problem.min_score, self.n_finalists)
         finalists, models, baseline = _measure_finalists(
-            problem, picked, float(np.mean(base_scores)), self._timing_cap()
+            problem, picked, float(np.mean(base_scores)), self._timing_cap(), self.runtime
         )
-        chosen = choose(finalists, problem.min_score, problem.scale)
+        objective = OBJECTIVES[self.objective]
+        chosen = choose(finalists, problem.min_score, problem.scale, objective)
         dev_model = models[next(i for i, f in enumerate(finalists) if f is chosen)]
         importances = _importances(problem, dev_model, self.seed)
         finalize_s = time.monotonic() - started
 
-        self.best_model_, refit_s = _final_model(problem, chosen, data, importances)
+        self.best_model_, refit_s = _final_model(problem, chosen, data, importances, messages)
         outcome = SearchOutcome(
             problem=problem,
             target=data.target,
@@ -526,6 +553,8 @@ class CheapestModelSearch(BaseEstimator):
         price = None if self.price_per_hour is None else as_money(self.price_per_hour)
         self.report_ = build_report(
             outcome,
+            objective=objective,
+            runtime=self.best_model_.runtime,
             price_per_hour=price,
             budget_s=self.budget_s,
             n_trials=self.n_trials,
@@ -608,7 +637,8 @@ class CheapestModelSearch(BaseEstimator):
         """What a study is made for: a study is resumed only with all of these equal.
 
         The one place the fingerprint's fields are listed. ``min_score`` is one: a trial's
-        constraint value (``min_score - cv_score``) only means something for its target.
+        constraint value (``min_score - cv_score``) only means something for its target;
+        ``objective`` and ``runtime`` are others: a trial's cost is the objective's figure.
         """
         digest = hashlib.sha256()
         digest.update(pd.util.hash_pandas_object(x, index=False).to_numpy().tobytes())
@@ -624,12 +654,16 @@ class CheapestModelSearch(BaseEstimator):
             "seed": self.seed,
             "families": [f.name for f in families],
             "prune": self.prune,
+            "objective": self.objective,
+            "runtime": self.runtime,
         }
 
     def _records(self, study: optuna.Study, problem: SearchProblem) -> list[TrialRecord]:
         """The study's finished trials as records; an error when none finished."""
         records = trial_records(
-            study.get_trials(deepcopy=False), {f.name for f in problem.families}
+            study.get_trials(deepcopy=False),
+            {f.name for f in problem.families},
+            OBJECTIVES[self.objective],
         )
         if records:
             return records
@@ -723,6 +757,8 @@ class CheapestModelSearch(BaseEstimator):
             "families": [f.name for f in data.families],
             "patience": self.patience,
             "prune": self.prune,
+            "objective": self.objective,
+            "runtime": self.runtime,
             "target": data.target,
         }
         study.set_user_attr(SETTINGS_ATTR, settings)
@@ -755,7 +791,13 @@ class CheapestModelSearch(BaseEstimator):
         bar = Progress(budget.remaining_s(), self.n_trials, enabled=self.progress)
         try:
             stopped_early = run_trials(
-                study, problem, pruner, budget, patience=self.patience, extra_callbacks=[bar]
+                study,
+                problem,
+                pruner,
+                budget,
+                patience=self.patience,
+                objective=self.objective,
+                extra_callbacks=[bar],
             )
         finally:
             bar.close()
@@ -771,9 +813,18 @@ def default_sampler(seed: int | None, *, parallel: bool = False) -> optuna.sampl
         )
 
 
-def make_pruner(metric: Metric, min_score: float, n_folds: int, prune: bool) -> FoldPruner:
-    """The search's pruner for this target (``prune=False``: only the budget stops trials)."""
-    return FoldPruner(min_score, n_folds, scale=target_scale(metric, min_score), prune_folds=prune)
+def make_pruner(
+    metric: Metric, min_score: float, n_folds: int, prune: bool, *, cost_bound: bool = True
+) -> FoldPruner:
+    """The search's pruner for this target (``prune=False``: only the budget stops trials;
+    ``cost_bound=False`` for objectives other than batch latency, which the bound is)."""
+    return FoldPruner(
+        min_score,
+        n_folds,
+        scale=target_scale(metric, min_score),
+        prune_folds=prune,
+        cost_bound=cost_bound,
+    )
 
 
 def run_trials(
@@ -783,6 +834,7 @@ def run_trials(
     budget: StudyBudget,
     *,
     patience: int | None,
+    objective: str = DEFAULT_OBJECTIVE,
     extra_callbacks: Sequence[Callable] = (),
 ) -> str | None:
     """Run trials of ``study`` in this process until its budget or trial limit is reached.
@@ -797,14 +849,24 @@ def run_trials(
 
     remaining = budget.remaining_s()
     pruner.start(study, remaining)
-    stop = PatienceStop(patience)
+    cost = OBJECTIVES[objective]
+    stop = PatienceStop(patience, cost.key)
     n_trials = None
     if budget.trial_limit is not None:
         n_trials = max(0, budget.trial_limit - _started(study))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         try:
-            _optimize(study, problem, pruner, budget, n_trials, remaining, stop, extra_callbacks)
+            _optimize(
+                study,
+                SearchObjective(problem, cost),
+                pruner,
+                budget,
+                n_trials,
+                remaining,
+                stop,
+                extra_callbacks,
+            )
         except Exception as exc:
             cause = storage_cause(exc)
             if cause is None or cause is exc:
@@ -813,11 +875,11 @@ def run_trials(
     return stop.stopped_early
 
 
-def _optimize(study, problem, pruner, budget, n_trials, remaining, stop, extra_callbacks) -> None:
+def _optimize(study, objective, pruner, budget, n_trials, remaining, stop, extra_callbacks) -> None:
     import lightgbm
 
     study.optimize(
-        TrialLimit(SearchObjective(problem), budget.trial_limit),
+        TrialLimit(objective, budget.trial_limit),
         n_trials=n_trials,
         timeout=remaining,
         callbacks=[pruner.observe, stop, RunClock(budget), *extra_callbacks],
@@ -875,11 +937,16 @@ def _measure_finalists(
     picked: Sequence[TrialRecord],
     baseline_cv: float,
     max_total_s: float,
+    runtime: str = "python",
 ) -> tuple[list[Finalist], list[Any], Finalist]:
     """Refit finalists and the baseline on the dev part; measure them one at a time.
 
     Two measuring rounds, each model alone in turn; the lower of its two medians is
-    kept (interference from other work on the machine only ever adds time).
+    kept (interference from other work on the machine only ever adds time). Each model
+    is timed end to end as ``load_model(...).predict`` serves it (a HalfcostModel around
+    the pipeline: column selection, type checks, encoder, model). With ``runtime="onnx"``
+    every model is then converted, checked and re-measured in ONNX Runtime
+    (:func:`_in_onnx`).
 
     Returns:
         The finalists, their models fitted on the dev part (same order), the baseline.
@@ -896,32 +963,109 @@ def _measure_finalists(
     base_holdout = problem.score(base_model, split.x_hold, split.y_hold)
     models = [m for _, m, _, _, _ in fitted] + [base_model]
     sizes = [model_size_bytes(m, exact=False) for m in models]  # one method for all
-    best = [math.inf] * len(models)
-    single = [math.inf] * len(models)
-    for _ in range(2):
-        for i, model in enumerate(models):
-            cost = measure_cost(model, split.batch, size_bytes=sizes[i], max_total_s=max_total_s)
-            best[i] = min(best[i], cost.latency_ms_per_1k)
-            single[i] = min(single[i], cost.single_row_latency_ms)
-    finalists = [
-        Finalist(
-            record.params,
-            record.trial,
-            record.cv_score,
+    python = _measure_all(problem, [(m, _served(problem, m)) for m in models], sizes, max_total_s)
+    costs: list[CostMeasurement] = list(python)
+    runtimes, notes = ["python"] * len(models), [None] * len(models)
+    if runtime == "onnx":
+        costs, runtimes, notes = _in_onnx(problem, models, python, max_total_s)
+    train = [t for _, _, t, _, _ in fitted] + [base_train_s]
+    costs = [replace(c, train_seconds=t) for c, t in zip(costs, train, strict=True)]
+    python = [replace(c, train_seconds=t) for c, t in zip(python, train, strict=True)]
+
+    def finalist(i: int, params, trial, cv, holdout, recheck=None) -> Finalist:
+        return Finalist(
+            params,
+            trial,
+            cv,
             holdout,
-            CostMeasurement(best[i], single[i], sizes[i], train_s),
+            costs[i],
             recheck,
+            runtime=runtimes[i],
+            runtime_note=notes[i],
+            python_cost=python[i] if runtimes[i] != "python" else None,
         )
-        for i, (record, _, train_s, holdout, recheck) in enumerate(fitted)
+
+    finalists = [
+        finalist(i, record.params, record.trial, record.cv_score, holdout, recheck)
+        for i, (record, _, _, holdout, recheck) in enumerate(fitted)
     ]
-    baseline = Finalist(
-        {"family": BASELINE_FAMILY, "n_features": len(problem.plan.features)},
-        None,
-        baseline_cv,
-        base_holdout,
-        CostMeasurement(best[-1], single[-1], sizes[-1], base_train_s),
-    )
+    params = {"family": BASELINE_FAMILY, "n_features": len(problem.plan.features)}
+    baseline = finalist(len(models) - 1, params, None, baseline_cv, base_holdout)
     return finalists, models[:-1], baseline
+
+
+def _served(problem: SearchProblem, pipeline: Any, runner: Any = None) -> HalfcostModel:
+    """``pipeline`` as ``load_model`` serves it, for end-to-end timing."""
+    meta = {
+        "task": problem.context.task,
+        "feature_columns": list(problem.plan.features),
+        "column_kinds": dict(problem.plan.kinds),
+        "classes": list(range(problem.n_classes)),
+    }
+    return HalfcostModel(pipeline, meta, {}, runner)
+
+
+def _measure_all(
+    problem: SearchProblem,
+    models: Sequence[tuple[Any, Any]],
+    sizes: Sequence[int],
+    max_total_s: float,
+) -> list[CostMeasurement]:
+    """Each model measured alone in turn, twice; the lower of each figure's two medians.
+
+    ``models`` are (what predicts a batch, what serves a single-row request) pairs.
+    """
+    best: list[CostMeasurement | None] = [None] * len(models)
+    batch = problem.split.batch[problem.plan.features]
+    for _ in range(2):
+        for i, (model, served) in enumerate(models):
+            cost = measure_cost(
+                model, batch, size_bytes=sizes[i], max_total_s=max_total_s, served=served
+            )
+            best[i] = cost if best[i] is None else _lower(best[i], cost)
+    return [c for c in best if c is not None]
+
+
+def _lower(a: CostMeasurement, b: CostMeasurement) -> CostMeasurement:
+    return replace(
+        a,
+        latency_ms_per_1k=min(a.latency_ms_per_1k, b.latency_ms_per_1k),
+        single_row_latency_ms=min(a.single_row_latency_ms, b.single_row_latency_ms),
+        single_row_p99_ms=min(a.single_row_p99_ms or math.inf, b.single_row_p99_ms or math.inf),
+    )
+
+
+def _in_onnx(
+    problem: SearchProblem,
+    models: Sequence[Any],
+    python: Sequence[CostMeasurement],
+    max_total_s: float,
+) -> tuple[list[CostMeasurement], list[str], list[str | None]]:
+    """Each model converted to ONNX, checked against Python and re-measured there.
+
+    A model that can't be converted, or whose ONNX predictions disagree, keeps its
+    Python figures and a note saying why.
+    """
+    from halfcost.automl._onnx import OnnxConversionError, converted
+
+    costs, runtimes, notes = list(python), ["python"] * len(models), [None] * len(models)
+    served, at = [], []
+    for i, model in enumerate(models):
+        try:
+            runner = converted(model, problem.split.batch, is_classifier=_is_classifier(problem))
+        except OnnxConversionError as exc:
+            notes[i] = f"measured in Python: not converted to ONNX ({exc})"
+            continue
+        served.append(((runner, _served(problem, model, runner)), runner.size_bytes))
+        at.append(i)
+    measured = _measure_all(problem, [m for m, _ in served], [b for _, b in served], max_total_s)
+    for i, cost in zip(at, measured, strict=True):
+        costs[i], runtimes[i] = cost, "onnx"
+    return costs, runtimes, notes
+
+
+def _is_classifier(problem: SearchProblem) -> bool:
+    return problem.context.is_classification
 
 
 def _recheck(problem: SearchProblem, params: dict[str, Any]) -> float | None:
@@ -950,7 +1094,7 @@ def _importances(problem: SearchProblem, dev_model: Any, seed: int) -> dict[str,
     from sklearn.metrics import log_loss
 
     split = problem.split
-    used = list(dev_model.named_steps["encode"].columns_)
+    used = list(raw_step(dev_model).columns_)
     labels = np.arange(problem.n_classes)
 
     def smooth_score(model: Any, x: pd.DataFrame, y: np.ndarray) -> float:
@@ -979,18 +1123,34 @@ def _importances(problem: SearchProblem, dev_model: Any, seed: int) -> dict[str,
 
 
 def _final_model(
-    problem: SearchProblem, chosen: Finalist, data: _Data, importances: dict[str, float]
+    problem: SearchProblem,
+    chosen: Finalist,
+    data: _Data,
+    importances: dict[str, float],
+    messages: list[str] | None = None,
 ) -> tuple[HalfcostModel, float]:
-    """The chosen parameters refit on every row, with their metadata and importances."""
+    """The chosen parameters refit on every row, with their metadata and importances.
+
+    A finalist chosen on its ONNX Runtime figures is converted again after the refit
+    (and checked again); should that fail, the model is served in Python, with a warning.
+    """
     model = problem.build(chosen.params)
     refit_s = quiet_fit(model, data.x[problem.plan.features], data.codes)
+    runner = None
+    if chosen.runtime == "onnx":
+        from halfcost.automl._onnx import OnnxConversionError, converted
+
+        try:
+            runner = converted(model, problem.split.batch, is_classifier=_is_classifier(problem))
+        except OnnxConversionError as exc:
+            _warn(f"the refit model is served in Python: {exc}", messages or [], param="runtime")
     metadata = {
         "target": data.target,
         "task": problem.context.task,
         "metric": problem.metric.name,
         "min_score": problem.min_score,
         "feature_columns": list(problem.plan.features),
-        "used_columns": list(model.named_steps["encode"].columns_),
+        "used_columns": list(raw_step(model).columns_),
         "column_kinds": dict(problem.plan.kinds),
         "classes": data.classes,
         "family": chosen.params["family"],
@@ -1005,4 +1165,4 @@ def _final_model(
         "created_at": datetime.now(UTC).isoformat(),
         "versions": version_info(),
     }
-    return HalfcostModel(model, metadata, importances), refit_s
+    return HalfcostModel(model, metadata, importances, runner), refit_s

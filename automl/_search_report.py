@@ -19,7 +19,12 @@ from typing import Any
 import pandas as pd
 
 from halfcost import __version__
-from halfcost.automl._cost import cost_per_1m_predictions_usd, train_cost_usd
+from halfcost.automl._cost import (
+    OBJECTIVES,
+    CostObjective,
+    cost_per_1m_predictions_usd,
+    train_cost_usd,
+)
 from halfcost.automl._finalists import Finalist, TrialRecord, pareto_front
 from halfcost.automl._search_space import SearchProblem
 from halfcost.records import REPORT_SCHEMA_VERSION, ReportKind, SearchReport, money_to_json
@@ -103,6 +108,8 @@ class SearchOutcome:
 def build_report(
     outcome: SearchOutcome,
     *,
+    objective: CostObjective = OBJECTIVES["batch"],
+    runtime: str = "python",
     price_per_hour: Decimal | None,
     budget_s: float | None,
     n_trials: int | None,
@@ -113,6 +120,8 @@ def build_report(
 
     Args:
         outcome: what the fit produced.
+        objective: what the search minimized (the Pareto front and choice follow it).
+        runtime: where the chosen model is served from (``python`` or ``onnx``).
         price_per_hour: the price of a core-hour, for the money figures (None: none).
         budget_s: the search's time budget (None: no time limit).
         n_trials: the trial limit of the run (None: no limit).
@@ -132,7 +141,12 @@ def build_report(
             "cv_score": f.cv_score,
             "holdout_score": f.holdout_score,
             **f.cost.to_dict(),
+            "runtime": f.runtime,
         }
+        if f.runtime_note is not None:
+            result["runtime_note"] = f.runtime_note
+        if f.python_cost is not None:  # every figure kept: the Python ones beside ONNX's
+            result["python"] = f.python_cost.to_dict()
         if f.recheck_score is not None:
             result["recheck_cv_score"] = f.recheck_score
         if price_per_hour is not None:
@@ -148,6 +162,8 @@ def build_report(
     savings: dict[str, Any] = {
         "latency_ratio": chosen.cost.latency_ms_per_1k / baseline.cost.latency_ms_per_1k,
         "size_ratio": chosen.cost.size_bytes / max(baseline.cost.size_bytes, 1),
+        "single_row_latency_ratio": chosen.cost.single_row_latency_ms
+        / max(baseline.cost.single_row_latency_ms, 1e-9),
     }
     if price_per_hour is not None:
         saved = cost_per_1m_predictions_usd(
@@ -173,7 +189,10 @@ def build_report(
         "best_cv_score": max([r.cv_score for r in outcome.records] or [chosen.cv_score]),
         "chosen": entry(chosen),
         "baseline": entry(baseline),
-        "pareto": pareto_front(entries, lambda e: e["latency_ms_per_1k"], lambda e: e["cv_score"]),
+        "objective": objective.name,
+        "objective_key": objective.key,
+        "runtime": runtime,
+        "pareto": pareto_front(entries, lambda e: e[objective.key], lambda e: e["cv_score"]),
         "finalists": entries,
         "savings": savings,
         "price_per_hour": None if price_per_hour is None else decimal_string(price_per_hour),

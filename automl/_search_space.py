@@ -17,9 +17,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from halfcost.automl._encoder import (
+    LIGHTGBM_CATEGORICAL,
+    native_categoricals,
+    output_sources,
+    table_encoder,
+)
 from halfcost.automl._families import ModelFamily, SearchContext, lightgbm_defaults
 from halfcost.automl._metrics import Metric
-from halfcost.automl._prep import ColumnPlan, TableEncoder
+from halfcost.automl._prep import ColumnPlan
 from halfcost.automl._search_split import SearchSplit
 
 BASELINE_FAMILY = "lightgbm_defaults"
@@ -33,6 +39,8 @@ def quiet_fit(model: Any, x: pd.DataFrame, y: np.ndarray) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", message=".*does not have valid feature names.*")
+        # LightGBM warns it ignores categorical_feature given as a parameter, then uses it
+        warnings.filterwarnings("ignore", message=".*categorical_feature keyword has been found.*")
         model.fit(x, y)
     return time.perf_counter() - started
 
@@ -43,14 +51,25 @@ def predict_for(model: Any, x: pd.DataFrame, metric: Metric) -> np.ndarray:
 
 
 def make_pipeline(
-    columns: list[str], kinds: dict[str, str], encoding: str, estimator: Any, task: str
+    columns: list[str],
+    kinds: dict[str, str],
+    encoding: str,
+    estimator: Any,
+    task: str,
+    levels: dict[str, int] | None = None,
 ):
-    """The encoder for ``columns`` followed by ``estimator``."""
+    """The encoder for ``columns`` followed by ``estimator``.
+
+    With the ``categorical`` encoding the estimator (LightGBM) is told which encoded
+    columns are categories, so it splits on them natively.
+    """
     from sklearn.pipeline import Pipeline
 
-    encoder = TableEncoder(
-        columns=columns, kinds={c: kinds[c] for c in columns}, mode=encoding, task=task
-    )
+    encoder = table_encoder(columns, kinds, mode=encoding, task=task, levels=levels)
+    if encoding == LIGHTGBM_CATEGORICAL:
+        categorical = native_categoricals(columns, kinds)
+        if categorical:
+            estimator.set_params(categorical_feature=categorical)
     return Pipeline([("encode", encoder), ("model", estimator)])
 
 
@@ -72,10 +91,10 @@ def rank_columns(
         random_state=context.seed,
         importance_type="gain",
     )
-    model = make_pipeline(plan.features, plan.kinds, "native", quick, context.task)
+    model = make_pipeline(plan.features, plan.kinds, "native", quick, context.task, plan.levels)
     quiet_fit(model, split.x_dev[plan.features], split.y_dev)
     gains: dict[str, float] = dict.fromkeys(plan.features, 0.0)
-    sources = model.named_steps["encode"].output_sources_
+    sources = output_sources(model)
     for source, gain in zip(sources, model.named_steps["model"].feature_importances_, strict=True):
         gains[source] += float(gain)
     total = sum(gains.values()) or 1.0
@@ -154,6 +173,7 @@ class SearchProblem:
             family.encoding,
             estimator,
             self.context.task,
+            self.plan.levels,
         )
 
     def build(self, params: dict[str, Any]):
@@ -174,6 +194,7 @@ class SearchProblem:
             "native",
             lightgbm_defaults(self.context),
             self.context.task,
+            self.plan.levels,
         )
 
     def score(self, model: Any, x: pd.DataFrame, y: np.ndarray) -> float:

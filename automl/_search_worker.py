@@ -113,6 +113,9 @@ def _work(store: Any, study_name: str, data: Any, worker_id: int | None) -> int:
         families=[by_name[name] for name in settings["families"]],
         patience=settings["patience"],
         prune=settings["prune"],
+        # studies recorded before objectives existed searched batch latency in Python
+        objective=settings.get("objective", "batch"),
+        runtime=settings.get("runtime", "python"),
         n_trials=1,
     )
     frame = read_table(path)
@@ -135,13 +138,23 @@ def _work(store: Any, study_name: str, data: Any, worker_id: int | None) -> int:
         )
     problem = prepared.problem(study.user_attrs[RANKING_ATTR])
     pruner = make_pruner(
-        prepared.metric, prepared.min_score, len(prepared.split.folds), settings["prune"]
+        prepared.metric,
+        prepared.min_score,
+        len(prepared.split.folds),
+        settings["prune"],
+        cost_bound=search.objective == "batch",
     )
     study.pruner = pruner
     counter = _Counter()
     with single_thread():
         run_trials(
-            study, problem, pruner, budget, patience=settings["patience"], extra_callbacks=[counter]
+            study,
+            problem,
+            pruner,
+            budget,
+            patience=settings["patience"],
+            objective=search.objective,
+            extra_callbacks=[counter],
         )
     return counter.count
 

@@ -72,8 +72,26 @@ FLAML_METRICS = {
     ("r2", False): "r2",
     ("neg_rmse", False): "rmse",
 }
-CODE_PATHS = ("automl", "halfcost", "bench/_common.py", "bench/_datasets.py", "bench/search.py")
-PACKAGES = ("halfcost", "scikit-learn", "lightgbm", "optuna", "flaml", "xgboost", "pandas")
+CODE_PATHS = (
+    "automl",
+    "halfcost",
+    "bench/_common.py",
+    "bench/_datasets.py",
+    "bench/search.py",
+    "bench/_serve.py",
+)
+PACKAGES = (
+    "halfcost",
+    "scikit-learn",
+    "lightgbm",
+    "optuna",
+    "flaml",
+    "xgboost",
+    "pandas",
+    "onnxruntime",
+    "skl2onnx",
+    "onnxmltools",
+)
 
 
 # --------------------------------------------------------------------------- data
@@ -752,6 +770,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--rows", type=int, default=None, help="rows of each synthetic set (default: its own size)"
     )
     parser.add_argument("--note", default="", help="a remark to record in the results file")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="the serving comparison instead: LightGBM defaults in Python and ONNX Runtime vs "
+        "halfcost --objective online in Python and ONNX (its section of --out is replaced)",
+    )
     args = parser.parse_args(argv)
     if args.budget_s is None:
         args.budget_s = QUICK_BUDGET_S if args.quick else DEFAULT_BUDGET_S
@@ -775,6 +799,21 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     context = _common.run_context(PACKAGES, code_paths=CODE_PATHS)
+    if args.serve:
+        from bench import _serve
+
+        served = []
+        this = sys.modules[__name__]
+        for name in args.dataset_names:
+            dataset = load_dataset(name, seed=args.seed, n_rows=args.rows)
+            served.append(_serve.run_serve_dataset(this, dataset, args.budget_s, args.seed, log))
+        context.append(f"load average (1/5/15 min) at end: {_common.load_average()}")
+        print(_common.text_table(_serve.HEADERS, _serve.rows(served)))
+        print("\n".join(_serve.verdicts(served)))
+        command = "python bench/search.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        section = _serve.markdown(served, context, args.budget_s, command)
+        print(f"\nwrote {_serve.write_section(section, args.out)}")
+        return 0
     results = []
     for name in args.dataset_names:
         dataset = load_dataset(name, seed=args.seed, n_rows=args.rows)

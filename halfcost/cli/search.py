@@ -107,6 +107,20 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="F",
         help="share of rows held out (default 0.2)",
     )
+    parser.add_argument(
+        "--objective",
+        choices=("batch", "online", "size"),
+        default="batch",
+        help="what cheapest means: batch latency per 1k rows (default), online: p50 of one "
+        "single-row request end to end, size: saved bytes",
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=("python", "onnx"),
+        default="python",
+        help="where finalists are re-measured and the chosen model is served from "
+        "(onnx: converted, checked against Python, timed in ONNX Runtime)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the report JSON on stdout")
     add_mlflow_flag(parser, what="the search as one run (chosen model, cost, trials)")
@@ -176,7 +190,11 @@ def _summary(report: dict, html_path) -> str:
         f"{'met' if report['met'] else 'NOT met'}: {chosen['family']} "
         f"{report['metric']}={chosen['cv_score']:.4f} (CV), {chosen['holdout_score']:.4f} "
         f"({held_out}); {chosen['latency_ms_per_1k']:.3g} ms per 1k rows = "
-        f"{savings['latency_ratio']:.2g}x LightGBM defaults; report: {html_path}"
+        f"{savings['latency_ratio']:.2g}x LightGBM defaults, single row "
+        f"{chosen['single_row_latency_ms']:.3g} ms = "
+        f"{savings.get('single_row_latency_ratio', float('nan')):.2g}x, "
+        f"{chosen['size_bytes']:,} bytes (objective {report.get('objective', 'batch')}, "
+        f"runtime {report.get('runtime', 'python')}); report: {html_path}"
     )
 
 
@@ -227,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
         drop=[c.strip() for c in args.drop.split(",") if c.strip()],
         progress=not args.no_progress and args.workers == 1,
         n_workers=args.workers,
+        objective=args.objective,
+        runtime=args.runtime,
     )
     try:
         with _search_warnings_as_lines("search"), quiet_storage_threads():

@@ -41,7 +41,22 @@ def test_measure_cost_reports_positive_figures():
         "single_row_latency_ms",
         "size_bytes",
         "train_seconds",
+        "single_row_p99_ms",
     }
+    assert cost.single_row_p99_ms >= cost.single_row_latency_ms
+
+
+def test_objectives_are_named_and_pick_their_figure():
+    from halfcost.automl._cost import OBJECTIVES, get_objective
+    from halfcost.errors import BadInputError
+
+    cost = CostMeasurement(2.0, 0.3, 1234, 0.0, 0.9)
+    assert [get_objective(n).of(cost) for n in ("batch", "online", "size")] == [2.0, 0.3, 1234]
+    assert list(OBJECTIVES) == ["batch", "online", "size"]
+    with pytest.raises(
+        BadInputError, match="unknown objective 'fast'; choose one of batch, online"
+    ):
+        get_objective("fast")
 
 
 def test_money_formulas():

@@ -12,7 +12,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
 from halfcost.automl import HalfcostModel, load_model, save_model
-from halfcost.automl._prep import TableEncoder, plan_columns
+from halfcost.automl._encoder import table_encoder
+from halfcost.automl._prep import plan_columns
 from halfcost.errors import BadInputError
 
 
@@ -23,7 +24,7 @@ def model(customers) -> HalfcostModel:
     plan = plan_columns(customers, "churned")
     pipeline = Pipeline(
         [
-            ("encode", TableEncoder(plan.features, plan.kinds)),
+            ("encode", table_encoder(plan.features, plan.kinds)),
             ("model", lightgbm.LGBMClassifier(n_estimators=10, verbose=-1, n_jobs=1)),
         ]
     )
@@ -117,7 +118,7 @@ def test_sklearn_tree_pipeline_round_trips(customers, tmp_path):
     plan = plan_columns(customers, "churned")
     pipeline = Pipeline(
         [
-            ("encode", TableEncoder(plan.features, plan.kinds, mode="onehot")),
+            ("encode", table_encoder(plan.features, plan.kinds, mode="onehot")),
             ("model", DecisionTreeClassifier(max_depth=4, random_state=0)),
         ]
     )

@@ -162,6 +162,24 @@ def test_rerun_with_same_storage_resumes_the_study(customers, storage_args):
     assert second.report_["n_trials"] == first.report_["n_trials"] + 3
 
 
+def test_another_objective_starts_a_new_study_and_says_so(customers, tmp_path):
+    args = {"min_score": 0.6, "budget_s": None, "n_trials": 2, "out_dir": str(tmp_path)}
+    x, y = customers.drop(columns=["churned"]), customers["churned"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SearchWarning)
+        batch = CheapestModelSearch(**args).fit(x, y)
+        online = CheapestModelSearch(**args, objective="online").fit(x, y)
+        again = CheapestModelSearch(**args, objective="online").fit(x, y)
+    first, second = batch.report_["study"]["name"], online.report_["study"]["name"]
+    assert first != second and again.report_["study"]["name"] == second
+    assert online.report_["n_trials"] == 2 and again.report_["n_trials"] == 4
+    said = [w for w in online.warnings_ if "started a new study" in w]
+    assert said and first in said[0] and "objective='batch' (now 'online')" in said[0]
+    assert not [w for w in again.warnings_ if "started a new study" in w]  # resumed
+    with pytest.raises(BadInputError, match="made for objective='online' \\(now 'batch'\\)"):
+        CheapestModelSearch(**args, study_name=second).fit(x, y)
+
+
 def test_multiclass_macro_f1(wine):
     search = CheapestModelSearch(metric="f1", min_score=0.85, n_trials=8, seed=0)
     search.fit(wine.drop(columns=["cultivar"]), wine["cultivar"])
@@ -214,6 +232,8 @@ def test_unreachable_target_is_reported_not_met(wine):
         ({"metric": "acc", "min_score": 0.5}, "unknown metric 'acc'; choose one of accuracy"),
         ({"metric": "accuracy", "min_score": 1.3}, "must be in [0, 1] for accuracy, but got 1.3"),
         ({"metric": "r2", "min_score": 0.5}, "metric 'r2' is for regression"),
+        ({"min_score": 0.5, "objective": "fast"}, "objective must be one of batch, online, size"),
+        ({"min_score": 0.5, "runtime": "tvm"}, "runtime must be one of python, onnx"),
         (
             {"min_score": 0.5, "storage": "postgresql+psycopg://nobody@127.0.0.1:1/none"},
             "cannot open the study storage",

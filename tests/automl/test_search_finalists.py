@@ -150,3 +150,44 @@ def test_trial_records_fall_back_on_partial_scores_when_all_were_pruned():
         (0, 0.6, False),
         (1, 0.7, False),
     ]
+
+
+def test_the_choice_follows_the_objective():
+    from halfcost.automl._cost import OBJECTIVES
+
+    def finalist(trial, batch_ms, row_ms, size):
+        cost = CostMeasurement(batch_ms, row_ms, size, 0.1)
+        return Finalist({"family": "tree", "n_features": 3}, trial, 0.9, 0.9, cost)
+
+    finalists = [finalist(1, 1.0, 5.0, 9000), finalist(2, 4.0, 0.2, 5000), finalist(3, 8.0, 3, 100)]
+    chosen = {name: choose(finalists, 0.8, objective=o).trial for name, o in OBJECTIVES.items()}
+    assert chosen == {"batch": 1, "online": 2, "size": 3}
+
+
+def test_finalists_are_picked_by_the_objectives_figure():
+    from halfcost.automl._cost import OBJECTIVES
+
+    def trial(number, batch_ms, size):
+        return create_trial(
+            params={"family": "tree", "n_features": 3},
+            distributions={
+                "family": CategoricalDistribution(["tree"]),
+                "n_features": IntDistribution(1, 5),
+            },
+            value=batch_ms,
+            user_attrs={
+                "cv_score": 0.9,
+                "rough_ms_per_1k": batch_ms,
+                "latency_ms_per_1k": batch_ms,
+                "size_bytes": size,
+            },
+            state=TrialState.COMPLETE,
+        )
+
+    trials = [trial(0, 1.0, 9000), trial(1, 2.0, 100), trial(2, 3.0, 5000)]
+    for number, t in enumerate(trials):
+        t.number = number
+    records = trial_records(trials, {"tree"}, OBJECTIVES["size"])
+    assert [r.objective_cost for r in records] == [9000, 100, 5000]
+    picked = pick_finalists(records, 0.8, n_finalists=1)
+    assert picked[0].cost == 100

@@ -15,7 +15,8 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from halfcost.automl import HalfcostModel, save_model
-from halfcost.automl._prep import TableEncoder, plan_columns
+from halfcost.automl._encoder import table_encoder
+from halfcost.automl._prep import plan_columns
 from halfcost.demo_data import ID_COLUMN, TARGET, make_customers
 
 
@@ -27,7 +28,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     plan = plan_columns(train, TARGET, drop=[ID_COLUMN])
     pipeline = Pipeline(
         [
-            ("encode", TableEncoder(plan.features, plan.kinds)),
+            ("encode", table_encoder(plan.features, plan.kinds)),
             ("model", lightgbm.LGBMClassifier(n_estimators=20, verbose=-1, n_jobs=1)),
         ]
     )

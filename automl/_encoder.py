@@ -1,0 +1,297 @@
+"""The encoder in front of every model, built from scikit-learn's own parts.
+
+``Pipeline([("raw", RawColumns), ("columns", ColumnTransformer)])``: scikit-learn's
+``ColumnTransformer`` with ``OrdinalEncoder`` / ``OneHotEncoder(handle_unknown=
+"infrequent_if_exist")``, ``StandardScaler`` + ``SimpleImputer(add_indicator=True)`` and
+``TargetEncoder`` does the encoding, and LightGBM gets its categories as its own native
+categoricals. Being scikit-learn's parts, skl2onnx converts all of it to ONNX.
+
+The one halfcost step, :class:`RawColumns`, does only what those parts cannot: read
+the raw columns users hand in (numbers stored as text with the odd garbage cell, dates
+as ISO text or datetimes, mixed-type categories, every spelling of "missing") as typed
+columns: float32 numbers (dates as days since 1970, NaN where missing or unreadable) and
+categories as text, missing as :data:`MISSING`. ONNX Runtime takes the same typed columns
+(:meth:`RawColumns.arrays`), so Python and ONNX see identical inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from halfcost.automl._metrics import REGRESSION
+
+CATEGORICAL = "categorical"
+#: what a missing category becomes: a category of its own, as text ONNX can take
+MISSING = "\x00missing"
+#: what a category unseen in training becomes when its column has no infrequent ones
+UNSEEN = "\x00unseen"
+MAX_CATEGORIES = 64  # categories kept per column; the rest share one "infrequent" code
+MIN_FREQUENCY = 2  # a category seen once in training is infrequent
+TARGET_ENCODE_ABOVE = 16  # distinct levels above which a column is also target-encoded
+#: encodings a family can ask for (ModelFamily.encoding)
+NATIVE, ONEHOT, LIGHTGBM_CATEGORICAL = "native", "onehot", "categorical"
+
+#: Every class the encoder pipeline holds, in one place: the model file's trust list
+#: (halfcost.automl._model_io) must include these.
+ENCODER_TYPES = (
+    "sklearn.pipeline.Pipeline",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.preprocessing._encoders.OrdinalEncoder",
+    "sklearn.preprocessing._encoders.OneHotEncoder",
+    "sklearn.preprocessing._target_encoder.TargetEncoder",
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.impute._base.MissingIndicator",
+    "halfcost.automl._encoder.RawColumns",
+)
+
+
+class RawColumns(TransformerMixin, BaseEstimator):
+    """Raw table columns as typed columns, the part scikit-learn's encoders cannot do.
+
+    ``OrdinalEncoder`` and ``SimpleImputer`` take numbers or categories, not a column of
+    text where ``"12.5"`` is a number and ``"n/a"`` missing, nor ISO date strings, nor a
+    column mixing ``1`` and ``"1"`` and ``None``: this step reads them the way the
+    column plan typed them. Numbers and dates become float32 (what ONNX tree ensembles
+    compute in, so Python and ONNX Runtime agree), categories text.
+
+    Args:
+        columns: the raw feature columns to use, in order.
+        kinds: raw column -> numeric, date or categorical.
+        unseen_as_rarest: read a category unseen in training as described in
+            :func:`_unseen_stand_in` (for one-hot encoding, so that ONNX Runtime gives
+            what scikit-learn gives).
+    """
+
+    def __init__(
+        self,
+        columns: list[str] | None = None,
+        kinds: dict[str, str] | None = None,
+        unseen_as_rarest: bool = False,
+    ):
+        self.columns = columns
+        self.kinds = kinds
+        self.unseen_as_rarest = unseen_as_rarest
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> RawColumns:
+        """Record the columns and their kinds (typed from ``X`` when not given)."""
+        from halfcost.automl._prep import column_kind
+
+        self.columns_ = [str(c) for c in (self.columns if self.columns is not None else X.columns)]
+        kinds = self.kinds or {}
+        self.kinds_ = [kinds.get(c) or column_kind(X[c]) for c in self.columns_]
+        self.unseen_as_ = {
+            name: _unseen_stand_in(category_text(X[name].to_numpy(dtype=object)))
+            for name, kind in zip(self.columns_, self.kinds_, strict=True)
+            if kind == CATEGORICAL and self.unseen_as_rarest
+        }
+        self.n_features_in_ = len(self.columns_)
+        return self
+
+    def arrays(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Each column as an (n, 1) array: float32 numbers, or text categories (in order)."""
+        from halfcost.automl._prep import as_numbers, column_dtypes
+
+        # columns already stored as numbers are read in one block: per-column pandas
+        # access costs more than the model on a single-row request
+        dtypes = column_dtypes(X)
+        plain = [
+            name
+            for name, kind in zip(self.columns_, self.kinds_, strict=True)
+            if kind != CATEGORICAL
+            and isinstance(dtypes.get(name), np.dtype)
+            and dtypes[name].kind in "iuf"
+        ]
+        out: dict[str, np.ndarray] = {}
+        if plain:
+            whole = X.columns.tolist() == plain
+            block = np.asfortranarray((X if whole else X[plain]).to_numpy(dtype=np.float32))
+            out = {name: block[:, i : i + 1] for i, name in enumerate(plain)}
+        for name, kind in zip(self.columns_, self.kinds_, strict=True):
+            if name in out:
+                continue
+            column = X[name]
+            if kind == CATEGORICAL:
+                text = category_text(column.to_numpy(dtype=object))
+                if name in self.unseen_as_:
+                    known, stand_in = self.unseen_as_[name]  # known: sorted (np.unique)
+                    at = np.minimum(np.searchsorted(known, text), len(known) - 1)
+                    unseen = known[at] != text  # a binary search, not np.isin's sort per call
+                    if unseen.any():
+                        text[unseen] = stand_in
+                out[name] = text.reshape(-1, 1)
+            else:
+                out[name] = as_numbers(column, kind).astype(np.float32).reshape(-1, 1)
+        return {name: out[name] for name in self.columns_}
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The typed columns, as a frame the ColumnTransformer selects from by name."""
+        return pd.DataFrame({name: values[:, 0] for name, values in self.arrays(X).items()})
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The column names, unchanged."""
+        return np.asarray(self.columns_, dtype=object)
+
+
+def _unseen_stand_in(text: np.ndarray) -> tuple[np.ndarray, str]:
+    """The training categories, and what a category unseen in training is read as.
+
+    scikit-learn's encoders send an unseen category to the infrequent one
+    (``handle_unknown="infrequent_if_exist"``); ONNX's OneHotEncoder cannot (it knows no
+    "infrequent" bucket). Reading an unseen category as the rarest training category,
+    when the column has infrequent ones, gives that result in both runtimes; a column
+    without infrequent categories reads it as :data:`UNSEEN`, unknown to both (all zeros).
+    """
+    levels, counts = np.unique(text.astype(str), return_counts=True)
+    has_infrequent = len(levels) > MAX_CATEGORIES or bool((counts < MIN_FREQUENCY).any())
+    stand_in = str(levels[np.argmin(counts)]) if has_infrequent and len(levels) else UNSEEN
+    return levels.astype(object), stand_in
+
+
+def category_text(values: np.ndarray) -> np.ndarray:
+    """Categories as text (``1`` and ``"1"`` are one category), missing as :data:`MISSING`."""
+    missing = pd.isna(values)
+    text = np.array([v if isinstance(v, str) else str(v) for v in values], dtype=object)
+    text[missing] = MISSING
+    return text
+
+
+def table_encoder(
+    columns: list[str],
+    kinds: dict[str, str],
+    mode: str = NATIVE,
+    task: str | None = None,
+    levels: dict[str, int] | None = None,
+):
+    """The encoder pipeline for ``columns`` (fitted with the model, inside its pipeline).
+
+    Args:
+        columns: the raw feature columns, in order.
+        kinds: raw column -> numeric, date or categorical.
+        mode: ``native`` (trees: numbers as they are, missing left NaN for the model;
+            categories as integer codes), ``categorical`` (the same codes, for a model
+            that takes them as its own categoricals: LightGBM) or ``onehot`` (linear
+            models, nets: numbers standardized, missing imputed by the median plus a
+            missing indicator per column that had gaps in training; categories one-hot).
+        task: classification or regression: high-cardinality columns (more than
+            :data:`TARGET_ENCODE_ABOVE` levels in ``levels``: zip codes, shops) are also
+            target-encoded, cross-fitted so a training row never sees its own label.
+            None: no target encoding.
+        levels: categorical column -> distinct values in the data.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import MissingIndicator, SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
+
+    kinds = {c: kinds[c] for c in columns}
+    categories = [c for c in columns if kinds[c] == CATEGORICAL]
+    numbers = [c for c in columns if kinds[c] != CATEGORICAL]
+    wide = [c for c in categories if (levels or {}).get(c, 0) > TARGET_ENCODE_ABOVE]
+    parts = []
+    if categories and mode == ONEHOT:
+        encoder = OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            min_frequency=MIN_FREQUENCY,
+            max_categories=MAX_CATEGORIES + 1,  # + the infrequent column
+            sparse_output=False,
+            dtype=np.float32,
+        )
+        parts.append(("categories", encoder, categories))
+    elif categories:
+        encoder = OrdinalEncoder(
+            handle_unknown="use_encoded_value",
+            unknown_value=-1,  # LightGBM reads negative categories as missing
+            min_frequency=MIN_FREQUENCY,
+            max_categories=MAX_CATEGORIES + 1,
+            dtype=np.float32,
+        )
+        parts.append(("categories", encoder, categories))
+    if numbers and mode == ONEHOT:
+        # scaled first (StandardScaler passes NaN through), then imputed with the scaled
+        # median. The missing indicators are the MissingIndicator that
+        # SimpleImputer(add_indicator=True) holds, as a part of its own: skl2onnx converts
+        # SimpleImputer without its indicator, and halfcost.automl._onnx registers a
+        # converter for MissingIndicator
+        scaled = Pipeline(
+            [
+                ("scale", StandardScaler()),
+                ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ]
+        )
+        parts.append(("numbers", scaled, numbers))
+        indicator = MissingIndicator(features="missing-only", error_on_new=False)
+        parts.append(("missing", indicator, numbers))
+    elif numbers:
+        parts.append(("numbers", "passthrough", numbers))
+    if wide and task is not None:
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        regression = task == REGRESSION
+        folds = (KFold if regression else StratifiedKFold)(5, shuffle=True, random_state=0)
+        target_type = "continuous" if regression else "auto"
+        parts.append(("target", TargetEncoder(target_type=target_type, cv=folds), wide))
+    transformer = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
+    raw = RawColumns(columns, kinds, unseen_as_rarest=mode == ONEHOT)
+    return Pipeline([("raw", raw), ("columns", transformer)])
+
+
+def native_categoricals(columns: list[str], kinds: dict[str, str]) -> list[int]:
+    """Output positions of the category codes (they come first), for LightGBM."""
+    return list(range(sum(kinds[c] == CATEGORICAL for c in columns)))
+
+
+def raw_step(pipeline: Any) -> RawColumns | None:
+    """The fitted :class:`RawColumns` of a model pipeline (None when there is none)."""
+    for _, step in getattr(pipeline, "steps", None) or []:
+        if isinstance(step, RawColumns):
+            return step
+        found = raw_step(step)
+        if found is not None:
+            return found
+    return None
+
+
+def _columns_step(pipeline: Any) -> Any:
+    encoder = pipeline.named_steps.get("encode", pipeline)
+    return encoder.named_steps["columns"]
+
+
+def output_sources(pipeline: Any) -> list[str]:
+    """The raw column each encoded feature comes from, in output order."""
+    transformer = _columns_step(pipeline)
+    sources: list[str] = []
+    for name, step, cols in transformer.transformers_:
+        if name == "remainder":
+            continue
+        width = transformer.output_indices_[name].stop - transformer.output_indices_[name].start
+        if name == "categories" and type(step).__name__ == "OneHotEncoder":
+            per = list(step._n_features_outs)  # one-hot block widths per column
+        elif name == "missing":
+            sources += [cols[i] for i in step.features_]
+            continue
+        else:
+            per = [width // max(len(cols), 1)] * len(cols)
+        for column, count in zip(cols, per, strict=True):
+            sources += [column] * int(count)
+    return sources
+
+
+def imputed_values(pipeline: Any) -> dict[str, float]:
+    """Raw column -> the value the encoder imputes for a missing number (onehot mode)."""
+    try:
+        transformer = _columns_step(pipeline)
+    except (AttributeError, KeyError):
+        return {}
+    for name, step, cols in transformer.transformers_:
+        if name == "numbers" and hasattr(step, "named_steps"):
+            scaler, imputer = step.named_steps["scale"], step.named_steps["impute"]
+            raw = imputer.statistics_ * scaler.scale_ + scaler.mean_
+            return {c: float(v) for c, v in zip(cols, raw, strict=True)}
+    return {}
