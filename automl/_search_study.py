@@ -15,12 +15,14 @@ process before it reads the results. Journal storages have no heartbeat in Optun
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import time
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import optuna
@@ -164,10 +166,29 @@ def settle(study: optuna.Study, *, max_wait_s: float = 3 * GRACE_PERIOD_S) -> in
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
+        _fail_orphans(study)
         running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
         if not running or time.monotonic() > deadline:
             return len(running)
         time.sleep(0.5)
+
+
+def _fail_orphans(study: optuna.Study) -> None:
+    """Fail RUNNING trials a worker took but never began (killed before its first heartbeat).
+
+    Optuna's stale check only sees trials with a heartbeat. A live worker marks its trial
+    (``worker``) a moment after taking it, so an unmarked trial older than the grace
+    period belongs to a worker that died in between.
+    """
+    now = datetime.now()  # Optuna stores trial times as naive local time
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        started = trial.datetime_start
+        if WORKER_ATTR in trial.user_attrs or started is None:
+            continue
+        if (now - started).total_seconds() > GRACE_PERIOD_S:
+            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+                # the storage's own API, by the frozen trial's id (no public accessor)
+                study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
 
 
 @dataclass(frozen=True)

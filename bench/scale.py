@@ -120,7 +120,11 @@ def fixed_work(
         n_workers=n_workers,
         patience=None,
     )
-    ran = [t for t in search.study_.get_trials() if t.state.is_finished() and t.datetime_start]
+    ran = [
+        t
+        for t in search.study_.get_trials()
+        if t.state.is_finished() and t.datetime_start and t.user_attrs.get("pruned") is None
+    ]  # pruning is off: a pruned trial is one a worker drew past the limit and never ran
     durations = [(t.datetime_complete - t.datetime_start).total_seconds() for t in ran]
     return {
         "seconds": search.report_["search_seconds"],

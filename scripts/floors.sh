@@ -37,4 +37,5 @@ cd "$tool"  # import halfcost from the venv, not from the checkout
 "$py" -m pytest -p no:cacheprovider -q "$root/tests/automl/test_search.py" \
     "$root/tests/automl/test_search_estimator.py" "$root/tests/automl/test_search_objective.py" \
     "$root/tests/automl/test_search_finalists.py" "$root/tests/automl/test_search_workers.py" \
+    "$root/tests/automl/test_search_study.py" \
     --rootdir "$root" -c "$root/pyproject.toml" "$@"
