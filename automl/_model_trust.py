@@ -129,14 +129,35 @@ def trusted_type_names() -> frozenset[str]:
     from halfcost.automl._encoder import ENCODER_TYPES
 
     classes = {_type_name(path) for path in TRUSTED_CLASSES}
-    return TRUSTED_BUILTIN_TYPES | classes | frozenset(ENCODER_TYPES)
+    return TRUSTED_BUILTIN_TYPES | classes | frozenset(ENCODER_TYPES) | {PASSTHROUGH_TYPE}
+
+
+# ColumnTransformer keeps a column group it passes through as a FunctionTransformer
+# whose functions are None (scikit-learn's "passthrough"); one holding a function is
+# refused, as is any other FunctionTransformer.
+_PASSTHROUGH = "sklearn.preprocessing._function_transformer.FunctionTransformer"
+PASSTHROUGH_TYPE = f"{_PASSTHROUGH} (passthrough)"
+
+
+def _is_passthrough(node: dict) -> bool:
+    state = (node.get("content") or {}).get("content") or {}
+    return all(
+        isinstance(state.get(key), dict) and state[key].get("content") == "null"
+        for key in ("func", "inverse_func", "kw_args", "inv_kw_args")
+    )
 
 
 def _schema_nodes(node: Any) -> Iterator[tuple[str, str]]:
-    """(node kind, type name) of every node of a skops schema, depth first."""
+    """(node kind, type name) of every node of a skops schema, depth first.
+
+    A passthrough FunctionTransformer is named :data:`PASSTHROUGH_TYPE`, which is trusted.
+    """
     if isinstance(node, dict):
         if "__module__" in node and "__class__" in node:
-            yield str(node.get("__loader__")), f"{node['__module__']}.{node['__class__']}"
+            name = f"{node['__module__']}.{node['__class__']}"
+            if name == _PASSTHROUGH and _is_passthrough(node):
+                name = PASSTHROUGH_TYPE
+            yield str(node.get("__loader__")), name
         for value in node.values():
             yield from _schema_nodes(value)
     elif isinstance(node, list):
@@ -156,9 +177,15 @@ def untrusted_types(pipeline_path: Path) -> list[str]:
     import skops.io
 
     trusted = trusted_type_names()
-    refused = {name for name in skops.io.get_untrusted_types(file=pipeline_path)}
     with zipfile.ZipFile(pipeline_path) as archive:
         schema = json.loads(archive.read("schema.json"))
+    passthrough = any(name == PASSTHROUGH_TYPE for _, name in _schema_nodes(schema))
+    refused = {
+        name
+        for name in skops.io.get_untrusted_types(file=pipeline_path)
+        # skops names every FunctionTransformer alike; the schema walk tells them apart
+        if not (passthrough and name == _PASSTHROUGH)
+    }
     refused.update(
         name
         for kind, name in _schema_nodes(schema)

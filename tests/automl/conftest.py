@@ -72,19 +72,17 @@ def saved_model(tmp_path_factory, customers):
     Built directly (encoder + shallow tree) rather than searched, so the serving and
     export tests stay fast; the report carries the cost figures a search writes.
     """
-    from sklearn.pipeline import Pipeline
     from sklearn.tree import DecisionTreeClassifier
 
     from halfcost.automl import HalfcostModel, save_model
-    from halfcost.automl._prep import TableEncoder, plan_columns
+    from halfcost.automl._prep import plan_columns
+    from halfcost.automl._search_space import make_pipeline
     from halfcost.jsonio import write_json
 
     plan = plan_columns(customers, "churned")
-    pipeline = Pipeline(
-        [
-            ("encode", TableEncoder(plan.features, plan.kinds)),
-            ("model", DecisionTreeClassifier(max_depth=3, random_state=0)),
-        ]
+    tree = DecisionTreeClassifier(max_depth=3, random_state=0)
+    pipeline = make_pipeline(
+        plan.features, dict(plan.kinds), "native", tree, "classification", dict(plan.levels)
     )
     pipeline.fit(customers[plan.features], (customers["churned"] == "yes").astype(int))
     meta = {

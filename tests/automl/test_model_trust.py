@@ -118,7 +118,7 @@ def _estimators(classification: bool) -> list[tuple[object, str]]:
         (getattr(ensemble, f"ExtraTrees{kind}")(n_estimators=3, max_depth=3), "native"),
         (getattr(ensemble, f"RandomForest{kind}")(n_estimators=3, max_depth=3), "native"),
         (getattr(ensemble, f"HistGradientBoosting{kind}")(max_iter=3), "native"),
-        (getattr(lightgbm, f"LGBM{kind}")(n_estimators=3, verbose=-1), "native"),
+        (getattr(lightgbm, f"LGBM{kind}")(n_estimators=3, verbose=-1), "categorical"),
     ]
 
 
@@ -126,10 +126,9 @@ def _estimators(classification: bool) -> list[tuple[object, str]]:
 def test_every_family_halfcost_writes_passes_the_allow_list(task, customers, wine, tmp_path):
     import warnings
 
-    from sklearn.pipeline import Pipeline
-
     from halfcost.automl import HalfcostModel, save_model
-    from halfcost.automl._prep import TableEncoder, plan_columns
+    from halfcost.automl._prep import plan_columns
+    from halfcost.automl._search_space import make_pipeline
 
     frame, target = (wine, "cultivar") if task == "multiclass" else (customers, "churned")
     if task == "regression":
@@ -138,8 +137,10 @@ def test_every_family_halfcost_writes_passes_the_allow_list(task, customers, win
     plan = plan_columns(frame, target)
     y = frame[target] if task == "regression" else frame[target].astype("category").cat.codes
     for i, (estimator, mode) in enumerate(_estimators(task != "regression")):
-        encoder = TableEncoder(plan.features, plan.kinds, mode=mode)
-        pipeline = Pipeline([("encode", encoder), ("model", estimator)])
+        task_name = "regression" if task == "regression" else "classification"
+        pipeline = make_pipeline(
+            plan.features, dict(plan.kinds), mode, estimator, task_name, dict(plan.levels)
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a 5-iteration MLP does not converge
             pipeline.fit(frame[plan.features], y)
