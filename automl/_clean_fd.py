@@ -211,12 +211,15 @@ DEPENDENCY_CHECK = "halfcost_expect_functional_dependency"
 def _one_dependency(
     key_codes: np.ndarray,
     key_values: np.ndarray,
-    column: pd.Series,
+    column: tuple[np.ndarray, np.ndarray],
     reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     fill_missing: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows that disagree with their key, the majority value (or None), clear or not."""
-    value_codes, value_uniques = _codes(column)
+    """Rows that disagree with their key, the majority value (or None), clear or not.
+
+    ``column`` is the dependent column's :func:`_codes`, computed once per column.
+    """
+    value_codes, value_uniques = column
     n_rows = len(key_codes)
     n_keys = len(key_values)
     value_list = list(value_uniques)
@@ -287,17 +290,22 @@ def check_dependencies(
     usable = [
         d for d in dependencies if d["key"] in prepared.columns and d["column"] in prepared.columns
     ]
-    key_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    code_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def codes_of(column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in code_cache:
+            code_cache[column] = _codes(prepared[column])
+        return code_cache[column]
+
+    votes = _ReferenceVotes(lookups)
     raw: list[tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]] = []
     for dependency in usable:
         key, column = dependency["key"], dependency["column"]
-        if key not in key_cache:
-            key_cache[key] = _codes(prepared[key])
-        key_codes, key_values = key_cache[key]
-        reference = _reference_votes(lookups, key, column, key_values)
+        key_codes, key_values = codes_of(key)
+        reference = votes.for_dependency(key, column, key_values)
         nullable = bool(profiles.get(column, {}).get("nullable", True))
         rows, majority, clear = _one_dependency(
-            key_codes, key_values, prepared[column], reference, fill_missing=not nullable
+            key_codes, key_values, codes_of(column), reference, fill_missing=not nullable
         )
         raw.append((dependency, rows, majority, clear))
     raw, odd_keys = _odd_keys(raw, n_rows)
@@ -366,31 +374,63 @@ def _odd_keys(
     return kept, odd
 
 
-def _reference_votes(
-    lookup: dict[str, Any] | None, key: str, column: str, key_values: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The reference's votes on ``column`` for the batch's keys of ``key``.
+class _ReferenceVotes:
+    """The reference's votes (its ``lookups`` table) for the batch's keys, one dependency at a time.
 
-    Returns ``(batch key codes, values, rows)``: one entry per (known key, value) pair,
-    ``rows`` the reference's rows holding that pair; None without a reference table.
+    Each lookup column is factorized once and each key mapped onto the batch's key codes
+    once, so the votes of one dependency are integer arithmetic (a pandas groupby over
+    object values per dependency was a tenth of the whole check on 1M rows).
     """
-    if not lookup or key not in lookup.get("values", {}) or column not in lookup["values"]:
-        return None
-    table = pd.DataFrame(
-        {
-            "k": lookup["values"][key],
-            "v": lookup["values"][column],
-            "n": np.asarray(lookup["rows"], dtype=np.int64),
-        }
-    ).dropna(subset=["k", "v"])
-    at = pd.Index(key_values).get_indexer(table["k"])
-    table = table[at >= 0].assign(k=at[at >= 0])
-    votes = table.groupby(["k", "v"], sort=False)["n"].sum()
-    return (
-        votes.index.get_level_values("k").to_numpy(dtype=np.int64),
-        votes.index.get_level_values("v").to_numpy(dtype=object),
-        votes.to_numpy(dtype=np.int64),
-    )
+
+    def __init__(self, lookup: dict[str, Any] | None) -> None:
+        self.lookup = lookup or {}
+        self.rows = np.asarray(self.lookup.get("rows", []), dtype=np.int64)
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._keys: dict[str, tuple[int, np.ndarray]] = {}
+
+    def _column(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in self._codes:
+            values = pd.Series(self.lookup["values"][column], dtype=object)
+            self._codes[column] = _codes(values)
+        return self._codes[column]
+
+    def _key_rows(self, key: str, key_values: np.ndarray) -> np.ndarray:
+        """Each lookup row's batch key code (-1 when the batch does not hold its key)."""
+        cached = self._keys.get(key)
+        if cached is None or cached[0] != id(key_values):
+            codes, uniques = self._column(key)
+            at = pd.Index(key_values).get_indexer(uniques).astype(np.int64)
+            rows = np.where(codes >= 0, at[np.maximum(codes, 0)], -1)
+            cached = (id(key_values), rows)
+            self._keys[key] = cached
+        return cached[1]
+
+    def for_dependency(
+        self, key: str, column: str, key_values: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The reference's votes on ``column`` for the batch's keys of ``key``.
+
+        Returns ``(batch key codes, values, rows)``: one entry per (known key, value) pair
+        in the order the lookup first holds it, ``rows`` the reference's rows holding that
+        pair; None without a reference table.
+        """
+        values = self.lookup.get("values", {})
+        if key not in values or column not in values:
+            return None
+        key_rows = self._key_rows(key, key_values)
+        value_codes, value_uniques = self._column(column)
+        ok = (key_rows >= 0) & (value_codes >= 0)
+        n_values = max(len(value_uniques), 1)
+        pair = key_rows[ok] * n_values + value_codes[ok]
+        pairs, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+        counts = np.bincount(inverse, weights=self.rows[ok], minlength=len(pairs))
+        order = np.argsort(first, kind="stable")
+        pairs = pairs[order]
+        return (
+            pairs // n_values,
+            value_uniques[pairs % n_values],
+            counts[order].astype(np.int64),
+        )
 
 
 def _decide(
