@@ -60,10 +60,23 @@ def _agreement(key: np.ndarray, value: np.ndarray, n_values: int) -> tuple[int, 
     key, value = key[repeated], value[repeated]
     if not len(key):
         return 0, 0
-    pair = key * n_values + value
-    pairs, counts = np.unique(pair, return_counts=True)
-    best = pd.Series(counts).groupby(pairs // n_values).max()
-    return len(key), int(best.sum())
+    pairs, counts = _count_pairs(key * n_values + value)
+    pair_key = pairs // n_values
+    starts = np.flatnonzero(np.diff(pair_key, prepend=-1) != 0)
+    return len(key), int(np.maximum.reduceat(counts, starts).sum())
+
+
+def _count_pairs(
+    pair: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pair codes, sorted, with their counts (or summed weights).
+
+    ``np.unique(..., return_counts=True)`` by hashing (pandas' factorize), sorting only
+    the distinct values instead of every row.
+    """
+    inverse, pairs = pd.factorize(pair, sort=True)
+    counts = np.bincount(inverse, weights=weights, minlength=len(pairs))
+    return pairs, counts.astype(np.int64)
 
 
 def learn_dependencies(
@@ -238,14 +251,13 @@ def _one_dependency(
         weights = np.concatenate([weights, ref_rows])
     n_values = max(len(value_list), 1)
     ok = (keys >= 0) & (values >= 0) & (weights > 0)
-    pair = keys[ok] * n_values + values[ok]
-    pairs, inverse = np.unique(pair, return_inverse=True)
-    votes = np.bincount(inverse, weights=weights[ok]).astype(np.int64)
+    pairs, votes = _count_pairs(keys[ok] * n_values + values[ok], weights[ok])
     pair_key, pair_value = pairs // n_values, pairs % n_values
     distinct = np.bincount(pair_key, minlength=n_keys)
     total = np.bincount(pair_key, weights=votes, minlength=n_keys).astype(np.int64)
     order = np.lexsort((-votes, pair_key))
-    first = np.unique(pair_key[order], return_index=True)[1]
+    ordered_key = pair_key[order]  # sorted: each key's best pair comes first
+    first = np.flatnonzero(np.diff(ordered_key, prepend=-1) != 0)
     top_key = pair_key[order][first]
     best_votes = np.zeros(n_keys, dtype=np.int64)
     best_value = np.full(n_keys, -1, dtype=np.int64)
@@ -421,16 +433,10 @@ class _ReferenceVotes:
         value_codes, value_uniques = self._column(column)
         ok = (key_rows >= 0) & (value_codes >= 0)
         n_values = max(len(value_uniques), 1)
-        pair = key_rows[ok] * n_values + value_codes[ok]
-        pairs, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+        # factorize without sorting: the pairs in the order the lookup first holds them
+        inverse, pairs = pd.factorize(key_rows[ok] * n_values + value_codes[ok])
         counts = np.bincount(inverse, weights=self.rows[ok], minlength=len(pairs))
-        order = np.argsort(first, kind="stable")
-        pairs = pairs[order]
-        return (
-            pairs // n_values,
-            value_uniques[pairs % n_values],
-            counts[order].astype(np.int64),
-        )
+        return pairs // n_values, value_uniques[pairs % n_values], counts.astype(np.int64)
 
 
 def _decide(
