@@ -60,8 +60,9 @@ class ColumnPolicy:
         impute: for ``action: impute``: 'median', 'mean', 'mode' (of the reference) or a
             constant used as is; None (the default) means the median for numbers and the
             mode for categories.
-        close_match_cutoff: minimum difflib similarity (0..1) for a misspelt category to be
-            mapped to a known one; the best match must also be unique.
+        close_match_cutoff: minimum similarity (0..1: rapidfuzz's ``fuzz.ratio`` / 100)
+            for a misspelt category to be mapped to a known one; the best match must
+            also be unique.
         out_of_range: what a value outside the reference's range does: 'quarantine' its
             row (the default, after ``action`` had its say), or 'report' it (counted in
             the report, the row kept): a drifted batch keeps its new values.

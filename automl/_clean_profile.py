@@ -187,25 +187,28 @@ def classify_column(name: str, series: pd.Series) -> tuple[str, str]:
             return "identifier", "unique, non-null and in increasing order"
     if is_text(series):
         text = values.astype(str)
-        date_format = detect_date_format(text)
+        # Every test below asks whether all (or any) values have a property, so it runs
+        # on the distinct values, first seen first: entity data repeats each value.
+        distinct = pd.Series(text.unique(), dtype=object)
+        date_format = detect_date_format(distinct)
         if date_format is not None:
             return "datetime", f"every value parses as a date ({date_format})"
-        code = _code_reason(name, text)
+        code = _code_reason(name, distinct)
         if code is not None:
             return "code", code
-        if _all_numbers(text):
+        if _all_numbers(distinct):
             numbers = pd.to_numeric(text, errors="coerce")
             kind, reason = classify_column(name, numbers)
             return kind, reason + " (stored as text)"
-        measure = _measure_unit(text)
+        measure = _measure_unit(distinct)
         if measure is not None:
             prefix, unit = measure
             return "measure", f"numbers with the unit {(prefix + ' ' + unit).strip()!r}"
-        n_unique = text.nunique()
+        n_unique = len(distinct)
         if n_unique <= min(MAX_CATEGORIES, max(10, int(0.2 * n_values))):
             return "categorical", f"{n_unique} distinct text values"
         many = n_unique > 0.5 * n_values
-        if _stable_shapes(text) is not None and (named_like_code(name) or many):
+        if _stable_shapes(distinct) is not None and (named_like_code(name) or many):
             return "code", "strings of a stable pattern"
         return "text", f"{n_unique} distinct text values (too many for a category set)"
     if _is_numeric(series):

@@ -9,13 +9,13 @@ then give no per-row results.
 
 from __future__ import annotations
 
-import difflib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from halfcost.automl._clean_policy import ColumnPolicy
 from halfcost.automl._clean_profile import NUMERIC_KINDS, as_kind
@@ -128,31 +128,27 @@ def _key(value: str) -> str:
 def match_category(value: Any, known: list[Any], cutoff: float) -> tuple[Any, str] | None:
     """The one known category ``value`` is a spelling of, with how it matched; else None.
 
-    First case and whitespace; then difflib's closest match at ``cutoff`` or above, kept
-    only when it is strictly better than the runner-up (no guessing between two).
+    First case and whitespace; then the closest match by rapidfuzz's ``fuzz.ratio`` (the
+    normalised Indel similarity, difflib's ``ratio`` formula ``2 * matches / total``
+    with ``matches`` the longest common subsequence) at ``cutoff`` or above, kept only
+    when it is strictly better than the runner-up (no guessing between two).
     """
     if not isinstance(value, str):
         return None
     texts = [k for k in known if isinstance(k, str)]
     key = _key(value)
-    same = [k for k in texts if _key(k) == key]
+    keys = [_key(k) for k in texts]
+    same = [k for k, k_key in zip(texts, keys, strict=True) if k_key == key]
     if len(same) == 1:
         return same[0], "case/whitespace"
     if same:
         return None
-    matcher = difflib.SequenceMatcher(None, key)
-    scored = []
-    for known_value in texts:
-        matcher.set_seq2(_key(known_value))
-        # the cheap upper bounds first, as difflib.get_close_matches does
-        if matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff:
-            ratio = matcher.ratio()
-            if ratio >= cutoff:
-                scored.append((ratio, known_value))
-    scored.sort(key=lambda pair: -pair[0])
-    if not scored or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+    best = process.extract(
+        key, keys, scorer=fuzz.ratio, processor=None, score_cutoff=100 * cutoff, limit=2
+    )
+    if not best or (len(best) > 1 and best[1][1] == best[0][1]):
         return None
-    return scored[0][1], "close match"
+    return texts[best[0][2]], "close match"
 
 
 class CategorySpelling(ColumnRepair):

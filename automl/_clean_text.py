@@ -101,9 +101,17 @@ def named_like_code(name: str) -> bool:
 
 
 def shapes(values: pd.Series) -> pd.Series:
-    """Each string's shape: digits -> 9, letters -> A, anything else kept (``02134`` -> 99999)."""
-    text = values.astype(str)
-    return text.str.replace(r"\d", "9", regex=True).str.replace(r"[A-Za-z]", "A", regex=True)
+    """Each string's shape: digits -> 9, letters -> A, anything else kept (``02134`` -> 99999).
+
+    The replacements run once per distinct value (``str.replace`` is a Python call per
+    cell; codes repeat over an entity's rows).
+    """
+    codes, uniques = pd.factorize(values.astype(str))
+    text = pd.Series(uniques, dtype=object)
+    distinct = text.str.replace(r"\d", "9", regex=True).str.replace(r"[A-Za-z]", "A", regex=True)
+    return pd.Series(
+        distinct.to_numpy(dtype=object)[codes], index=values.index, dtype=object, name=values.name
+    )
 
 
 def shape_regex(shape_list: list[str]) -> str:
