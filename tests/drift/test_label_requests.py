@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from sqlalchemy import select
 
 from halfcost.demo_data import ID_COLUMN, TARGET, make_customers
@@ -31,19 +30,11 @@ from halfcost.tables import write_table
 BUDGET = 60
 
 
-def _edit_params(root: Path, **sections: dict) -> None:
-    path = root / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    for section, values in sections.items():
-        params[section].update(values)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
+def project(tmp_path_factory, edit_params) -> Path:
     root = tmp_path_factory.mktemp("labels") / "project"
     init_project(root, demo=True, budget_s=4, min_score=0.6, commit=True)
-    _edit_params(
+    edit_params(
         root,
         data={"demo_rows": 2000},
         monitor={"label_budget": BUDGET, "label_strategy": "margin"},

@@ -31,20 +31,12 @@ MIN_SCORE = 0.7  # below what even the tiny search reaches on a busy machine
 INFORMATIVE = "age,tenure_months,plan,channel,monthly_spend,discount,support_calls,last_login_days"
 
 
-def _edit_params(root: Path, **sections: dict) -> None:
-    path = root / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    for section, values in sections.items():
-        params[section].update(values)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory) -> Path:
+def trained(tmp_path_factory, edit_params) -> Path:
     """A demo project with its first champion (v0001), trained by real `dvc repro`."""
     root = tmp_path_factory.mktemp("base") / "project"
     init_project(root, demo=True, budget_s=BUDGET_S, min_score=MIN_SCORE, commit=True)
-    _edit_params(root, data={"demo_rows": 2000}, promotion={"margin": 0.02})
+    edit_params(root, data={"demo_rows": 2000}, promotion={"margin": 0.02})
     assert train_first_champion(root) == "v0001"
     return root
 
@@ -203,9 +195,9 @@ def test_drifted_batch_retrains_and_promotes(project, batches, cli):
 
 
 @pytest.mark.slow
-def test_worse_challenger_is_refused_and_champion_kept(project, batches):
+def test_worse_challenger_is_refused_and_champion_kept(project, batches, edit_params):
     # a retrain configured to drop every informative column gives a clearly worse model
-    _edit_params(project, search={"drop": INFORMATIVE, "min_score": 0.3})
+    edit_params(project, search={"drop": INFORMATIVE, "min_score": 0.3})
     champion_dir = project / ".halfcost" / "champions" / "v0001"
     before = (project / ".halfcost" / "champion.json").read_bytes()
     model_before = (champion_dir / "model" / "meta.json").read_bytes()
@@ -224,8 +216,8 @@ def test_worse_challenger_is_refused_and_champion_kept(project, batches):
 
 
 @pytest.mark.slow  # uses the trained project (one real `dvc repro`)
-def test_failing_dvc_repro_keeps_champion_and_training_data(project, batches):
-    _edit_params(project, data={"demo_rows": "lots"})  # the prepare stage will fail
+def test_failing_dvc_repro_keeps_champion_and_training_data(project, batches, edit_params):
+    edit_params(project, data={"demo_rows": "lots"})  # the prepare stage will fail
     before = (project / ".halfcost" / "champion.json").read_bytes()
     result = watch_batch(batches["normal_labelled"], project=project, force=True)
     assert result.outcome == "retrain_failed"
@@ -358,12 +350,14 @@ def _search_running_in(root: Path) -> bool:
 
 
 @pytest.mark.slow
-def test_a_sigkilled_watch_is_undone_by_the_next_one(project, batches, halfcost_exe, cli, tmp_path):
+def test_a_sigkilled_watch_is_undone_by_the_next_one(
+    project, batches, halfcost_exe, cli, tmp_path, edit_params
+):
     """kill -9 of the watch's whole process group during `dvc repro`, then watch again."""
-    _edit_params(project, search={"budget_s": 20})  # the orphaned search outlives the kill
+    edit_params(project, search={"budget_s": 20})  # the orphaned search outlives the kill
     # the search is timed, so its challenger varies with the machine's load: a wide margin
     # makes this test about the recovery, not about which challenger a busy machine finds
-    _edit_params(project, promotion={"margin": 1.0})
+    edit_params(project, promotion={"margin": 1.0})
     champion_dir = project / ".halfcost" / "champions" / "v0001"
     champion_before = _files_bytes(champion_dir)
     pointer_before = (project / ".halfcost" / "champion.json").read_bytes()
@@ -390,7 +384,7 @@ def test_a_sigkilled_watch_is_undone_by_the_next_one(project, batches, halfcost_
     assert (project / ".halfcost" / "champion.json").read_bytes() == pointer_before
     assert len(_events(project, "retrain_started")) == 2  # the first champion's and the killed
 
-    _edit_params(project, search={"budget_s": BUDGET_S})  # the retry needs no long search
+    edit_params(project, search={"budget_s": BUDGET_S})  # the retry needs no long search
     again = cli([*argv[1:], "--force", "--json"])
     assert again.returncode == 0, again.stderr
     result = json.loads(again.stdout)
