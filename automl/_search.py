@@ -487,7 +487,7 @@ class CheapestModelSearch(BaseEstimator):
             data.min_score,
             len(data.split.folds),
             self.prune,
-            cost_bound=self.objective == DEFAULT_OBJECTIVE,
+            objective=self.objective,
         )
         study = self._open_study(storage, data, pruner, messages)
         # trials already started belong to earlier runs, even those still RUNNING (a dead
@@ -814,16 +814,23 @@ def default_sampler(seed: int | None, *, parallel: bool = False) -> optuna.sampl
 
 
 def make_pruner(
-    metric: Metric, min_score: float, n_folds: int, prune: bool, *, cost_bound: bool = True
+    metric: Metric,
+    min_score: float,
+    n_folds: int,
+    prune: bool,
+    *,
+    objective: str = DEFAULT_OBJECTIVE,
 ) -> FoldPruner:
-    """The search's pruner for this target (``prune=False``: only the budget stops trials;
-    ``cost_bound=False`` for objectives other than batch latency, which the bound is)."""
+    """The search's pruner for this target (``prune=False``: only the budget stops trials).
+
+    Its cost bound is a batch-latency figure, so it bounds only the batch objective.
+    """
     return FoldPruner(
         min_score,
         n_folds,
         scale=target_scale(metric, min_score),
         prune_folds=prune,
-        cost_bound=cost_bound,
+        cost_bound=objective == DEFAULT_OBJECTIVE,
     )
 
 

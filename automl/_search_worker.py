@@ -73,7 +73,7 @@ def run_worker(
 
 
 def _work(store: Any, study_name: str, data: Any, worker_id: int | None) -> int:
-    from halfcost.automl._cost import single_thread
+    from halfcost.automl._cost import DEFAULT_OBJECTIVE, single_thread
     from halfcost.automl._families import default_families
     from halfcost.automl._search import (
         CheapestModelSearch,
@@ -114,7 +114,7 @@ def _work(store: Any, study_name: str, data: Any, worker_id: int | None) -> int:
         patience=settings["patience"],
         prune=settings["prune"],
         # studies recorded before objectives existed searched batch latency in Python
-        objective=settings.get("objective", "batch"),
+        objective=settings.get("objective", DEFAULT_OBJECTIVE),
         runtime=settings.get("runtime", "python"),
         n_trials=1,
     )
@@ -142,7 +142,7 @@ def _work(store: Any, study_name: str, data: Any, worker_id: int | None) -> int:
         prepared.min_score,
         len(prepared.split.folds),
         settings["prune"],
-        cost_bound=search.objective == "batch",
+        objective=search.objective,
     )
     study.pruner = pruner
     counter = _Counter()
