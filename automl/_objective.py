@@ -1,10 +1,10 @@
 """What one trial does: cross-validate the model it draws, fold by fold, and price it.
 
 :class:`SearchObjective` is the Optuna objective: it draws a family, its knobs and a
-column count, reports each fold's running mean, and asks the study's pruner after each
-fold whether to go on. :class:`FoldPruner` is that pruner (an Optuna ``BasePruner``):
-it stops a trial whose folds show it cannot reach the target, that is already costlier
-than a model meeting it, or that runs past the time budget. Only trials that meet the
+column count, and asks the study's pruner after each fold whether to go on.
+:class:`FoldPruner` is that pruner (an Optuna ``BasePruner``): it stops a trial whose
+folds show it cannot reach the target, that is already costlier than a model meeting
+it, or that runs past the time budget. Only trials that meet the
 target get their serving cost measured; the study minimizes it under the constraint
 ``min_score - cv_score <= 0``.
 """
@@ -24,7 +24,7 @@ from halfcost.automl._cost import OBJECTIVES, CostObjective, measure_cost
 from halfcost.automl._families import ModelFamily
 from halfcost.automl._search_space import SearchProblem, predict_for, quiet_fit
 
-# trial user attributes the objective writes as it goes and the pruner reads
+# trial user attributes the objective writes when a trial ends (the pruner's inputs)
 FOLD_SCORES = "fold_scores"  # the fold scores that decide (best stage of a staged trial)
 ROUGH_LATENCY = "rough_ms_per_1k"  # ms per 1k rows from timing validation predictions
 
@@ -37,9 +37,16 @@ COSTLIER = "costlier than a model that meets the target"
 class FoldPruner(optuna.pruners.BasePruner):
     """Prune a cross-validated trial as soon as its folds show it cannot win.
 
-    After each fold the objective reports the running mean (``trial.report``) and
-    stores the deciding fold scores and its rough latency in the trial's user
-    attributes; then ``trial.should_prune()`` asks this pruner. A trial is pruned when:
+    After each fold the objective asks this pruner through :meth:`judge`, handing it
+    the fold scores and rough latency it holds in memory, and writes nothing to the
+    study. Optuna's way (``trial.report`` of the running mean, the inputs stored as
+    user attributes, then ``trial.should_prune()``, which reads the trial back) costs
+    three writes and a read per fold: on PostgreSQL that was half of a trial's storage
+    time, about 6% of a trial (``bench/scale.py``). A pruned trial reports its last
+    running mean, which TPE ranks pruned trials by; a finished one stores its fold
+    scores once. As an Optuna pruner, :meth:`prune` reads the same inputs from a trial's
+    last step and its user attributes ``fold_scores`` and ``rough_ms_per_1k``.
+    A trial is pruned when:
 
     - **budget**: the search time is up (once one trial of this run completed, so a
       run always ends with at least one finished trial);
@@ -106,11 +113,32 @@ class FoldPruner(optuna.pruners.BasePruner):
 
     def reason(self, trial: FrozenTrial) -> str | None:
         """Why to stop ``trial`` after its last reported fold, or None to go on."""
+        attrs = trial.user_attrs
+        return self._why(trial.last_step, attrs.get(FOLD_SCORES), attrs.get(ROUGH_LATENCY))
+
+    def judge(
+        self, number: int, fold: int | None, scores: list[float] | None, rough: float | None
+    ) -> str | None:
+        """Why to stop trial ``number`` after fold ``fold`` (0-based), or None to go on.
+
+        The reason is kept for :meth:`reason_for`.
+
+        Args:
+            number: the trial's number.
+            fold: the last fold done (None: none yet).
+            scores: the deciding fold scores so far.
+            rough: its rough latency so far (None for staged trials: known at the end).
+        """
+        why = self._why(fold, scores, rough)
+        if why is not None:
+            self._reasons[number] = why
+        return why
+
+    def _why(self, fold: int | None, scores: list[float] | None, rough: float | None) -> str | None:
+        """The rules of the class docstring, in order; None: go on."""
         out_of_time = self._deadline is not None and time.monotonic() > self._deadline
         if out_of_time and self._completed_any:
             return BUDGET
-        fold = trial.last_step
-        scores = trial.user_attrs.get(FOLD_SCORES)
         if not self.prune_folds or fold is None or not scores or self.n_folds - fold - 1 <= 0:
             return None
         mean = float(np.mean(scores))
@@ -120,7 +148,6 @@ class FoldPruner(optuna.pruners.BasePruner):
             slack = max(0.005 * self.scale, 2.0 * float(np.std(scores)))
         if mean + slack < self.min_score:
             return CANNOT_REACH
-        rough = trial.user_attrs.get(ROUGH_LATENCY)
         bound = self._best_rough if self.cost_bound else None
         if rough is not None and bound is not None and rough > 2.0 * bound:
             return COSTLIER
@@ -128,10 +155,9 @@ class FoldPruner(optuna.pruners.BasePruner):
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         """Optuna's hook: True to prune (the reason is kept for :meth:`reason_for`)."""
-        why = self.reason(trial)
-        if why is not None:
-            self._reasons[trial.number] = why
-        return why is not None
+        attrs = trial.user_attrs
+        fold_scores, rough = attrs.get(FOLD_SCORES), attrs.get(ROUGH_LATENCY)
+        return self.judge(trial.number, trial.last_step, fold_scores, rough) is not None
 
     def reason_for(self, number: int) -> str:
         """The reason trial ``number`` was pruned for."""
@@ -233,11 +259,10 @@ class SearchObjective:
             if stage != max(stage_scores):
                 trial.set_user_attr("overrides", {family.param_name(family.stage_param): stage})
                 last_model = self._fit_stage(make_model, family, stage)
-            trial.set_user_attr(FOLD_SCORES, scores)
+        trial.set_user_attr(FOLD_SCORES, list(scores))
         cv_score = float(np.mean(scores))
         trial.set_user_attr("cv_score", cv_score)
-        if staged:  # unstaged trials stored theirs fold by fold
-            trial.set_user_attr(ROUGH_LATENCY, rough)
+        trial.set_user_attr(ROUGH_LATENCY, rough)
         trial.set_constraint("score", problem.min_score - cv_score)
         if cv_score < problem.min_score:
             return rough
@@ -256,19 +281,36 @@ class SearchObjective:
             if stage_scores:  # the best stage so far decides (a cut model may score higher)
                 scores = max(stage_scores.values(), key=lambda v: float(np.mean(v)))
             mean = float(np.mean(scores))
-            trial.report(mean, i)
-            trial.set_user_attr(FOLD_SCORES, list(scores))
-            if not staged:
-                trial.set_user_attr(ROUGH_LATENCY, rough)
-            if trial.should_prune():
-                pruner = trial.study.pruner
-                reason = pruner.reason_for(trial.number) if isinstance(pruner, FoldPruner) else ""
+            reason = self._prune_reason(trial, i, scores, None if staged else rough)
+            if reason is not None:
+                trial.report(mean, i)  # TPE ranks a pruned trial by its last step and value
+                trial.set_user_attr(FOLD_SCORES, list(scores))
+                if not staged:
+                    trial.set_user_attr(ROUGH_LATENCY, rough)
                 trial.set_user_attr("pruned", reason or "pruned")
                 trial.set_user_attr("cv_score_partial", mean)
                 trial.set_constraint("score", min_score - mean)
                 raise optuna.TrialPruned(reason)
 
         return on_fold
+
+    @staticmethod
+    def _prune_reason(
+        trial: optuna.Trial, fold: int, scores: list[float], rough: float | None
+    ) -> str | None:
+        """Why the study's pruner stops ``trial`` after ``fold`` (None: go on).
+
+        The search's own :class:`FoldPruner` is asked directly with what this process
+        holds; any other pruner through Optuna (``should_prune`` reads the trial back).
+        """
+        pruner = trial.study.pruner
+        if isinstance(pruner, FoldPruner):
+            return pruner.judge(trial.number, fold, scores, rough)
+        trial.report(float(np.mean(scores)), fold)
+        trial.set_user_attr(FOLD_SCORES, list(scores))
+        if rough is not None:
+            trial.set_user_attr(ROUGH_LATENCY, rough)
+        return "" if trial.should_prune() else None
 
     def _fit_stage(self, make_model, family: ModelFamily, stage: int):
         """The trial's model with ``stage`` as its size, fit on the last fold (to time it)."""
@@ -308,10 +350,18 @@ class PatienceStop:
 class Progress:
     """Study callback drawing a tqdm bar on stderr: time used, trials, best feasible cost."""
 
-    def __init__(self, budget_s: float | None, n_trials: int | None, enabled: bool) -> None:
+    def __init__(
+        self,
+        budget_s: float | None,
+        n_trials: int | None,
+        enabled: bool,
+        *,
+        trials_before: int = 0,
+    ) -> None:
         self._bar = None
         self._started = time.monotonic()
         self._by_time = budget_s is not None and n_trials is None
+        self._trials_before = trials_before  # finished before this run: not on the bar
         if enabled:
             from tqdm import tqdm
 
@@ -326,7 +376,8 @@ class Progress:
             )
             self._budget_s = budget_s
 
-    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+    def __call__(self, study: optuna.Study, trial: FrozenTrial | None = None) -> None:
+        """Study callback, or a poll (``trial`` None) by a process whose workers run trials."""
         if self._bar is None:
             return
         feasible = [
@@ -343,7 +394,7 @@ class Progress:
             self._bar.n = min(elapsed, self._bar.total)
             left = f" left={max(0.0, self._bar.total - elapsed):.0f}s"
         else:
-            self._bar.n = min(self._bar.n + 1, self._bar.total)
+            self._bar.n = min(max(0, done - self._trials_before), self._bar.total)
             left = ""
         self._bar.set_postfix_str(f"trials={done} best feasible={best}{left}", refresh=True)
 

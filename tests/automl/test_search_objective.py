@@ -109,3 +109,15 @@ def test_patience_stops_after_that_many_trials_without_a_cheaper_model(patience)
         stop(study, _feasible(rough=0.99))  # less than 2% cheaper: not progress
     assert bool(stopped) is (patience is not None)
     assert (stop.stopped_early is not None) is (patience is not None)
+
+
+def test_judge_decides_from_what_the_objective_holds_as_prune_does_from_attributes():
+    study = _study(_feasible(rough=2.0))
+    pruner = FoldPruner(min_score=0.9, n_folds=5)
+    pruner.start(study, budget_s=None)
+    for scores, rough in (([0.86], None), ([0.95], 4.5), ([0.95], 3.5), ([0.88, 0.88], 1.0)):
+        trial = _running(scores, rough)
+        expected = pruner.reason(trial)
+        assert pruner.judge(7, len(scores) - 1, scores, rough) == expected
+        assert pruner.prune(study, trial) is (expected is not None)
+    assert pruner.reason_for(7) == CANNOT_REACH  # the last reason judged for trial 7
