@@ -511,7 +511,7 @@ class CheapestModelSearch(BaseEstimator):
         if self.n_workers == 1:
             search_s, stopped_early = self._run_study(study, problem, pruner, budget)
         else:
-            search_s, stopped_early = self._run_workers(study, storage)
+            search_s, stopped_early = self._run_workers(study, storage, budget)
         settle(study)
 
         started = time.monotonic()
@@ -764,11 +764,14 @@ class CheapestModelSearch(BaseEstimator):
         study.set_user_attr(SETTINGS_ATTR, settings)
         study.set_user_attr(DATA_ATTR, {"path": lineage["path"], "sha256": lineage["sha256"]})
 
-    def _run_workers(self, study: optuna.Study, storage: Any) -> tuple[float, str | None]:
+    def _run_workers(
+        self, study: optuna.Study, storage: Any, budget: StudyBudget
+    ) -> tuple[float, str | None]:
         """Run ``n_workers`` worker processes on the study until they are all done.
 
         A worker killed by a signal is reported and the others go on (its trial is failed
         by the heartbeat check); a worker that stops with an error stops the search.
+        Meanwhile this process draws the progress bar from the study, once a second.
 
         Returns:
             The seconds it took, and None (workers stop by budget, trial limit or patience).
@@ -776,7 +779,16 @@ class CheapestModelSearch(BaseEstimator):
         from halfcost.automl._search_worker import run_worker_processes
 
         started = time.monotonic()
-        run_worker_processes(storage_url(storage), study.study_name, self.n_workers)
+        finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+        bar = Progress(
+            budget.remaining_s(), self.n_trials, enabled=self.progress, trials_before=finished
+        )
+        try:
+            run_worker_processes(
+                storage_url(storage), study.study_name, self.n_workers, poll=lambda: bar(study)
+            )
+        finally:
+            bar.close()
         return time.monotonic() - started, None
 
     def _run_study(
@@ -788,7 +800,10 @@ class CheapestModelSearch(BaseEstimator):
             The seconds it took and why it stopped early (None: budget or trial limit).
         """
         started = time.monotonic()
-        bar = Progress(budget.remaining_s(), self.n_trials, enabled=self.progress)
+        finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+        bar = Progress(
+            budget.remaining_s(), self.n_trials, enabled=self.progress, trials_before=finished
+        )
         try:
             stopped_early = run_trials(
                 study,

@@ -10,6 +10,7 @@ shared wall-clock budget and trial limit. :func:`run_worker_processes` is how
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import logging
 import os
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -190,11 +192,20 @@ def _check_data(study: optuna.Study, data: Any) -> Path:
     return path
 
 
-def run_worker_processes(url: str, study_name: str, n_workers: int) -> None:
+def run_worker_processes(
+    url: str,
+    study_name: str,
+    n_workers: int,
+    *,
+    poll: Callable[[], None] | None = None,
+    poll_every_s: float = 1.0,
+) -> None:
     """Start ``n_workers`` worker processes on this machine and wait for them all.
 
     A worker killed by a signal is logged and the others go on; one that stops with an
     error raises that error here once every worker has ended (the first one's message).
+    While they run, ``poll`` is called every ``poll_every_s`` seconds (a progress bar);
+    an error it raises (the storage went away) ends the wait only once they are done.
 
     Raises:
         StorageUnavailableError, BadInputError, HalfcostError: a worker's error.
@@ -210,7 +221,7 @@ def run_worker_processes(url: str, study_name: str, n_workers: int) -> None:
                 quiet = subprocess.DEVNULL
                 process = subprocess.Popen(command, env=env, stdin=quiet, stdout=quiet, stderr=log)
                 processes.append((process, log))
-            codes = [process.wait() for process, _ in processes]
+            codes = _wait_all([process for process, _ in processes], poll, poll_every_s)
         except BaseException:  # interrupted: take the workers down too
             for process, _ in processes:
                 if process.poll() is None:
@@ -237,6 +248,23 @@ def run_worker_processes(url: str, study_name: str, n_workers: int) -> None:
                 failures.append(_error_from(text, code))
     if failures:
         raise failures[0]
+
+
+def _wait_all(
+    processes: list[subprocess.Popen], poll: Callable[[], None] | None, every_s: float
+) -> list[int]:
+    """Every process's exit code, calling ``poll`` meanwhile (its errors only logged)."""
+    pending = list(processes)
+    while poll is not None and pending:
+        try:
+            poll()
+        except Exception as exc:  # a bar must never stop the search: the workers decide
+            logger.debug("progress poll failed: %s", exc)
+            break
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            pending[0].wait(timeout=every_s)
+        pending = [process for process in pending if process.poll() is None]
+    return [process.wait() for process in processes]
 
 
 def _error_from(text: str, code: int) -> HalfcostError:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import warnings
 
 import optuna
@@ -95,3 +97,35 @@ def test_several_workers_need_what_other_processes_can_reach(customers, settings
     with pytest.raises(BadInputError) as info:
         search.fit(customers.drop(columns=["churned"]), customers["churned"])
     assert info.value.param == param
+
+
+def test_waiting_for_workers_polls_the_progress_bar_and_survives_a_failing_poll():
+    from halfcost.automl._search_worker import _wait_all
+
+    def sleeper(seconds: float, code: int) -> subprocess.Popen:
+        script = f"import sys, time; time.sleep({seconds}); sys.exit({code})"
+        return subprocess.Popen([sys.executable, "-c", script])
+
+    polls: list[float] = []
+    codes = _wait_all([sleeper(1.0, 0), sleeper(0.2, 3)], lambda: polls.append(1.0), 0.1)
+    assert codes == [0, 3]
+    assert len(polls) >= 3  # polled while the slower one ran
+
+    def broken() -> None:
+        raise ConnectionError("the storage went away")
+
+    assert _wait_all([sleeper(0.3, 0)], broken, 0.1) == [0]  # waited all the same
+
+
+def test_the_progress_bar_counts_this_runs_trials_when_polled():
+    from halfcost.automl._objective import Progress
+
+    study = _study()
+    for value in (3.0, 2.0, 1.0):
+        study.enqueue_trial({})
+        study.optimize(lambda trial, v=value: v, n_trials=1)
+    bar = Progress(None, 5, enabled=True, trials_before=1)
+    bar(study)  # a poll, as the coordinating process makes while workers run
+    assert bar._bar.n == 2
+    assert "trials=3" in bar._bar.postfix
+    bar.close()
