@@ -203,3 +203,33 @@ def test_migration_0002_classifies_rows_written_before_it(empty_db_url):
         "report.json 0123456789ab": "measured",
         "manual": "imported",
     }
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(
+    "sqlstate", ["serialization_failure", "deadlock_detected"], ids=["40001", "40P01"]
+)
+def test_a_transaction_postgres_aborts_for_a_race_is_run_again_and_writes_once(db_url, sqlstate):
+    """The server itself raises the SQLSTATE a lost race gives; the retry runs it again."""
+    from halfcost.governance._db import retry_writes
+
+    engine = connect(db_url)
+    attempts: list[int] = []
+
+    def write() -> None:
+        with write_session(engine, actor="tester") as session:
+            session.add(Team(name="Risk"))
+            session.flush()
+            attempts.append(1)
+            if len(attempts) == 1:  # the first attempt loses the race, after its insert
+                session.execute(
+                    text(f"DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '{sqlstate}'; END $$")
+                )
+
+    retry_writes(write)
+    with engine.connect() as connection:
+        assert [r[0] for r in connection.execute(select(Team.name))] == ["Risk"]
+        assert len(list(connection.execute(select(AuditEntry.id)))) == 1  # the retry's only
+    assert len(attempts) == 2
+    engine.dispose()
