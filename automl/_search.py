@@ -463,6 +463,11 @@ class CheapestModelSearch(BaseEstimator):
                 self._fit(X, y, lineage, storage)
             except storage_errors() as exc:
                 raise storage_gone(storage, exc) from exc
+            finally:
+                if storage is not self.storage and hasattr(storage, "engine"):
+                    # closing every connection folds a SQLite study's write-ahead log back
+                    # into study.db, so the folder is whole; later reads reconnect
+                    storage.engine.dispose()
         return self
 
     def _storage(self) -> Any:

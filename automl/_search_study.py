@@ -71,18 +71,44 @@ def make_storage(storage: str | optuna.storages.BaseStorage | None) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
+            rdb = optuna.storages.RDBStorage(
                 storage,
                 engine_kwargs=engine_kwargs,
                 heartbeat_interval=HEARTBEAT_INTERVAL_S,
                 grace_period=GRACE_PERIOD_S,
             )
+        if storage.startswith("sqlite"):
+            _write_ahead_log(rdb.engine)
+        return rdb
     except Exception as exc:  # SQLAlchemy/driver errors come in many types
         raise StorageUnavailableError(
             f"cannot open the study storage {storage_label(storage)!r} ({first_line(exc)}); "
             "check {param} and that the database is running.",
             param="storage",
         ) from exc
+
+
+def _write_ahead_log(engine: Any) -> None:
+    """SQLite study files in write-ahead-log mode, synced at checkpoints, not every commit.
+
+    A trial makes some 25 small writes. In SQLite's default mode each commit waits for
+    the disk twice; in WAL mode with ``synchronous=NORMAL`` it does not, which took a
+    write from 3.5 ms to 1.4 ms here, and readers (other workers, the progress bar) no
+    longer block writers. A process killed mid-write loses nothing committed; a power
+    cut can lose the last commits, never the file. WAL needs every process on one host,
+    as a SQLite study does anyway (several hosts share PostgreSQL or a journal file).
+    Connections opened from now on get the settings: the pool is emptied once.
+    """
+    from sqlalchemy import event
+
+    def on_connect(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # kept in the file for every later opener
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    event.listen(engine, "connect", on_connect)
+    engine.dispose()
 
 
 def storage_url(storage: Any) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import warnings
@@ -129,3 +130,17 @@ def test_the_progress_bar_counts_this_runs_trials_when_polled():
     assert bar._bar.n == 2
     assert "trials=3" in bar._bar.postfix
     bar.close()
+
+
+def test_the_study_file_logs_ahead_and_is_whole_once_a_search_ends(customers, tmp_path):
+    x, y = customers.drop(columns=["churned"]), customers["churned"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SearchWarning)
+        CheapestModelSearch(min_score=0.6, n_trials=2, out_dir=str(tmp_path)).fit(x, y)
+    assert not (tmp_path / "study.db-wal").exists()  # every connection closed: folded in
+    connection = sqlite3.connect(tmp_path / "study.db")
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert connection.execute("SELECT count(*) FROM trials").fetchone()[0] >= 2
+    finally:
+        connection.close()
