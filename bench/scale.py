@@ -12,9 +12,11 @@ Three parts, on one seeded data set, in one run:
    on PostgreSQL; each run's chosen model is then re-measured beside the other's, in
    turn on the same batch, and compared with the cheapest of them. Goal: the same
    model or one within 5% of its cost.
-3. **Storage overhead.** The storage calls one trial makes (ask, the per-fold reports
-   and user attributes, tell), timed with a no-op objective on each storage, as a share
-   of the mean trial time of part 1. Goal: under 5%.
+3. **Storage overhead.** In the 1-worker runs of part 1, every call the search makes
+   into its storage object is timed (:class:`StorageTimer`), so the figure is what the
+   real trials cost the storage, not a model of them: the seconds spent in storage
+   calls per trial, as a share of the run's mean trial time. The heartbeat thread's
+   calls run beside the trial and are shown apart. Goal: under 5%.
 
 PostgreSQL is the shared server (``--postgres``, default 127.0.0.1:5432); the benchmark
 makes a database of its own there and drops it afterwards.
@@ -35,8 +37,10 @@ from bench._common import pin_threads  # before NumPy loads: thread pools read t
 pin_threads()
 
 import argparse  # noqa: E402
+import inspect  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 import warnings  # noqa: E402
@@ -94,10 +98,53 @@ def run_search(data_path: Path, target: str, storage: str, **settings: Any) -> A
     return search
 
 
+class StorageTimer:
+    """Times every call this process makes into one storage object, by thread.
+
+    Wraps the object's methods in place (instance attributes shadow the class's), so
+    Optuna's caching layer, heartbeats and the search use it unchanged. Nested calls
+    (one storage method calling another) count once, at the outermost.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.seconds = 0.0  # in the thread that created the timer: the trials' own path
+        self.other_seconds = 0.0  # in other threads (the heartbeat)
+        self.calls = 0
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        for name in dir(type(store)):
+            method = getattr(store, name, None)
+            if not name.startswith("__") and inspect.ismethod(method):
+                setattr(store, name, self._timed(method))
+
+    def _timed(self, method: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            depth = getattr(self._local, "depth", 0)
+            self._local.depth = depth + 1
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self._local.depth = depth
+                if depth == 0:
+                    spent = time.perf_counter() - started
+                    if threading.get_ident() == self._owner:
+                        self.seconds += spent
+                        self.calls += 1
+                    else:
+                        self.other_seconds += spent
+
+        return timed
+
+
 def fixed_work(
     data_path: Path, target: str, storage: str, n_workers: int, trials: list[dict]
 ) -> dict[str, Any]:
-    """Part 1: the enqueued trials run by ``n_workers`` workers; seconds and trial times."""
+    """Part 1: the enqueued trials run by ``n_workers`` workers; seconds and trial times.
+
+    With one worker the trials run in this process, on a timed storage object
+    (:class:`StorageTimer`): part 3's figures.
+    """
     import optuna
 
     from halfcost.automl._search_study import make_storage
@@ -108,10 +155,11 @@ def fixed_work(
     study = optuna.create_study(study_name=name, storage=store, direction="minimize")
     for params in trials:
         study.enqueue_trial(params)
+    timer = StorageTimer(store) if n_workers == 1 else None
     search = run_search(
         data_path,
         target,
-        storage,
+        store if timer is not None else storage,
         min_score=MIN_SCORE_FIXED,
         n_trials=len(trials),
         budget_s=None,
@@ -126,45 +174,17 @@ def fixed_work(
         if t.state.is_finished() and t.datetime_start and t.user_attrs.get("pruned") is None
     ]  # pruning is off: a pruned trial is one a worker drew past the limit and never ran
     durations = [(t.datetime_complete - t.datetime_start).total_seconds() for t in ran]
-    return {
+    result = {
         "seconds": search.report_["search_seconds"],
         "trials": len(ran),
         "mean_trial_s": statistics.fmean(durations) if durations else float("nan"),
     }
-
-
-def storage_overhead_s(storage: str, n_trials: int, n_folds: int) -> float:
-    """Seconds of storage calls per trial: what one search trial asks of it, no work."""
-    import optuna
-
-    from halfcost.automl._search_study import make_storage
-
-    study = optuna.create_study(
-        study_name=f"overhead-{uuid.uuid4().hex[:8]}",
-        storage=make_storage(storage),
-        direction="minimize",
-    )
-
-    def objective(trial: optuna.Trial) -> float:
-        trial.suggest_categorical("family", ["a", "b"])
-        trial.suggest_int("n_features", 1, 10)
-        trial.suggest_float("x", 0, 1)
-        trial.set_user_attr("worker", "bench")
-        for fold in range(n_folds):
-            trial.report(0.5, fold)
-            trial.set_user_attr("fold_scores", [0.5] * (fold + 1))
-            trial.set_user_attr("rough_ms_per_1k", 1.0)
-            trial.should_prune()
-        trial.set_user_attr("cv_score", 0.5)
-        trial.set_constraint("score", -0.1)
-        trial.set_user_attr("latency_ms_per_1k", 1.0)
-        return 1.0
-
-    started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        study.optimize(objective, n_trials=n_trials)
-    return (time.perf_counter() - started) / n_trials
+    if timer is not None and ran:
+        # every call of the fit (study set-up and the finalists' reads too): an upper bound
+        result["storage_s_per_trial"] = timer.seconds / len(ran)
+        result["storage_calls_per_trial"] = timer.calls / len(ran)
+        result["heartbeat_s_per_trial"] = timer.other_seconds / len(ran)
+    return result
 
 
 def remeasure(models: dict[str, Any], batch) -> dict[str, float]:
@@ -239,21 +259,20 @@ def part_fixed(folder: Path, data_path: Path, target: str, pg: str, trials: list
         ]
         for label, _, n, r in results
     ]
-    n_folds = 5
     overhead_rows = []
-    mean_trial_s = results[0][3]["mean_trial_s"]
-    for label, storage in (
-        ("SQLite", f"sqlite:///{folder / 'overhead.db'}"),
-        ("PostgreSQL", pg),
-        ("journal file", f"journal:///{folder / 'overhead.log'}"),
-    ):
-        per_trial = storage_overhead_s(storage, 30, n_folds)
+    for label, _, _n, r in results:
+        if "storage_s_per_trial" not in r:
+            continue
+        share = r["storage_s_per_trial"] / r["mean_trial_s"]
         overhead_rows.append(
             [
                 label,
-                _common.format_number(per_trial * 1000),
-                f"{per_trial / mean_trial_s:.1%}",
-                "yes" if per_trial / mean_trial_s < OVERHEAD_GOAL else "NO",
+                _common.format_number(r["storage_calls_per_trial"], 1),
+                _common.format_number(r["storage_s_per_trial"] * 1000),
+                _common.format_number(r["heartbeat_s_per_trial"] * 1000),
+                _common.format_number(r["mean_trial_s"]),
+                f"{share:.1%}",
+                "yes" if share < OVERHEAD_GOAL else "NO",
             ]
         )
     two = next(r for label, _, n, r in results if label == "PostgreSQL" and n == 2)
@@ -271,10 +290,22 @@ def part_fixed(folder: Path, data_path: Path, target: str, pg: str, trials: list
         f"({'meets' if two['seconds'] / anchor_s <= SPEEDUP_GOAL else 'misses'} the "
         f"{SPEEDUP_GOAL}x goal at this load).",
         "",
-        "## 3. Storage overhead per trial (no-op objective, the calls one trial makes)",
+        "## 3. Storage overhead per trial (the 1-worker runs above, every storage call timed)",
+        "",
+        "Storage calls of the whole fit (study set-up and the finalists' reads included) per "
+        "trial run, against that run's mean trial time; the heartbeat thread's calls run "
+        "beside the trial and are not in the share.",
         "",
         _common.markdown_table(
-            ["storage", "ms per trial", "share of a mean trial (anchor)", f"< {OVERHEAD_GOAL:.0%}"],
+            [
+                "storage",
+                "calls per trial",
+                "ms per trial",
+                "heartbeat ms per trial",
+                "mean trial s",
+                "share of a trial",
+                f"< {OVERHEAD_GOAL:.0%}",
+            ],
             overhead_rows,
         ),
         "",
