@@ -486,6 +486,10 @@ class CheapestModelSearch(BaseEstimator):
         storage: Any,
     ) -> None:
         messages: list[str] = []
+        if self.n_workers > 1:  # their imports overlap this process's preparation
+            from halfcost.automl._search_worker import warm_up
+
+            warm_up()
         data = self._prepare(X, y, messages)
         pruner = make_pruner(
             data.metric,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
 import sys
 import warnings
 
@@ -101,21 +100,24 @@ def test_several_workers_need_what_other_processes_can_reach(customers, settings
 
 
 def test_waiting_for_workers_polls_the_progress_bar_and_survives_a_failing_poll():
-    from halfcost.automl._search_worker import _wait_all
+    import time
 
-    def sleeper(seconds: float, code: int) -> subprocess.Popen:
-        script = f"import sys, time; time.sleep({seconds}); sys.exit({code})"
-        return subprocess.Popen([sys.executable, "-c", script])
+    from halfcost.automl._search_worker import _context, _wait_all
+
+    def started(target, *args):
+        process = _context().Process(target=target, args=args)
+        process.start()
+        return process
 
     polls: list[float] = []
-    codes = _wait_all([sleeper(1.0, 0), sleeper(0.2, 3)], lambda: polls.append(1.0), 0.1)
-    assert codes == [0, 3]
+    slow, failing = started(time.sleep, 1.0), started(sys.exit, 3)
+    assert _wait_all([slow, failing], lambda: polls.append(1.0), 0.1) == [0, 3]
     assert len(polls) >= 3  # polled while the slower one ran
 
     def broken() -> None:
         raise ConnectionError("the storage went away")
 
-    assert _wait_all([sleeper(0.3, 0)], broken, 0.1) == [0]  # waited all the same
+    assert _wait_all([started(time.sleep, 0.3)], broken, 0.1) == [0]  # waited all the same
 
 
 def test_the_progress_bar_counts_this_runs_trials_when_polled():
