@@ -485,11 +485,26 @@ class CheapestModelSearch(BaseEstimator):
         lineage: dict[str, Any],
         storage: Any,
     ) -> None:
-        messages: list[str] = []
-        if self.n_workers > 1:  # their imports overlap this process's preparation
-            from halfcost.automl._search_worker import warm_up
+        workers = None
+        if self.n_workers > 1:  # started now, they import while this process prepares
+            from halfcost.automl._search_worker import WorkerProcesses
 
-            warm_up()
+            workers = WorkerProcesses(storage_url(storage), self.n_workers)
+        try:
+            self._fit_with(X, y, lineage, storage, workers)
+        finally:
+            if workers is not None:
+                workers.close()
+
+    def _fit_with(
+        self,
+        X: pd.DataFrame,
+        y: pd.Series | np.ndarray,
+        lineage: dict[str, Any],
+        storage: Any,
+        workers: Any,
+    ) -> None:
+        messages: list[str] = []
         data = self._prepare(X, y, messages)
         pruner = make_pruner(
             data.metric,
@@ -520,7 +535,7 @@ class CheapestModelSearch(BaseEstimator):
         if self.n_workers == 1:
             search_s, stopped_early = self._run_study(study, problem, pruner, budget)
         else:
-            search_s, stopped_early = self._run_workers(study, storage, budget)
+            search_s, stopped_early = self._run_workers(study, workers, budget)
         settle(study)
 
         started = time.monotonic()
@@ -774,7 +789,7 @@ class CheapestModelSearch(BaseEstimator):
         study.set_user_attr(DATA_ATTR, {"path": lineage["path"], "sha256": lineage["sha256"]})
 
     def _run_workers(
-        self, study: optuna.Study, storage: Any, budget: StudyBudget
+        self, study: optuna.Study, workers: Any, budget: StudyBudget
     ) -> tuple[float, str | None]:
         """Run ``n_workers`` worker processes on the study until they are all done.
 
@@ -785,17 +800,13 @@ class CheapestModelSearch(BaseEstimator):
         Returns:
             The seconds it took, and None (workers stop by budget, trial limit or patience).
         """
-        from halfcost.automl._search_worker import run_worker_processes
-
         started = time.monotonic()
         finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
         bar = Progress(
             budget.remaining_s(), self.n_trials, enabled=self.progress, trials_before=finished
         )
         try:
-            run_worker_processes(
-                storage_url(storage), study.study_name, self.n_workers, poll=lambda: bar(study)
-            )
+            workers.run(study.study_name, poll=lambda: bar(study))
         finally:
             bar.close()
         return time.monotonic() - started, None

@@ -3,15 +3,19 @@
 :func:`run_worker` rebuilds the search problem from what the study recorded (settings,
 data file, column ranking), after checking that the file it reads is the study's own (by
 its sha256) and gives the same fingerprint; then it runs trials against the study's
-shared wall-clock budget and trial limit. :func:`run_worker_processes` is how
-``CheapestModelSearch(n_workers=N)`` starts N of them on this machine.
+shared wall-clock budget and trial limit. :class:`WorkerProcesses` is how
+``CheapestModelSearch(n_workers=N)`` runs N of them on this machine.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import hashlib
+import importlib
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -36,6 +40,18 @@ from halfcost.errors import BadInputError, HalfcostError, StorageUnavailableErro
 
 logger = logging.getLogger(__name__)
 
+# imported by a waiting worker before its study is ready (about 3 s of CPU)
+_WARM_IMPORTS = (
+    "halfcost.automl._search",
+    "halfcost.automl._families",
+    "halfcost.tables",
+    "lightgbm",
+    "sklearn.ensemble",
+    "sklearn.linear_model",
+    "sklearn.neural_network",
+    "sklearn.tree",
+)
+STORAGE_ENV = "HALFCOST_WORKER_STORAGE"  # the URL reaches workers this way, not on argv
 _ERRORS = {"StorageUnavailableError": StorageUnavailableError, "BadInputError": BadInputError}
 _ERROR_MARK = "halfcost-worker-error:"
 
@@ -188,96 +204,75 @@ def _check_data(study: optuna.Study, data: Any) -> Path:
     return path
 
 
-# What every worker imports before its first trial (about 3 s of CPU): the forkserver
-# imports it once, while the coordinating process still prepares, and forks workers warm.
-_PRELOAD = [
-    "halfcost.automl._search",
-    "halfcost.automl._families",
-    "halfcost.tables",
-    "lightgbm",
-    "sklearn.ensemble",
-    "sklearn.linear_model",
-    "sklearn.neural_network",
-    "sklearn.tree",
-]
+class WorkerProcesses:
+    """Worker processes on this machine, started early and told their study later.
 
+    Each is a fresh interpreter (``python -m halfcost.automl._search_worker``) that
+    imports the search (about 3 s of CPU) and then waits for a study name on its
+    stdin. Started when a search begins, they import while the coordinating process
+    prepares the data and scores the baseline; :meth:`run` hands them the study once
+    it is ready. Fresh processes, not forks: the coordinating process has threads and
+    LightGBM's OpenMP pool by then, which a forked child must not inherit, and
+    multiprocessing's spawn would run the user's main script again in every worker.
+    Closing without :meth:`run` (the search failed first) makes them exit at once.
 
-def _context() -> Any:
-    import multiprocessing
-
-    return multiprocessing.get_context("forkserver")
-
-
-def warm_up() -> None:
-    """Start the process that forks this machine's workers, importing what they need.
-
-    Called at the start of a search with several workers, so that the imports overlap
-    the coordinating process's own preparation. A forkserver, not plain ``fork``: this
-    process has threads and LightGBM's OpenMP pool by then, which a forked child must
-    not inherit; the forkserver is a fresh process that never ran either.
+    Args:
+        url: the study's storage (passed in the environment, never on the command line).
+        n_workers: how many.
     """
-    from multiprocessing import forkserver
 
-    context = _context()
-    context.set_forkserver_preload(_PRELOAD)
-    forkserver.ensure_running()
-
-
-def _worker_process(url: str, study_name: str, worker_id: int, log_path: str) -> None:
-    """A worker process's body: stderr into ``log_path``, then :func:`main`'s exit code."""
-    log = os.open(log_path, os.O_WRONLY | os.O_APPEND)
-    os.dup2(log, 2)
-    os.close(log)
-    quiet = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(quiet, 1)
-    os.close(quiet)
-    sys.exit(_run_main(url, study_name, worker_id))
-
-
-def run_worker_processes(
-    url: str,
-    study_name: str,
-    n_workers: int,
-    *,
-    poll: Callable[[], None] | None = None,
-    poll_every_s: float = 1.0,
-) -> None:
-    """Start ``n_workers`` worker processes on this machine and wait for them all.
-
-    Workers are forked by a forkserver (:func:`warm_up`) with their imports done. A
-    worker killed by a signal is logged and the others go on; one that stops with an
-    error raises that error here once every worker has ended (the first one's message).
-    While they run, ``poll`` is called every ``poll_every_s`` seconds (a progress bar);
-    an error it raises (the storage went away) ends the polling, not the wait.
-
-    Raises:
-        StorageUnavailableError, BadInputError, HalfcostError: a worker's error.
-    """
-    warm_up()
-    context = _context()
-    with tempfile.TemporaryDirectory(prefix="halfcost-workers-") as tmp:
-        logs = [Path(tmp) / f"worker-{i}.err" for i in range(n_workers)]
-        processes = []
+    def __init__(self, url: str, n_workers: int) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="halfcost-workers-")
+        env = {**os.environ, STORAGE_ENV: url}
+        self._logs: list[Any] = []
+        self._processes: list[subprocess.Popen] = []
         try:
-            for i, log in enumerate(logs):
-                log.touch()
-                process = context.Process(
-                    target=_worker_process,
-                    args=(url, study_name, i, str(log)),  # the URL never shows in `ps`
-                    name=f"halfcost-worker-{i}",
+            for i in range(n_workers):
+                log = open(Path(self._tmp.name) / f"worker-{i}.err", "w+", encoding="utf-8")  # noqa: SIM115
+                self._logs.append(log)
+                command = [sys.executable, "-m", __name__, "--worker-id", str(i)]
+                self._processes.append(
+                    subprocess.Popen(
+                        command,
+                        env=env,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.DEVNULL,
+                        stderr=log,
+                        text=True,
+                    )
                 )
-                process.start()
-                processes.append(process)
-            codes = _wait_all(processes, poll, poll_every_s)
+        except BaseException:
+            self.close()
+            raise
+
+    def run(
+        self,
+        study_name: str,
+        *,
+        poll: Callable[[], None] | None = None,
+        poll_every_s: float = 1.0,
+    ) -> None:
+        """Hand the workers ``study_name`` and wait until they have all ended.
+
+        A worker killed by a signal is logged and the others go on; one that stops with
+        an error raises that error here once every worker has ended (the first one's
+        message). Meanwhile ``poll`` is called every ``poll_every_s`` seconds (a
+        progress bar); an error it raises ends the polling, not the wait.
+
+        Raises:
+            StorageUnavailableError, BadInputError, HalfcostError: a worker's error.
+        """
+        try:
+            for process in self._processes:
+                with contextlib.suppress(BrokenPipeError):  # it died: its code says so
+                    process.stdin.write(study_name + "\n")
+                    process.stdin.close()
+            codes = _wait_all(self._processes, poll, poll_every_s)
         except BaseException:  # interrupted: take the workers down too
-            for process in processes:
-                if process.is_alive():
-                    process.terminate()
-            for process in processes:
-                process.join()
+            self._stop()
             raise
         failures = []
-        for i, (log, code) in enumerate(zip(logs, codes, strict=True)):
+        for i, (log, code) in enumerate(zip(self._logs, codes, strict=True)):
             if code < 0:
                 logger.warning(
                     "worker %d was killed (signal %d); its trial is failed once its heartbeat "
@@ -286,14 +281,37 @@ def run_worker_processes(
                     -code,
                 )
             elif code != 0:
-                failures.append(
-                    _error_from(log.read_text(encoding="utf-8", errors="replace"), code)
-                )
-    if failures:
-        raise failures[0]
+                log.flush()
+                log.seek(0)
+                failures.append(_error_from(log.read(), code))
+        if failures:
+            raise failures[0]
+
+    def close(self) -> None:
+        """End workers that were never handed a study, and remove their logs."""
+        for process in self._processes:
+            if process.stdin is not None and not process.stdin.closed:
+                with contextlib.suppress(BrokenPipeError):
+                    process.stdin.close()  # end of input: a waiting worker exits 0
+        self._stop(grace_s=10.0)
+        for log in self._logs:
+            log.close()
+        self._tmp.cleanup()
+
+    def _stop(self, grace_s: float = 0.0) -> None:
+        for process in self._processes:
+            if grace_s:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=grace_s)
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes:
+            process.wait()
 
 
-def _wait_all(processes: list[Any], poll: Callable[[], None] | None, every_s: float) -> list[int]:
+def _wait_all(
+    processes: list[subprocess.Popen], poll: Callable[[], None] | None, every_s: float
+) -> list[int]:
     """Every process's exit code, calling ``poll`` meanwhile (its errors only logged)."""
     pending = list(processes)
     while poll is not None and pending:
@@ -302,11 +320,10 @@ def _wait_all(processes: list[Any], poll: Callable[[], None] | None, every_s: fl
         except Exception as exc:  # a bar must never stop the search: the workers decide
             logger.debug("progress poll failed: %s", exc)
             break
-        pending[0].join(timeout=every_s)
-        pending = [process for process in pending if process.is_alive()]
-    for process in processes:
-        process.join()
-    return [process.exitcode for process in processes]
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            pending[0].wait(timeout=every_s)
+        pending = [process for process in pending if process.poll() is None]
+    return [process.wait() for process in processes]
 
 
 def _error_from(text: str, code: int) -> HalfcostError:
@@ -327,3 +344,25 @@ def _run_main(url: str, study_name: str, worker_id: int | None) -> int:
         print(f"{_ERROR_MARK}{type(exc).__name__} {exc}", file=sys.stderr, flush=True)
         return exc.exit_code
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The worker program :class:`WorkerProcesses` starts.
+
+    Storage URL from the environment (never argv: it may hold a password); the study's
+    name from the first line of stdin, read once the search's imports are done. End of
+    input before a name: the search ended first, exit 0.
+    """
+    parser = argparse.ArgumentParser(prog="halfcost-worker")
+    parser.add_argument("--worker-id", type=int)
+    args = parser.parse_args(argv)
+    for module in _WARM_IMPORTS:  # what a first trial would wait for
+        importlib.import_module(module)
+    study_name = sys.stdin.readline().strip()
+    if not study_name:
+        return 0
+    return _run_main(os.environ[STORAGE_ENV], study_name, args.worker_id)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

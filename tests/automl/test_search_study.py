@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import optuna
 import pytest
@@ -100,24 +102,31 @@ def test_several_workers_need_what_other_processes_can_reach(customers, settings
 
 
 def test_waiting_for_workers_polls_the_progress_bar_and_survives_a_failing_poll():
-    import time
+    from halfcost.automl._search_worker import _wait_all
 
-    from halfcost.automl._search_worker import _context, _wait_all
-
-    def started(target, *args):
-        process = _context().Process(target=target, args=args)
-        process.start()
-        return process
+    def sleeper(seconds: float, code: int) -> subprocess.Popen:
+        script = f"import sys, time; time.sleep({seconds}); sys.exit({code})"
+        return subprocess.Popen([sys.executable, "-c", script])
 
     polls: list[float] = []
-    slow, failing = started(time.sleep, 1.0), started(sys.exit, 3)
-    assert _wait_all([slow, failing], lambda: polls.append(1.0), 0.1) == [0, 3]
+    codes = _wait_all([sleeper(1.0, 0), sleeper(0.2, 3)], lambda: polls.append(1.0), 0.1)
+    assert codes == [0, 3]
     assert len(polls) >= 3  # polled while the slower one ran
 
     def broken() -> None:
         raise ConnectionError("the storage went away")
 
-    assert _wait_all([started(time.sleep, 0.3)], broken, 0.1) == [0]  # waited all the same
+    assert _wait_all([sleeper(0.3, 0)], broken, 0.1) == [0]  # waited all the same
+
+
+def test_workers_never_handed_a_study_exit_at_once_and_leave_nothing():
+    from halfcost.automl._search_worker import WorkerProcesses
+
+    workers = WorkerProcesses("sqlite:///unused.db", 2)  # the search failed before its study
+    processes = list(workers._processes)
+    workers.close()
+    assert [p.returncode for p in processes] == [0, 0]  # ended by end of input, not killed
+    assert not Path(workers._tmp.name).exists()
 
 
 def test_the_progress_bar_counts_this_runs_trials_when_polled():
