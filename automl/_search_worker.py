@@ -288,21 +288,18 @@ class WorkerProcesses:
             raise failures[0]
 
     def close(self) -> None:
-        """End workers that were never handed a study, and remove their logs."""
+        """Stop workers that were never handed a study (they ran nothing); remove logs."""
         for process in self._processes:
             if process.stdin is not None and not process.stdin.closed:
                 with contextlib.suppress(BrokenPipeError):
-                    process.stdin.close()  # end of input: a waiting worker exits 0
-        self._stop(grace_s=10.0)
+                    process.stdin.close()
+        self._stop()
         for log in self._logs:
             log.close()
         self._tmp.cleanup()
 
-    def _stop(self, grace_s: float = 0.0) -> None:
+    def _stop(self) -> None:
         for process in self._processes:
-            if grace_s:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(timeout=grace_s)
             if process.poll() is None:
                 process.terminate()
         for process in self._processes:

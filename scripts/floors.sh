@@ -20,7 +20,8 @@ py="$tool/venv/bin/python"
 requirements=$("$py" - <<'PY'
 import re, tomllib
 search = {"numpy", "pandas", "pyarrow", "scikit-learn", "lightgbm", "optuna", "skops",
-          "sqlalchemy", "alembic", "psycopg", "tqdm", "plotly", "pyyaml", "matplotlib"}
+          "sqlalchemy", "alembic", "psycopg", "tqdm", "plotly", "pyyaml", "matplotlib",
+          "skl2onnx", "onnxmltools", "onnxruntime", "onnx"}  # --runtime onnx, load_model
 deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
 tests = tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["test"]
 chosen = [d for d in deps if re.split(r"[\[<>=!~ ]", d, maxsplit=1)[0].lower() in search]
@@ -32,10 +33,11 @@ echo "$requirements" > "$tool/floors.in"
 "$tool/venv/bin/uv" pip install --quiet --python "$py" --resolution lowest-direct -r "$tool/floors.in"
 "$tool/venv/bin/uv" pip install --quiet --python "$py" --no-deps "$root"
 echo "installed:"; "$tool/venv/bin/uv" pip freeze --python "$py" \
-    | grep -Ei '^(numpy|pandas|scikit-learn|lightgbm|optuna|skops|sqlalchemy|psycopg)==' | sed 's/^/  /'
+    | grep -Ei '^(numpy|pandas|scikit-learn|lightgbm|optuna|skops|sqlalchemy|psycopg|skl2onnx|onnxmltools|onnxruntime|onnx)==' \
+    | sed 's/^/  /'
 cd "$tool"  # import halfcost from the venv, not from the checkout
 "$py" -m pytest -p no:cacheprovider -q "$root/tests/automl/test_search.py" \
     "$root/tests/automl/test_search_estimator.py" "$root/tests/automl/test_search_objective.py" \
     "$root/tests/automl/test_search_finalists.py" "$root/tests/automl/test_search_workers.py" \
-    "$root/tests/automl/test_search_study.py" \
+    "$root/tests/automl/test_search_study.py" "$root/tests/automl/test_onnx.py" \
     --rootdir "$root" -c "$root/pyproject.toml" "$@"
