@@ -76,7 +76,69 @@ def _register_lightgbm() -> None:
     update_registered_converter(
         TargetEncoder, "HalfcostTargetEncoder", _target_shape, _convert_target_encoder
     )
+    _register_hist_gradient_boosting()
     _REGISTERED = True
+
+
+class _IntegerFlags:
+    """A skl2onnx container whose nodes get their missing-value flags as 0/1 integers.
+
+    skl2onnx 1.20's HistGradientBoosting converter writes a leaf's
+    ``nodes_missing_value_tracks_true`` as ``False``, which the onnx package refuses in an
+    integer list ("Expected an int, got a boolean"); the rest of the container is as is.
+    """
+
+    def __init__(self, container: Any) -> None:
+        self._container = container
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._container, name)
+
+    def add_node(self, *args: Any, **attrs: Any) -> Any:
+        flags = attrs.get("nodes_missing_value_tracks_true")
+        if flags is not None:
+            attrs["nodes_missing_value_tracks_true"] = [int(f) for f in flags]
+        return self._container.add_node(*args, **attrs)
+
+
+def _register_hist_gradient_boosting() -> None:
+    """skl2onnx's HistGradientBoosting converters, fed through :class:`_IntegerFlags`."""
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+    from skl2onnx.operator_converters.random_forest import (
+        convert_sklearn_random_forest_classifier,
+        convert_sklearn_random_forest_regressor_converter,
+    )
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    def classifier(scope: Any, operator: Any, container: Any) -> None:
+        convert_sklearn_random_forest_classifier(scope, operator, _IntegerFlags(container))
+
+    def regressor(scope: Any, operator: Any, container: Any) -> None:
+        convert_sklearn_random_forest_regressor_converter(scope, operator, _IntegerFlags(container))
+
+    update_registered_converter(
+        HistGradientBoostingClassifier,
+        "HalfcostHistGradientBoostingClassifier",
+        calculate_linear_classifier_output_shapes,
+        classifier,
+        options={
+            "zipmap": [True, False, "columns"],
+            "raw_scores": [True, False],
+            "output_class_labels": [False, True],
+            "nocl": [True, False],
+        },
+    )
+    update_registered_converter(
+        HistGradientBoostingRegressor,
+        "HalfcostHistGradientBoostingRegressor",
+        calculate_linear_regressor_output_shapes,
+        regressor,
+        options={"raw_scores": [True, False]},
+    )
 
 
 def _indicator_shape(operator: Any) -> None:

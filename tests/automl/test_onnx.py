@@ -119,20 +119,39 @@ def test_export_refuses_a_folder_that_is_not_a_model(tmp_path):
 
 
 def test_a_part_skl2onnx_cannot_convert_is_named(wine):
-    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.semi_supervised import SelfTrainingClassifier
 
     plan = plan_columns(wine, "cultivar")
     codes = wine["cultivar"].map({"a": 0, "b": 1, "c": 2}).to_numpy()
+    estimator = SelfTrainingClassifier(LogisticRegression(max_iter=300))
     pipeline = make_pipeline(
-        plan.features,
-        plan.kinds,
-        "native",
-        HistGradientBoostingClassifier(max_iter=5),
-        "classification",
-        plan.levels,
+        plan.features, plan.kinds, "onehot", estimator, "classification", plan.levels
     ).fit(wine[plan.features], codes)
-    with pytest.raises(OnnxConversionError, match="TreeEnsembleClassifier"):
+    with pytest.raises(OnnxConversionError, match="SelfTrainingClassifier"):
         converted(pipeline, wine[plan.features], is_classifier=True)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_hist_gradient_boosting_with_missing_values_converts_and_agrees(wine, diabetes, task):
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    if task == "classification":
+        frame, target = wine.copy(), "cultivar"
+        frame.loc[::5, "alcohol"] = np.nan  # missing values: learned left or right
+        y = frame[target].map({"a": 0, "b": 1, "c": 2}).to_numpy()
+        estimator = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    else:
+        frame, target = diabetes, "target"  # its "site" column has gaps
+        y = frame[target].to_numpy()
+        estimator = HistGradientBoostingRegressor(max_iter=20, random_state=0)
+    plan = plan_columns(frame, target)
+    pipeline = make_pipeline(plan.features, plan.kinds, "native", estimator, task, plan.levels)
+    pipeline.fit(frame[plan.features], y)
+    rows = frame[plan.features]
+    runner = converted(pipeline, rows, is_classifier=task == "classification")
+    assert disagreement(pipeline, runner, rows) is None
+    assert runner.predict(rows).shape == (len(rows),)
 
 
 def _with_unseen(rows, columns):
