@@ -175,12 +175,15 @@ def category_text(values: np.ndarray) -> np.ndarray:
     """
     from pandas.api.types import infer_dtype
 
+    flat = values.ravel()
+    if infer_dtype(flat, skipna=False) == "string":
+        return values.copy()  # all text, nothing missing: the usual single-row request
     missing = pd.isna(values)
-    if infer_dtype(values.ravel(), skipna=True) in ("string", "empty"):
-        text = values.copy()  # text already, the usual case: no Python call per cell
+    if infer_dtype(flat, skipna=True) in ("string", "empty"):
+        text = values.copy()  # text and gaps: no Python call per cell
     else:
         text = np.empty(values.size, dtype=object)
-        text[:] = [v if isinstance(v, str) else str(v) for v in values.ravel()]
+        text[:] = [v if isinstance(v, str) else str(v) for v in flat]
         text = text.reshape(values.shape)
     text[missing] = MISSING
     return text
