@@ -342,3 +342,17 @@ def test_categories_unseen_in_training_agree_in_both_runtimes(customers, encodin
     rows["tier"] = ["y", "never", "plus", None]
     runner = converted(pipeline, rows, is_classifier=True)  # ONNX would fail on unseen
     assert np.abs(runner.predict_proba(rows) - pipeline.predict_proba(rows)).max() <= 1e-5
+
+
+def test_onnx_serving_keeps_the_bad_input_errors_and_any_column_order(customers, onnx_model):
+    python = HalfcostModel(onnx_model.pipeline, onnx_model.metadata, {})
+    rows = customers.drop(columns=["churned"]).head(30)
+    shuffled = rows[list(reversed(rows.columns))].assign(extra="x")  # other order, more
+    assert (onnx_model.predict(shuffled) == python.predict(rows)).all()
+    for model in (onnx_model, python):
+        with pytest.raises(BadInputError, match=r"missing feature column\(s\) 'spend'"):
+            model.predict(rows.drop(columns=["spend"]))
+        with pytest.raises(BadInputError, match=r"'spend' \(1 of 30 values are not numbers"):
+            model.predict(rows.assign(spend=["abc"] + [1.0] * 29))
+    one = rows.head(1).astype(object)  # a request's frame: every cell a Python object
+    assert onnx_model.predict(one)[0] == python.predict(rows.head(1))[0]
