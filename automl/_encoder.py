@@ -11,7 +11,7 @@ the raw columns users hand in (numbers stored as text with the odd garbage cell,
 as ISO text or datetimes, mixed-type categories, every spelling of "missing") as typed
 columns: float32 numbers (dates as days since 1970, NaN where missing or unreadable) and
 categories as text, missing as :data:`MISSING`. ONNX Runtime takes the same typed columns
-(:meth:`RawColumns.arrays`), so Python and ONNX see identical inputs.
+(:meth:`RawColumns.blocks`), so Python and ONNX see identical inputs.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from halfcost.automl._metrics import REGRESSION
 CATEGORICAL = "categorical"
 #: what a missing category becomes: a category of its own, as text ONNX can take
 MISSING = "\x00missing"
-#: what a category unseen in training becomes when its column has no infrequent ones
-UNSEEN = "\x00unseen"
 MAX_CATEGORIES = 64  # categories kept per column; the rest share one "infrequent" code
 MIN_FREQUENCY = 2  # a category seen once in training is infrequent
 TARGET_ENCODE_ABOVE = 16  # distinct levels above which a column is also target-encoded
@@ -64,20 +62,15 @@ class RawColumns(TransformerMixin, BaseEstimator):
     Args:
         columns: the raw feature columns to use, in order.
         kinds: raw column -> numeric, date or categorical.
-        unseen_as_rarest: read a category unseen in training as described in
-            :func:`_unseen_stand_in` (for one-hot encoding, so that ONNX Runtime gives
-            what scikit-learn gives).
     """
 
     def __init__(
         self,
         columns: list[str] | None = None,
         kinds: dict[str, str] | None = None,
-        unseen_as_rarest: bool = False,
     ):
         self.columns = columns
         self.kinds = kinds
-        self.unseen_as_rarest = unseen_as_rarest
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> RawColumns:
         """Record the columns and their kinds (typed from ``X`` when not given)."""
@@ -86,48 +79,72 @@ class RawColumns(TransformerMixin, BaseEstimator):
         self.columns_ = [str(c) for c in (self.columns if self.columns is not None else X.columns)]
         kinds = self.kinds or {}
         self.kinds_ = [kinds.get(c) or column_kind(X[c]) for c in self.columns_]
-        self.unseen_as_ = {
-            name: _unseen_stand_in(category_text(X[name].to_numpy(dtype=object)))
-            for name, kind in zip(self.columns_, self.kinds_, strict=True)
-            if kind == CATEGORICAL and self.unseen_as_rarest
-        }
         self.n_features_in_ = len(self.columns_)
         return self
 
+    @property
+    def number_columns(self) -> list[str]:
+        """The numeric and date columns in ``columns_`` order: the number block's columns."""
+        return [c for c, k in zip(self.columns_, self.kinds_, strict=True) if k != CATEGORICAL]
+
+    @property
+    def category_columns(self) -> list[str]:
+        """The categorical columns in ``columns_`` order: the category block's columns."""
+        return [c for c, k in zip(self.columns_, self.kinds_, strict=True) if k == CATEGORICAL]
+
+    def blocks(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The typed columns as two blocks, the two inputs of the ONNX model.
+
+        Returns:
+            float32 numbers and dates, shape (n, len(number_columns)), and text
+            categories (object), shape (n, len(category_columns)), each in ``columns_``
+            order.
+
+        Raises:
+            KeyError: ``X`` lacks one of the columns.
+        """
+        from halfcost.automl._prep import NUMERIC, as_numbers, frame_blocks
+
+        at = _positions(X, self.columns_)
+        slots: dict[int, tuple[str, int]] = {}  # position in X -> kind, slot in its block
+        counts = [0, 0]
+        for position, kind in zip(at, self.kinds_, strict=True):
+            is_text = kind == CATEGORICAL
+            slots[position] = (kind, counts[is_text])
+            counts[is_text] += 1
+        numbers = np.empty((len(X), counts[0]), dtype=np.float32)
+        categories = np.empty((len(X), counts[1]), dtype=object)
+        slow = []
+        # pandas' blocks of same-typed columns, one column at a time: selecting columns
+        # through pandas costs more than the model's own work on a single-row request
+        for positions, values in frame_blocks(X):
+            numeric, text = values.dtype.kind in "iuf", values.dtype == object
+            for row, position in enumerate(positions):
+                kind, slot = slots.get(position, (None, 0))
+                if kind is None:  # a column the model does not use
+                    continue
+                if kind == CATEGORICAL and text:
+                    categories[:, slot] = values[row]
+                elif kind == NUMERIC and numeric:
+                    numbers[:, slot] = values[row]
+                else:
+                    slow.append(position)
+        for position in slow:  # numbers stored as text, dates, bool or integer categories
+            kind, slot = slots[position]
+            column = X.iloc[:, position]
+            if kind == CATEGORICAL:
+                categories[:, slot] = column.to_numpy(dtype=object)
+            else:
+                numbers[:, slot] = as_numbers(column, kind)
+        if categories.size:
+            categories = category_text(categories)
+        return numbers, categories
+
     def arrays(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
         """Each column as an (n, 1) array: float32 numbers, or text categories (in order)."""
-        from halfcost.automl._prep import as_numbers, column_dtypes
-
-        # columns already stored as numbers are read in one block: per-column pandas
-        # access costs more than the model on a single-row request
-        dtypes = column_dtypes(X)
-        plain = [
-            name
-            for name, kind in zip(self.columns_, self.kinds_, strict=True)
-            if kind != CATEGORICAL
-            and isinstance(dtypes.get(name), np.dtype)
-            and dtypes[name].kind in "iuf"
-        ]
-        out: dict[str, np.ndarray] = {}
-        if plain:
-            whole = X.columns.tolist() == plain
-            block = np.asfortranarray((X if whole else X[plain]).to_numpy(dtype=np.float32))
-            out = {name: block[:, i : i + 1] for i, name in enumerate(plain)}
-        for name, kind in zip(self.columns_, self.kinds_, strict=True):
-            if name in out:
-                continue
-            column = X[name]
-            if kind == CATEGORICAL:
-                text = category_text(column.to_numpy(dtype=object))
-                if name in self.unseen_as_:
-                    known, stand_in = self.unseen_as_[name]  # known: sorted (np.unique)
-                    at = np.minimum(np.searchsorted(known, text), len(known) - 1)
-                    unseen = known[at] != text  # a binary search, not np.isin's sort per call
-                    if unseen.any():
-                        text[unseen] = stand_in
-                out[name] = text.reshape(-1, 1)
-            else:
-                out[name] = as_numbers(column, kind).astype(np.float32).reshape(-1, 1)
+        numbers, categories = self.blocks(X)
+        out = {name: numbers[:, i : i + 1] for i, name in enumerate(self.number_columns)}
+        out.update({c: categories[:, i : i + 1] for i, c in enumerate(self.category_columns)})
         return {name: out[name] for name in self.columns_}
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -139,25 +156,35 @@ class RawColumns(TransformerMixin, BaseEstimator):
         return np.asarray(self.columns_, dtype=object)
 
 
-def _unseen_stand_in(text: np.ndarray) -> tuple[np.ndarray, str]:
-    """The training categories, and what a category unseen in training is read as.
-
-    scikit-learn's encoders send an unseen category to the infrequent one
-    (``handle_unknown="infrequent_if_exist"``); ONNX's OneHotEncoder cannot (it knows no
-    "infrequent" bucket). Reading an unseen category as the rarest training category,
-    when the column has infrequent ones, gives that result in both runtimes; a column
-    without infrequent categories reads it as :data:`UNSEEN`, unknown to both (all zeros).
-    """
-    levels, counts = np.unique(text.astype(str), return_counts=True)
-    has_infrequent = len(levels) > MAX_CATEGORIES or bool((counts < MIN_FREQUENCY).any())
-    stand_in = str(levels[np.argmin(counts)]) if has_infrequent and len(levels) else UNSEEN
-    return levels.astype(object), stand_in
+def _positions(X: pd.DataFrame, columns: list[str]) -> list[int]:
+    """Where each of ``columns`` is in ``X`` (a KeyError names those it lacks)."""
+    present = X.columns.tolist()
+    if present == columns:
+        return list(range(len(columns)))
+    index = {name: i for i, name in enumerate(present)}
+    missing = [c for c in columns if c not in index]
+    if missing:
+        raise KeyError(f"columns {missing} are not in the frame")
+    return [index[c] for c in columns]
 
 
 def category_text(values: np.ndarray) -> np.ndarray:
-    """Categories as text (``1`` and ``"1"`` are one category), missing as :data:`MISSING`."""
+    """Categories as text (``1`` and ``"1"`` are one category), missing as :data:`MISSING`.
+
+    ``values`` is an object array of any shape; the text has the same shape.
+    """
+    from pandas.api.types import infer_dtype
+
+    flat = values.ravel()
+    if infer_dtype(flat, skipna=False) == "string":
+        return values.copy()  # all text, nothing missing: the usual single-row request
     missing = pd.isna(values)
-    text = np.array([v if isinstance(v, str) else str(v) for v in values], dtype=object)
+    if infer_dtype(flat, skipna=True) in ("string", "empty"):
+        text = values.copy()  # text and gaps: no Python call per cell
+    else:
+        text = np.empty(values.size, dtype=object)
+        text[:] = [v if isinstance(v, str) else str(v) for v in flat]
+        text = text.reshape(values.shape)
     text[missing] = MISSING
     return text
 
@@ -238,7 +265,7 @@ def table_encoder(
         target_type = "continuous" if regression else "auto"
         parts.append(("target", TargetEncoder(target_type=target_type, cv=folds), wide))
     transformer = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
-    raw = RawColumns(columns, kinds, unseen_as_rarest=mode == ONEHOT)
+    raw = RawColumns(columns, kinds)
     return Pipeline([("raw", raw), ("columns", transformer)])
 
 

@@ -19,7 +19,7 @@ from halfcost.automl._cost import OBJECTIVES, CostMeasurement, CostObjective
 
 BATCH = OBJECTIVES["batch"]
 
-# A near-tie on latency (within 5%) goes to the smaller model.
+# A near-tie on the objective's figure (within 5%) goes to the model doing less work.
 LATENCY_TIE = 1.05
 # Finalists more than this share of the target's scale below it on the hold-out part are
 # passed over when another finalist meets the target.
@@ -183,7 +183,10 @@ def choose(
     ``scale``) below the target, and (small data) a second CV split's score at the
     target. Both guard against a cross-validation won by luck. Costs (the
     ``objective``'s figure) within 5% of the cheapest count as a tie, which the smaller
-    model wins (the faster one in batch, for the size objective).
+    model wins for the batch objective and the one faster in batch for the online and
+    size objectives: a small model's single-row latency is mostly the per-request
+    overhead every model pays alike, and the batch figure shows which does less work
+    per row.
 
     Args:
         finalists: the re-measured finalists (at least one).
@@ -203,7 +206,8 @@ def choose(
         pool = confirmed or met
         cheapest = min(objective.of(f.cost) for f in pool)
         close = [f for f in pool if objective.of(f.cost) <= cheapest * LATENCY_TIE]
-        tie_key = "latency_ms_per_1k" if objective.key == "size_bytes" else "size_bytes"
+        batch = objective.key == "latency_ms_per_1k"
+        tie_key = "size_bytes" if batch else "latency_ms_per_1k"
         return min(close, key=lambda f: (getattr(f.cost, tie_key), objective.of(f.cost)))
     top = max(f.cv_score for f in finalists)
     return min((f for f in finalists if f.cv_score >= top), key=lambda f: objective.of(f.cost))

@@ -257,7 +257,7 @@ def _onnx_runner(folder: Path, meta: dict[str, Any], pipeline: Any) -> Any:
             ``meta.json`` (a changed or swapped file is never served).
     """
     from halfcost.automl._encoder import raw_step
-    from halfcost.automl._onnx import OnnxPipeline, sha256
+    from halfcost.automl._onnx import OnnxConversionError, OnnxPipeline, sha256
 
     info = meta.get("onnx") or {}
     path = folder / str(info.get("file", "model.onnx"))
@@ -273,6 +273,11 @@ def _onnx_runner(folder: Path, meta: dict[str, Any], pipeline: Any) -> Any:
             f"{META_FILE}; refusing a changed ONNX file. Re-create the model with "
             "`halfcost search` (or restore the file it wrote)."
         )
-    return OnnxPipeline(
-        raw_step(pipeline), data, is_classifier=meta.get("task") == "classification"
-    )
+    try:
+        return OnnxPipeline(
+            raw_step(pipeline), data, is_classifier=meta.get("task") == "classification"
+        )
+    except OnnxConversionError as exc:
+        raise BadInputError(
+            f"{path}: {exc}; re-create the model with `halfcost search --runtime onnx`."
+        ) from exc

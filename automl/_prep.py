@@ -291,6 +291,32 @@ def column_dtypes(frame: pd.DataFrame) -> dict:
         return dict(zip(frame.columns.tolist(), frame.dtypes, strict=True))
 
 
+def frame_blocks(frame: pd.DataFrame) -> list[tuple[list[int], np.ndarray]]:
+    """The frame's columns as 2-D blocks of one dtype: (column positions, (k, n) values).
+
+    pandas keeps same-typed columns in blocks; reading a block whole costs microseconds,
+    where selecting the columns one by one costs more than a small model's own work on
+    a single-row request. Columns pandas keeps as extension arrays (nullable integers,
+    ``category``, ``string``) come one per block, as an object (1, n) array.
+    """
+    try:
+        blocks = frame._mgr.blocks  # pandas 2.x internals; the public path below
+        out = []
+        for block in blocks:
+            values = block.values
+            positions = block.mgr_locs.as_array.tolist()
+            if not isinstance(values, np.ndarray) or values.ndim != 2:
+                values = np.asarray(values, dtype=object).reshape(1, -1)
+            out.append((positions, values))
+        if sum(len(p) for p, _ in out) == frame.shape[1]:
+            return out
+    except (AttributeError, TypeError, ValueError):
+        pass
+    return [
+        ([i], frame.iloc[:, i].to_numpy(dtype=object).reshape(1, -1)) for i in range(frame.shape[1])
+    ]
+
+
 def _readable_as_is(dtype: object, kind: str) -> bool:
     """Whether every value of a column of ``dtype`` is readable as ``kind`` (no cell check)."""
     if kind not in _WHAT:

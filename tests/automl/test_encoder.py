@@ -147,3 +147,47 @@ def test_every_encoder_class_is_in_the_trusted_type_list(customers):
         found |= set(skops.io.get_untrusted_types(data=skops.io.dumps(encoder.fit(customers, y))))
     encoder_classes = {t for t in found if t.startswith(("sklearn.", "halfcost."))}
     assert encoder_classes <= set(ENCODER_TYPES) <= trusted_type_names()
+
+
+def test_blocks_read_every_column_layout_as_the_column_by_column_reading():
+    from halfcost.automl._encoder import category_text
+    from halfcost.automl._prep import as_numbers, frame_blocks
+
+    frame = pd.DataFrame(
+        {
+            "unused": ["x", "y", "z", "w"],
+            "f": [1.5, np.nan, 3.0, -2.0],
+            "i": [1, 2, 3, 4],
+            "n_text": ["1.5", "n/a", "x", None],
+            "nullable": pd.array([1, None, 3, 4], dtype="Int64"),
+            "d": ["2024-01-01", None, "2024-01-03", "2024-01-02"],
+            "c": ["a", None, "b", "a"],
+            "mixed": [1, "1", None, True],
+            "cat": pd.Categorical(["u", "v", None, "u"]),
+            "flag": [True, False, True, True],
+            "s": pd.array(["p", None, "q", "p"], dtype="string"),
+        }
+    )
+    kinds = {"f": NUMERIC, "i": NUMERIC, "n_text": NUMERIC, "nullable": NUMERIC, "d": DATE}
+    kinds |= dict.fromkeys(["c", "mixed", "cat", "flag", "s"], CATEGORICAL)
+    columns = ["s", "d", "f", "c", "i", "mixed", "n_text", "cat", "nullable", "flag"]
+    raw = RawColumns(columns, kinds).fit(frame)
+    numbers, categories = raw.blocks(frame)
+    assert raw.number_columns == ["d", "f", "i", "n_text", "nullable"]
+    assert raw.category_columns == ["s", "c", "mixed", "cat", "flag"]
+    assert numbers.dtype == np.float32 and categories.dtype == object
+    for i, name in enumerate(raw.number_columns):
+        expected = as_numbers(frame[name], kinds[name]).astype(np.float32)
+        np.testing.assert_array_equal(numbers[:, i], expected)
+    for i, name in enumerate(raw.category_columns):
+        expected = category_text(frame[name].to_numpy(dtype=object))
+        assert list(categories[:, i]) == list(expected)
+    assert list(categories[:, 2]) == ["1", "1", MISSING, "True"]
+    positions = sorted(p for p, _ in frame_blocks(frame) for p in p)
+    assert positions == list(range(frame.shape[1]))  # every column, once
+    one = frame.iloc[[2]][columns]  # a one-row request in the model's own order
+    one_numbers, one_categories = raw.blocks(one)
+    np.testing.assert_array_equal(one_numbers, numbers[[2]])
+    assert list(one_categories[0]) == list(categories[2])
+    with pytest.raises(KeyError, match="nullable"):
+        raw.blocks(frame.drop(columns=["nullable"]))

@@ -71,7 +71,18 @@ def test_export_onnx_writes_a_file_onnxruntime_runs(saved_model, customers, tmp_
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    assert {i.name for i in session.get_inputs()} <= set(load_model(saved_model).feature_columns)
+    model = load_model(saved_model)
+    props = session.get_modelmeta().custom_metadata_map
+    assert set(json.loads(props["halfcost_columns"])) <= set(model.feature_columns)
+    assert {i.name for i in session.get_inputs()} <= {"halfcost_numbers", "halfcost_categories"}
+    raw = model.pipeline.named_steps["encode"].named_steps["raw"]
+    numbers, categories = raw.blocks(customers.head(20))
+    feed = {"halfcost_numbers": numbers, "halfcost_categories": categories}
+    feed = {i.name: feed[i.name] for i in session.get_inputs()}
+    labels = session.run(None, feed)[0]
+    assert list(np.asarray(model.classes_, dtype=object)[labels]) == list(
+        model.predict(customers.head(20))
+    )
 
 
 def _free_port() -> int:

@@ -87,6 +87,21 @@ def test_choose_breaks_a_latency_near_tie_by_size():
     assert choose([fast_big, near_small, far_smaller], min_score=0.9) is near_small
 
 
+def test_choose_breaks_an_online_near_tie_by_the_batch_latency():
+    from halfcost.automl._cost import OBJECTIVES
+
+    def finalist(trial, batch_ms, row_ms, size):
+        cost = CostMeasurement(batch_ms, row_ms, size, 0.1)
+        return Finalist({"family": "tree", "n_features": 3}, trial, 0.9, 0.9, cost)
+
+    # single-row figures within 5%: the model doing less work per row wins, not the smaller
+    small_slow = finalist(0, batch_ms=4.0, row_ms=0.200, size=1_000)
+    big_fast = finalist(1, batch_ms=1.0, row_ms=0.208, size=9_000)
+    slower_row = finalist(2, batch_ms=0.5, row_ms=0.300, size=500)
+    online = OBJECTIVES["online"]
+    assert choose([small_slow, big_fast, slower_row], 0.8, objective=online) is big_fast
+
+
 def test_choose_without_a_feasible_finalist_takes_the_cheapest_best_score():
     a = _finalist(0, cv=0.80, holdout=0.8, latency=1.0)
     b = _finalist(1, cv=0.85, holdout=0.8, latency=5.0)
