@@ -41,8 +41,9 @@ ENCODER_TYPES = (
     "sklearn.preprocessing._encoders.OrdinalEncoder",
     "sklearn.preprocessing._encoders.OneHotEncoder",
     "sklearn.preprocessing._target_encoder.TargetEncoder",
-    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.KFold",  # in files saved before the int cv
     "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.compose._column_transformer._RemainderColsList",  # scikit-learn 1.5-1.6
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.impute._base.SimpleImputer",
     "sklearn.impute._base.MissingIndicator",
@@ -258,12 +259,11 @@ def table_encoder(
     elif numbers:
         parts.append(("numbers", "passthrough", numbers))
     if wide and task is not None:
-        from sklearn.model_selection import KFold, StratifiedKFold
-
-        regression = task == REGRESSION
-        folds = (KFold if regression else StratifiedKFold)(5, shuffle=True, random_state=0)
-        target_type = "continuous" if regression else "auto"
-        parts.append(("target", TargetEncoder(target_type=target_type, cv=folds), wide))
+        target_type = "continuous" if task == REGRESSION else "auto"
+        # an int cv: TargetEncoder splits with shuffled (stratified for classes) 5 folds
+        # itself; scikit-learn 1.5, the floor, accepts no splitter object here
+        encoder = TargetEncoder(target_type=target_type, cv=5, shuffle=True, random_state=0)
+        parts.append(("target", encoder, wide))
     transformer = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
     raw = RawColumns(columns, kinds)
     return Pipeline([("raw", raw), ("columns", transformer)])
