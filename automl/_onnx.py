@@ -219,6 +219,20 @@ def _code_column(
     return coded
 
 
+def _gather_rows(scope: Any, container: Any, table: np.ndarray, codes: str, stem: str) -> str:
+    """Row ``codes[i]`` of the float32 ``table`` (a graph constant) for each row i."""
+    from onnx import TensorProto
+
+    name = scope.get_unique_variable_name(f"{stem}_table")
+    values = table.astype(np.float32)
+    container.add_initializer(name, TensorProto.FLOAT, list(values.shape), values.ravel().tolist())
+    out = scope.get_unique_variable_name(stem)
+    container.add_node(
+        "Gather", [name, codes], [out], axis=0, name=scope.get_unique_operator_name("Gather")
+    )
+    return out
+
+
 def _concat_2d(scope: Any, container: Any, parts: list[str], output: str) -> None:
     """(n, 1, k_i) parts side by side as the (n, sum k_i) ``output``: one Concat and one
     Reshape for all columns, not a Reshape per column."""
@@ -274,7 +288,6 @@ def _convert_one_hot(scope: Any, operator: Any, container: Any) -> None:
     this does not cover (numeric inputs, ``drop``, columns wider than 256) go to
     skl2onnx's converter.
     """
-    from onnx import TensorProto
     from skl2onnx.common.data_types import StringTensorType
     from skl2onnx.operator_converters.one_hot_encoder import convert_sklearn_one_hot_encoder
 
@@ -293,14 +306,8 @@ def _convert_one_hot(scope: Any, operator: Any, container: Any) -> None:
         coded = _code_column(scope, container, column, categories, codes, unseen)
         # row k of the table is slot k's one-hot row; row `width` (no slot) is all zeros.
         # Gathering rows copies width floats per row, several times faster than OneHot
-        table = scope.get_unique_variable_name("one_hot_rows")
         rows = np.vstack([np.eye(width, dtype=np.float32), np.zeros((1, width), np.float32)])
-        container.add_initializer(table, TensorProto.FLOAT, list(rows.shape), rows.ravel().tolist())
-        part = scope.get_unique_variable_name("one_hot")
-        container.add_node(
-            "Gather", [table, coded], [part], axis=0, name=scope.get_unique_operator_name("Gather")
-        )
-        parts.append(part)
+        parts.append(_gather_rows(scope, container, rows, coded, "one_hot"))
     _concat_2d(scope, container, parts, operator.outputs[0].full_name)
 
 
@@ -325,7 +332,6 @@ def _convert_target_encoder(scope: Any, operator: Any, container: Any) -> None:
     multiclass target, as scikit-learn lays them out: column, then class); a category
     unseen in training takes the last row, the target's mean, as scikit-learn gives it.
     """
-    from onnx import TensorProto
 
     encoder = operator.raw_operator
     n_classes = _target_classes(encoder)
@@ -337,15 +343,7 @@ def _convert_target_encoder(scope: Any, operator: Any, container: Any) -> None:
         coded = _code_column(
             scope, container, column, categories, list(range(len(categories))), len(categories)
         )
-        name = scope.get_unique_variable_name("encodings")
-        container.add_initializer(
-            name, TensorProto.FLOAT, list(table.shape), table.astype(np.float32).ravel().tolist()
-        )
-        part = scope.get_unique_variable_name("encoded")
-        container.add_node(
-            "Gather", [name, coded], [part], axis=0, name=scope.get_unique_operator_name("Gather")
-        )
-        parts.append(part)
+        parts.append(_gather_rows(scope, container, table, coded, "encoded"))
     _concat_2d(scope, container, parts, operator.outputs[0].full_name)
 
 
