@@ -458,12 +458,19 @@ class CheapestModelSearch(BaseEstimator):
             )
         lineage = data_lineage(X, source)
         storage = self._storage()
-        with single_thread():
+        workers = None
+        with single_thread():  # workers inherit its OMP_NUM_THREADS=1
+            if self.n_workers > 1:  # started now, they import while this process prepares
+                from halfcost.automl._search_worker import WorkerProcesses
+
+                workers = WorkerProcesses(storage_url(storage), self.n_workers)
             try:
-                self._fit(X, y, lineage, storage)
+                self._fit(X, y, lineage, storage, workers)
             except storage_errors() as exc:
                 raise storage_gone(storage, exc) from exc
             finally:
+                if workers is not None:
+                    workers.close()
                 if storage is not self.storage and hasattr(storage, "engine"):
                     # closing every connection folds a SQLite study's write-ahead log back
                     # into study.db, so the folder is whole; later reads reconnect
@@ -479,24 +486,6 @@ class CheapestModelSearch(BaseEstimator):
         return make_storage(storage)
 
     def _fit(
-        self,
-        X: pd.DataFrame,
-        y: pd.Series | np.ndarray,
-        lineage: dict[str, Any],
-        storage: Any,
-    ) -> None:
-        workers = None
-        if self.n_workers > 1:  # started now, they import while this process prepares
-            from halfcost.automl._search_worker import WorkerProcesses
-
-            workers = WorkerProcesses(storage_url(storage), self.n_workers)
-        try:
-            self._fit_with(X, y, lineage, storage, workers)
-        finally:
-            if workers is not None:
-                workers.close()
-
-    def _fit_with(
         self,
         X: pd.DataFrame,
         y: pd.Series | np.ndarray,
