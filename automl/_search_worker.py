@@ -214,7 +214,7 @@ class WorkerProcesses:
     it is ready. Fresh processes, not forks: the coordinating process has threads and
     LightGBM's OpenMP pool by then, which a forked child must not inherit, and
     multiprocessing's spawn would run the user's main script again in every worker.
-    Closing without :meth:`run` (the search failed first) makes them exit at once.
+    Closing without :meth:`run` (the search failed first) stops them: they ran nothing.
 
     Args:
         url: the study's storage (passed in the environment, never on the command line).
