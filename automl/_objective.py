@@ -4,8 +4,8 @@
 column count, and asks the study's pruner after each fold whether to go on.
 :class:`FoldPruner` is that pruner (an Optuna ``BasePruner``): it stops a trial whose
 folds show it cannot reach the target, that is already costlier than a model meeting
-it, or that runs past the time budget. Only trials that meet the
-target get their serving cost measured; the study minimizes it under the constraint
+it, or that runs past the time budget. Only trials that meet the target get their
+serving cost measured; the study minimizes it under the constraint
 ``min_score - cv_score <= 0``.
 """
 
@@ -41,8 +41,9 @@ class FoldPruner(optuna.pruners.BasePruner):
     the fold scores and rough latency it holds in memory, and writes nothing to the
     study. Optuna's way (``trial.report`` of the running mean, the inputs stored as
     user attributes, then ``trial.should_prune()``, which reads the trial back) costs
-    three writes and a read per fold: on PostgreSQL that was half of a trial's storage
-    time, about 6% of a trial (``bench/scale.py``). A pruned trial reports its last
+    three writes and a read per fold; on PostgreSQL, dropping them cut a trial's time in
+    storage calls by about a quarter (every call timed, as ``bench/scale.py`` does). A
+    pruned trial reports its last
     running mean, which TPE ranks pruned trials by; a finished one stores its fold
     scores once. As an Optuna pruner, :meth:`prune` reads the same inputs from a trial's
     last step and its user attributes ``fold_scores`` and ``rough_ms_per_1k``.
