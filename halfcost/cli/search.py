@@ -243,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
         price_per_hour=args.price_per_hour,
         out_dir=str(out),
         drop=[c.strip() for c in args.drop.split(",") if c.strip()],
-        progress=not args.no_progress,
+        progress=not args.no_progress and args.workers == 1,
         n_workers=args.workers,
         objective=args.objective,
         runtime=args.runtime,

@@ -90,7 +90,6 @@ def test_two_workers_finish_a_study_and_a_worker_on_other_data_refuses(
         out = tmp_path / "run"
         done = cli(_search_args(table, out, url, study, "--n-trials", "12", "--budget-s", "600"))
         assert done.returncode == 0, done.stderr
-        assert "/12t" in done.stderr and "trials=" in done.stderr  # the bar, drawn by polls
         report = json.loads((out / "report.json").read_text())
         assert report["met"] is True
         assert report["n_trials_this_run"] == 12  # the trial limit holds across workers
