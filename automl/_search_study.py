@@ -125,6 +125,10 @@ def storage_url(storage: Any) -> str | None:
 
 def storage_label(storage: Any) -> str | None:
     """Where a study lives, fit for a report or a message: the URL without its password."""
+    from optuna.storages._cached_storage import _CachedStorage
+
+    if isinstance(storage, _CachedStorage):  # what a study holds: Optuna's cache around it
+        storage = storage._backend
     url = storage if isinstance(storage, str) else getattr(storage, "url", None)
     if url is None:
         if storage is None or isinstance(storage, optuna.storages.InMemoryStorage):

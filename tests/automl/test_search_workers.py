@@ -195,6 +195,7 @@ def test_database_going_away_is_a_one_line_error_then_the_study_resumes(
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "went away" in lines[0], stderr
     assert "rerun" in lines[0]
+    assert "127.0.0.1" in lines[0] and "_CachedStorage" not in lines[0]  # where, as a URL
     assert not (out / "report.json").exists() and not (out / "model").exists()
 
     private_postgres.start()
