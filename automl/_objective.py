@@ -43,11 +43,10 @@ class FoldPruner(optuna.pruners.BasePruner):
     user attributes, then ``trial.should_prune()``, which reads the trial back) costs
     three writes and a read per fold; on PostgreSQL, dropping them cut a trial's time in
     storage calls by about a quarter (every call timed, as ``bench/scale.py`` does). A
-    pruned trial reports its last
-    running mean, which TPE ranks pruned trials by; a finished one stores its fold
-    scores once. As an Optuna pruner, :meth:`prune` reads the same inputs from a trial's
-    last step and its user attributes ``fold_scores`` and ``rough_ms_per_1k``.
-    A trial is pruned when:
+    pruned trial reports its last running mean, which TPE ranks pruned trials by; a
+    finished one stores its fold scores once. As an Optuna pruner, :meth:`prune` reads
+    the same inputs from a trial's last step and its user attributes ``fold_scores`` and
+    ``rough_ms_per_1k``. A trial is pruned when:
 
     - **budget**: the search time is up (once one trial of this run completed, so a
       run always ends with at least one finished trial);
