@@ -790,15 +790,19 @@ class CheapestModelSearch(BaseEstimator):
             The seconds it took, and None (workers stop by budget, trial limit or patience).
         """
         started = time.monotonic()
-        finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
-        bar = Progress(
-            budget.remaining_s(), self.n_trials, enabled=self.progress, trials_before=finished
-        )
+        bar = self._progress_bar(study, budget)
         try:
             workers.run(study.study_name, poll=lambda: bar(study))
         finally:
             bar.close()
         return time.monotonic() - started, None
+
+    def _progress_bar(self, study: optuna.Study, budget: StudyBudget) -> Progress:
+        """This run's bar: trials finished before it started are not on it."""
+        finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+        return Progress(
+            budget.remaining_s(), self.n_trials, enabled=self.progress, trials_before=finished
+        )
 
     def _run_study(
         self, study: optuna.Study, problem: SearchProblem, pruner: FoldPruner, budget: StudyBudget
@@ -809,10 +813,7 @@ class CheapestModelSearch(BaseEstimator):
             The seconds it took and why it stopped early (None: budget or trial limit).
         """
         started = time.monotonic()
-        finished = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
-        bar = Progress(
-            budget.remaining_s(), self.n_trials, enabled=self.progress, trials_before=finished
-        )
+        bar = self._progress_bar(study, budget)
         try:
             stopped_early = run_trials(
                 study,
