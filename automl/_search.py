@@ -43,6 +43,7 @@ from halfcost.automl._cost import (
     measure_cost,
     model_size_bytes,
     single_thread,
+    trial_objective,
 )
 from halfcost.automl._encoder import raw_step
 from halfcost.automl._families import ModelFamily, SearchContext, default_families
@@ -500,7 +501,7 @@ class CheapestModelSearch(BaseEstimator):
             data.min_score,
             len(data.split.folds),
             self.prune,
-            objective=self.objective,
+            objective=self.trial_objective,
         )
         study = self._open_study(storage, data, pruner, messages)
         # trials already started belong to earlier runs, even those still RUNNING (a dead
@@ -529,7 +530,9 @@ class CheapestModelSearch(BaseEstimator):
 
         started = time.monotonic()
         records = self._records(study, problem)
-        picked = pick_finalists(records, problem.min_score, self.n_finalists)
+        picked = pick_finalists(
+            records, problem.min_score, self.n_finalists, every_family=self.runtime != "python"
+        )
         finalists, models, baseline = _measure_finalists(
             problem, picked, float(np.mean(base_scores)), self._timing_cap(), self.runtime
         )
@@ -676,7 +679,7 @@ class CheapestModelSearch(BaseEstimator):
         records = trial_records(
             study.get_trials(deepcopy=False),
             {f.name for f in problem.families},
-            OBJECTIVES[self.objective],
+            OBJECTIVES[self.trial_objective],
         )
         if records:
             return records
@@ -689,6 +692,11 @@ class CheapestModelSearch(BaseEstimator):
             f"no trial finished within budget_s={self.budget_s:g}; give a larger {{param}}.",
             param="budget_s",
         )
+
+    @property
+    def trial_objective(self) -> str:
+        """What the trials minimize (in Python): :func:`trial_objective` of the settings."""
+        return trial_objective(self.objective, self.runtime)
 
     def _timing_cap(self) -> float:
         """Seconds per measurement of a finalist: a quick search gets quick measurements."""
@@ -821,7 +829,7 @@ class CheapestModelSearch(BaseEstimator):
                 pruner,
                 budget,
                 patience=self.patience,
-                objective=self.objective,
+                objective=self.trial_objective,
                 extra_callbacks=[bar],
             )
         finally:

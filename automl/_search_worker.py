@@ -156,7 +156,7 @@ def _work(store: Any, study_name: str, data: Any, worker_id: int | None) -> int:
         prepared.min_score,
         len(prepared.split.folds),
         settings["prune"],
-        objective=search.objective,
+        objective=search.trial_objective,
     )
     study.pruner = pruner
     counter = _Counter()
@@ -167,7 +167,7 @@ def _work(store: Any, study_name: str, data: Any, worker_id: int | None) -> int:
             pruner,
             budget,
             patience=settings["patience"],
-            objective=search.objective,
+            objective=search.trial_objective,
             extra_callbacks=[counter],
         )
     return counter.count

@@ -55,7 +55,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def find_model(dataset: str, work: Path, n_trials: int) -> tuple[Path, list[dict]]:
+def find_model(
+    dataset: str, work: Path, n_trials: int, objective: str = "online", runtime: str = "onnx"
+) -> tuple[Path, list[dict]]:
     """A short halfcost search on ``dataset``; returns the model folder and sample rows.
 
     ``min_score`` 0: the cheapest model the search finds. What is measured here is the
@@ -70,7 +72,13 @@ def find_model(dataset: str, work: Path, n_trials: int) -> tuple[Path, list[dict
     data = load_dataset(dataset)
     x = data.frame.drop(columns=[data.target])
     search = CheapestModelSearch(
-        metric=data.metric, min_score=0.0, budget_s=120, n_trials=n_trials, seed=0
+        metric=data.metric,
+        min_score=0.0,
+        budget_s=120,
+        n_trials=n_trials,
+        seed=0,
+        objective=objective,
+        runtime=runtime,
     )
     search.fit(x, data.frame[data.target])
     folder = save_model(search.best_model_, work / "model")
@@ -178,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default="fraud", help="benchmark data set for the search")
     parser.add_argument("--model", help="serve this DIR/model instead of searching")
     parser.add_argument("--n-trials", type=int, default=20, help="search trials (default 20)")
+    parser.add_argument(
+        "--objective", default="online", help="the search's objective (default online)"
+    )
+    parser.add_argument(
+        "--runtime", default="onnx", help="the search's runtime (default onnx: the serving path)"
+    )
     parser.add_argument("--requests", type=int, default=3000, help="request cap per level")
     parser.add_argument("--max-s", type=float, default=20.0, help="time cap per level (s)")
     parser.add_argument("--quick", action="store_true", help="300 requests, 5 s per level")
@@ -195,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
                 data.frame.drop(columns=[data.target]).head(200).to_json(orient="records")
             )
         else:
-            model_dir, rows = find_model(args.dataset, work, args.n_trials)
+            model_dir, rows = find_model(
+                args.dataset, work, args.n_trials, args.objective, args.runtime
+            )
         meta = json.loads((model_dir / "meta.json").read_text())
         anchor = anchor_ms(model_dir, rows, repeats=500)
         port = _free_port()
@@ -227,12 +243,15 @@ def main(argv: list[str] | None = None) -> int:
                 _common.format_ratio(result["p50_ms"] / anchor),
             ]
         )
+    searched = f" (search: {args.objective} objective, {args.runtime} runtime)"
+    searched = "" if args.model else searched
     lines = [
         "# Serving benchmark: `halfcost serve` on loopback",
         "",
         *(f"- {line}" for line in context),
         f"- model: {meta.get('family')} on {args.dataset} "
-        f"({len(meta.get('feature_columns', []))} raw feature columns)",
+        f"({len(meta.get('feature_columns', []))} raw feature columns), served from "
+        f"{meta.get('runtime', 'python')}{searched}",
         f"- anchor: the same model's in-process single-row predict, median of 500 calls: "
         f"{anchor:.2f} ms",
         f"- load per level: at most {args.requests} requests or {args.max_s:g} s; clients are "

@@ -313,6 +313,12 @@ def test_search_in_onnx_runtime_chooses_on_its_figures_and_says_what_stayed_in_p
         else:
             assert entry["runtime_note"].startswith("measured in Python: not converted")
     assert report["baseline"]["runtime"] == "onnx"  # LightGBM defaults always convert
+    # trials minimize the batch figure (the model's work per row, what differs in ONNX
+    # Runtime), and every family with a trial meeting the target gets a finalist place
+    measured = [t for t in search.study_.trials if "latency_ms_per_1k" in t.user_attrs]
+    assert measured and all(t.value == t.user_attrs["latency_ms_per_1k"] for t in measured)
+    feasible = {t.params["family"] for t in measured if t.user_attrs["cv_score"] >= 0.7}
+    assert feasible <= {e["family"] for e in report["finalists"]}
     front = [e["single_row_latency_ms"] for e in report["pareto"]]
     assert front == sorted(front)
     folder = save_model(search.best_model_, tmp_path / "model")

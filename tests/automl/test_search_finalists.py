@@ -55,6 +55,30 @@ def test_pick_finalists_takes_the_cheapest_feasible_then_the_front():
     assert [r.trial for r in pick_finalists(records, 0.85, n_finalists=6)] == [1, 2, 3, 0, 5, 4]
 
 
+def _of(family: str, trial: int, cv: float, latency: float) -> TrialRecord:
+    return TrialRecord(trial, {"family": family, "n_features": 3}, cv, latency, True)
+
+
+def test_pick_finalists_gives_a_family_near_the_cheapest_a_place():
+    records = [_of("tree", i, 0.9, 1.0 + i / 10) for i in range(6)]
+    records += [_of("linear", 10, 0.9, 1.9), _of("mlp", 11, 0.9, 2.1)]
+    picked = [r.trial for r in pick_finalists(records, 0.85, n_finalists=4)]
+    # linear's best (1.9) is within 2x of the cheapest (1.0) and displaces the second
+    # tree; mlp's (2.1) is not, and gets no place ahead of the cheaper trees
+    assert picked[:2] == [0, 10]
+    assert 11 not in picked and len(picked) == 4
+
+
+def test_pick_finalists_gives_every_family_a_place_for_another_runtime():
+    records = [_of("tree", i, 0.9, 1.0 + i / 10) for i in range(6)]
+    records += [_of("linear", 10, 0.9, 8.0), _of("mlp", 11, 0.9, 30.0)]
+    records.append(_of("forest", 12, 0.80, 0.5))  # misses the target: no family place
+    picked = [r.trial for r in pick_finalists(records, 0.85, 3, every_family=True)]
+    assert picked[:3] == [0, 10, 11]
+    assert 12 not in picked[:3]
+    assert 10 not in [r.trial for r in pick_finalists(records, 0.85, 3)]
+
+
 def test_pick_finalists_adds_the_best_scores_when_none_met_the_target():
     records = [_record(i, 0.5 + i / 100, 1.0 + i, measured=False) for i in range(8)]
     picked = pick_finalists(records, min_score=0.9, n_finalists=2)
@@ -100,6 +124,24 @@ def test_choose_breaks_an_online_near_tie_by_the_batch_latency():
     slower_row = finalist(2, batch_ms=0.5, row_ms=0.300, size=500)
     online = OBJECTIVES["online"]
     assert choose([small_slow, big_fast, slower_row], 0.8, objective=online) is big_fast
+
+
+def test_choose_counts_single_row_figures_within_10_microseconds_as_a_tie():
+    from halfcost.automl._cost import OBJECTIVES
+
+    def finalist(trial, batch_ms, row_ms):
+        cost = CostMeasurement(batch_ms, row_ms, 1_000, 0.1)
+        return Finalist({"family": "tree", "n_features": 3}, trial, 0.9, 0.9, cost)
+
+    # 2.3 µs (5.5%) apart in ONNX Runtime, 12x apart per row: the lighter model wins
+    heavy = finalist(0, batch_ms=1.53, row_ms=0.0421)
+    light = finalist(1, batch_ms=0.127, row_ms=0.0444)
+    beyond = finalist(2, batch_ms=0.05, row_ms=0.0525)  # 10.4 µs over: no tie
+    online = OBJECTIVES["online"]
+    assert choose([heavy, light, beyond], 0.8, objective=online) is light
+    # in Python, where requests take milliseconds, only the 5% rule applies
+    slow = [finalist(0, 1.53, 2.000), finalist(1, 0.127, 2.108)]
+    assert choose(slow, 0.8, objective=online) is slow[0]
 
 
 def test_choose_without_a_feasible_finalist_takes_the_cheapest_best_score():
