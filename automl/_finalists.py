@@ -16,6 +16,14 @@ from typing import Any, TypeVar
 from optuna.trial import FrozenTrial, TrialState
 
 from halfcost.automl._cost import OBJECTIVES, CostMeasurement, CostObjective
+from halfcost.automl._trial_figures import (
+    CV_SCORE,
+    CV_SCORE_PARTIAL,
+    LATENCY,
+    OVERRIDES,
+    ROUGH_LATENCY,
+    trial_figures,
+)
 
 BATCH = OBJECTIVES["batch"]
 
@@ -117,22 +125,18 @@ def trial_records(
     When every trial was stopped early, the pruned trials' partial scores stand in (with
     no latency), so a report still names the best score reached and the model reaching it.
     """
-    trials = [t for t in trials if t.params.get("family") in families]
+    figured = [(t, trial_figures(t)) for t in trials if t.params.get("family") in families]
     records = [
         TrialRecord(
             trial=t.number,
-            params={**t.params, **t.user_attrs.get("overrides", {})},
-            cv_score=float(t.user_attrs["cv_score"]),
-            latency_ms_per_1k=float(
-                t.user_attrs.get("latency_ms_per_1k", t.user_attrs["rough_ms_per_1k"])
-            ),
-            measured="latency_ms_per_1k" in t.user_attrs,
-            cost=float(t.user_attrs.get(objective.key, math.inf))
-            if "latency_ms_per_1k" in t.user_attrs
-            else None,
+            params={**t.params, **f.get(OVERRIDES, {})},
+            cv_score=float(f[CV_SCORE]),
+            latency_ms_per_1k=float(f.get(LATENCY, f[ROUGH_LATENCY])),
+            measured=LATENCY in f,
+            cost=float(f.get(objective.key, math.inf)) if LATENCY in f else None,
         )
-        for t in trials
-        if t.state == TrialState.COMPLETE and "cv_score" in t.user_attrs
+        for t, f in figured
+        if t.state == TrialState.COMPLETE and CV_SCORE in f
     ]
     if records:
         return records
@@ -140,12 +144,12 @@ def trial_records(
         TrialRecord(
             trial=t.number,
             params=dict(t.params),
-            cv_score=float(t.user_attrs["cv_score_partial"]),
+            cv_score=float(f[CV_SCORE_PARTIAL]),
             latency_ms_per_1k=0.0,
             measured=False,
         )
-        for t in trials
-        if t.state == TrialState.PRUNED and "cv_score_partial" in t.user_attrs
+        for t, f in figured
+        if t.state == TrialState.PRUNED and CV_SCORE_PARTIAL in f
     ]
 
 

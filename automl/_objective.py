@@ -23,10 +23,19 @@ from optuna.trial import FrozenTrial, TrialState
 from halfcost.automl._cost import OBJECTIVES, CostObjective, measure_cost
 from halfcost.automl._families import ModelFamily
 from halfcost.automl._search_space import SearchProblem, predict_for, quiet_fit
-
-# trial user attributes the objective writes when a trial ends (the pruner's inputs)
-FOLD_SCORES = "fold_scores"  # the fold scores that decide (best stage of a staged trial)
-ROUGH_LATENCY = "rough_ms_per_1k"  # ms per 1k rows from timing validation predictions
+from halfcost.automl._trial_figures import (
+    CV_SCORE,
+    CV_SCORE_PARTIAL,
+    FOLD_SCORES,
+    LATENCY,
+    OVERRIDES,
+    PRUNED,
+    ROUGH_LATENCY,
+    SINGLE_ROW_LATENCY,
+    SIZE_BYTES,
+    trial_figures,
+    write_figures,
+)
 
 BATCH = OBJECTIVES["batch"]
 BUDGET = "budget"
@@ -45,8 +54,8 @@ class FoldPruner(optuna.pruners.BasePruner):
     storage calls by about a quarter (every call timed, as ``bench/scale.py`` does). A
     pruned trial reports its last running mean, which TPE ranks pruned trials by; a
     finished one stores its fold scores once. As an Optuna pruner, :meth:`prune` reads
-    the same inputs from a trial's last step and its user attributes ``fold_scores`` and
-    ``rough_ms_per_1k``. A trial is pruned when:
+    the same inputs from a trial's last step and its figures ``fold_scores`` and
+    ``rough_ms_per_1k`` (:func:`trial_figures`). A trial is pruned when:
 
     - **budget**: the search time is up (once one trial of this run completed, so a
       run always ends with at least one finished trial);
@@ -105,16 +114,16 @@ class FoldPruner(optuna.pruners.BasePruner):
             self._note_feasible(trial)
 
     def _note_feasible(self, trial: FrozenTrial) -> None:
-        attrs = trial.user_attrs
-        if attrs.get("cv_score", -math.inf) >= self.min_score and ROUGH_LATENCY in attrs:
-            rough = float(attrs[ROUGH_LATENCY])
+        figures = trial_figures(trial)
+        if figures.get(CV_SCORE, -math.inf) >= self.min_score and ROUGH_LATENCY in figures:
+            rough = float(figures[ROUGH_LATENCY])
             if self._best_rough is None or rough < self._best_rough:
                 self._best_rough = rough
 
     def reason(self, trial: FrozenTrial) -> str | None:
         """Why to stop ``trial`` after its last reported fold, or None to go on."""
-        attrs = trial.user_attrs
-        return self._why(trial.last_step, attrs.get(FOLD_SCORES), attrs.get(ROUGH_LATENCY))
+        figures = trial_figures(trial)
+        return self._why(trial.last_step, figures.get(FOLD_SCORES), figures.get(ROUGH_LATENCY))
 
     def judge(
         self, number: int, fold: int | None, scores: list[float] | None, rough: float | None
@@ -155,8 +164,8 @@ class FoldPruner(optuna.pruners.BasePruner):
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         """Optuna's hook: True to prune (the reason is kept for :meth:`reason_for`)."""
-        attrs = trial.user_attrs
-        fold_scores, rough = attrs.get(FOLD_SCORES), attrs.get(ROUGH_LATENCY)
+        figures = trial_figures(trial)
+        fold_scores, rough = figures.get(FOLD_SCORES), figures.get(ROUGH_LATENCY)
         return self.judge(trial.number, trial.last_step, fold_scores, rough) is not None
 
     def reason_for(self, number: int) -> str:
@@ -229,7 +238,8 @@ class SearchObjective:
     Args:
         problem: the search's fixed parts (data, families, target).
         objective: the cost figure a trial returns (batch latency by default; single-row
-            latency or size); every figure is stored in the trial's user attributes.
+            latency or size); every figure is stored in the trial, in one user attribute
+            written when it ends (:func:`trial_figures` reads them).
     """
 
     def __init__(self, problem: SearchProblem, objective: CostObjective = BATCH) -> None:
@@ -237,6 +247,15 @@ class SearchObjective:
         self.objective = objective
 
     def __call__(self, trial: optuna.Trial) -> float:
+        figures: dict[str, Any] = {}
+        try:
+            return self._run(trial, figures)
+        finally:  # a pruned or failed trial keeps the figures it reached, as one write
+            if figures:
+                write_figures(trial, figures)
+
+    def _run(self, trial: optuna.Trial, figures: dict[str, Any]) -> float:
+        """The trial's work; its figures go into ``figures`` (written by the caller)."""
         from sklearn.base import clone
 
         problem = self.problem
@@ -250,31 +269,31 @@ class SearchObjective:
 
         staged = family.stage_param is not None
         stage_scores: dict[int, list[float]] | None = {} if staged else None
-        on_fold = self._on_fold(trial, stage_scores, staged)
+        on_fold = self._on_fold(trial, stage_scores, staged, figures)
         scores, last_model, rough = cross_validate(
             problem, make_model, on_fold=on_fold, family=family, stage_scores=stage_scores
         )
         if stage_scores:
             stage, scores = pick_stage(stage_scores, problem.min_score)
             if stage != max(stage_scores):
-                trial.set_user_attr("overrides", {family.param_name(family.stage_param): stage})
+                figures[OVERRIDES] = {family.param_name(family.stage_param): stage}
                 last_model = self._fit_stage(make_model, family, stage)
-        trial.set_user_attr(FOLD_SCORES, list(scores))
+        figures[FOLD_SCORES] = list(scores)
         cv_score = float(np.mean(scores))
-        trial.set_user_attr("cv_score", cv_score)
-        trial.set_user_attr(ROUGH_LATENCY, rough)
+        figures[CV_SCORE] = cv_score
+        figures[ROUGH_LATENCY] = rough
         trial.set_constraint("score", problem.min_score - cv_score)
         if cv_score < problem.min_score:
             return rough
         cost = measure_cost(
             last_model, problem.split.batch, repeats=3, max_total_s=0.5, exact_size=False
         )
-        trial.set_user_attr("latency_ms_per_1k", cost.latency_ms_per_1k)
-        trial.set_user_attr("single_row_latency_ms", cost.single_row_latency_ms)
-        trial.set_user_attr("size_bytes", cost.size_bytes)
+        figures[LATENCY] = cost.latency_ms_per_1k
+        figures[SINGLE_ROW_LATENCY] = cost.single_row_latency_ms
+        figures[SIZE_BYTES] = cost.size_bytes
         return self.objective.of(cost)
 
-    def _on_fold(self, trial: optuna.Trial, stage_scores, staged: bool):
+    def _on_fold(self, trial: optuna.Trial, stage_scores, staged: bool, figures: dict[str, Any]):
         min_score = self.problem.min_score
 
         def on_fold(i: int, scores: list[float], rough: float) -> None:
@@ -284,11 +303,11 @@ class SearchObjective:
             reason = self._prune_reason(trial, i, scores, None if staged else rough)
             if reason is not None:
                 trial.report(mean, i)  # TPE ranks a pruned trial by its last step and value
-                trial.set_user_attr(FOLD_SCORES, list(scores))
+                figures[FOLD_SCORES] = list(scores)
                 if not staged:
-                    trial.set_user_attr(ROUGH_LATENCY, rough)
-                trial.set_user_attr("pruned", reason or "pruned")
-                trial.set_user_attr("cv_score_partial", mean)
+                    figures[ROUGH_LATENCY] = rough
+                figures[PRUNED] = reason or "pruned"
+                figures[CV_SCORE_PARTIAL] = mean
                 trial.set_constraint("score", min_score - mean)
                 raise optuna.TrialPruned(reason)
 
@@ -301,7 +320,9 @@ class SearchObjective:
         """Why the study's pruner stops ``trial`` after ``fold`` (None: go on).
 
         The search's own :class:`FoldPruner` is asked directly with what this process
-        holds; any other pruner through Optuna (``should_prune`` reads the trial back).
+        holds; any other pruner through Optuna (``should_prune`` reads the trial back), so
+        for it the inputs are written after every fold, each as a user attribute of its
+        own, the names a user's pruner may read.
         """
         pruner = trial.study.pruner
         if isinstance(pruner, FoldPruner):
@@ -329,15 +350,15 @@ class PatienceStop:
     the clock starts at the first one. ``stopped_early`` says why it stopped, or None.
     """
 
-    def __init__(self, patience: int | None, key: str = "latency_ms_per_1k") -> None:
+    def __init__(self, patience: int | None, key: str = LATENCY) -> None:
         self.patience = patience
-        self.key = key  # the trial user attribute holding the objective's cost
+        self.key = key  # the trial figure holding the objective's cost
         self.stopped_early: str | None = None
         self._best = math.inf
         self._since = 0
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        latency = trial.user_attrs.get(self.key)
+        latency = trial_figures(trial).get(self.key)
         if latency is not None and latency < 0.98 * self._best:
             self._best, self._since = latency, 0
         else:
@@ -385,7 +406,7 @@ class Progress:
             for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
             if t.value is not None
             and all(v <= 0 for v in t.constraints.values())
-            and "latency_ms_per_1k" in t.user_attrs
+            and LATENCY in trial_figures(t)
         ]
         best = f"{min(feasible):.3g} ms/1k" if feasible else "none yet"
         done = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))

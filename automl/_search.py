@@ -91,6 +91,7 @@ from halfcost.automl._search_study import (
     storage_label,
     storage_url,
 )
+from halfcost.automl._trial_figures import PRUNED, trial_figures
 from halfcost.errors import BadInputError, ParamMessage
 
 DEFAULT_STUDY_PREFIX = "halfcost-search"
@@ -967,7 +968,7 @@ def _counted(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     return [
         t
         for t in study.get_trials(deepcopy=False)
-        if t.user_attrs.get("pruned") != TrialLimit.REASON
+        if trial_figures(t).get(PRUNED) != TrialLimit.REASON
     ]
 
 

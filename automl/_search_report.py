@@ -27,6 +27,14 @@ from halfcost.automl._cost import (
 )
 from halfcost.automl._finalists import Finalist, TrialRecord, pareto_front
 from halfcost.automl._search_space import SearchProblem
+from halfcost.automl._trial_figures import (
+    CV_SCORE,
+    CV_SCORE_PARTIAL,
+    LATENCY,
+    PRUNED,
+    ROUGH_LATENCY,
+    trial_figures,
+)
 from halfcost.records import REPORT_SCHEMA_VERSION, ReportKind, SearchReport, money_to_json
 
 REPORT_KIND = ReportKind.SEARCH
@@ -229,15 +237,15 @@ def family_params(params: dict[str, Any]) -> dict[str, Any]:
 
 def _trial_summary(t: Any) -> dict[str, Any]:
     """One compact line per trial, for the report's scatter plot."""
-    attrs = t.user_attrs
+    figures = trial_figures(t)
     return {
         "trial": t.number,
         "state": t.state.name.lower(),
         "family": t.params.get("family"),
         "n_features": t.params.get("n_features"),
-        "cv_score": attrs.get("cv_score", attrs.get("cv_score_partial")),
-        "latency_ms_per_1k": attrs.get("latency_ms_per_1k"),
-        "rough_ms_per_1k": attrs.get("rough_ms_per_1k"),
-        "pruned": attrs.get("pruned"),
+        "cv_score": figures.get(CV_SCORE, figures.get(CV_SCORE_PARTIAL)),
+        "latency_ms_per_1k": figures.get(LATENCY),
+        "rough_ms_per_1k": figures.get(ROUGH_LATENCY),
+        "pruned": figures.get(PRUNED),
         "seconds": t.duration.total_seconds() if t.duration else None,
     }

@@ -28,6 +28,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from halfcost.automl._trial_figures import PRUNED, write_figures
 from halfcost.errors import BadInputError, StorageUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ RANKING_ATTR = "halfcost_ranking"  # {"ranking": [...], "gain_shares": {...}}
 BUDGET_ATTR = "halfcost_budget"  # see StudyBudget
 SPENT_ATTR = "halfcost_spent"  # {"run_started_at", "spent_s"}: updated after each trial
 FINGERPRINT_ATTR = "fingerprint"
-WORKER_ATTR = "worker"  # trial user attribute: the host and process that ran it
+WORKER_ATTR = "worker"  # trial user attribute, written as a trial starts: who runs it
 FIELDS_ATTR = "fingerprint_fields"  # the fields the fingerprint was made of (for messages)
 
 
@@ -341,7 +342,7 @@ class TrialLimit:
     def __call__(self, trial: optuna.Trial) -> float:
         if self.trial_limit is not None and trial.number >= self.trial_limit:
             trial.study.stop()
-            trial.set_user_attr("pruned", self.REASON)
+            write_figures(trial, {PRUNED: self.REASON})
             self._requeue(trial)
             raise optuna.TrialPruned(self.REASON)
         trial.set_user_attr(WORKER_ATTR, f"{socket.gethostname()}:{os.getpid()}")

@@ -152,6 +152,7 @@ def fixed_work(
     import optuna
 
     from halfcost.automl._search_study import make_storage
+    from halfcost.automl._trial_figures import PRUNED, trial_figures
 
     name = f"fixed-{uuid.uuid4().hex[:8]}"
 
@@ -175,7 +176,7 @@ def fixed_work(
     ran = [
         t
         for t in search.study_.get_trials()
-        if t.state.is_finished() and t.datetime_start and t.user_attrs.get("pruned") is None
+        if t.state.is_finished() and t.datetime_start and trial_figures(t).get(PRUNED) is None
     ]  # pruning is off: a pruned trial is one a worker drew past the limit and never ran
     durations = [(t.datetime_complete - t.datetime_start).total_seconds() for t in ran]
     result = {

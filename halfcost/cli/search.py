@@ -122,7 +122,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="where finalists are re-measured and the chosen model is served from "
         "(onnx: converted, checked against Python, timed in ONNX Runtime)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (with --workers N it is drawn only when stderr is a terminal)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report JSON on stdout")
     add_mlflow_flag(parser, what="the search as one run (chosen model, cost, trials)")
     add_record_flags(parser)
@@ -199,6 +203,22 @@ def _summary(report: dict, html_path) -> str:
     )
 
 
+def progress_wanted(args: argparse.Namespace) -> bool:
+    """Whether the command draws the progress bar on stderr.
+
+    With one worker, unless ``--no-progress``. With ``--workers N`` also only when stderr
+    is a terminal: this process then redraws the bar every second while it waits, and on
+    a captured stderr (a pipe, a log file) those frames would bury the one-line error a
+    lost database gives.
+
+    Args:
+        args: the parsed ``halfcost search`` arguments.
+    """
+    if args.no_progress:
+        return False
+    return args.workers == 1 or sys.stderr.isatty()
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the search and write its results; exit 0 met, 3 not met."""
     from pathlib import Path
@@ -244,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
         price_per_hour=args.price_per_hour,
         out_dir=str(out),
         drop=[c.strip() for c in args.drop.split(",") if c.strip()],
-        progress=not args.no_progress and args.workers == 1,
+        progress=progress_wanted(args),
         n_workers=args.workers,
         objective=args.objective,
         runtime=args.runtime,

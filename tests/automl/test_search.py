@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import uuid
 import warnings
-from collections import Counter
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState, create_trial
 
 from halfcost.automl import CheapestModelSearch, HalfcostModel, SearchWarning
+from halfcost.automl._finalists import trial_records
+from halfcost.automl._trial_figures import FIGURES_ATTR, trial_figures
 from halfcost.errors import BadInputError
 
 ENTRY_KEYS = {
@@ -261,8 +262,10 @@ def test_one_class_target_is_refused(customers):
         CheapestModelSearch(min_score=0.5, n_trials=1).fit(customers.drop(columns=["churned"]), y)
 
 
-def test_a_trial_writes_its_fold_attributes_once_not_fold_by_fold(customers):
-    """The pruner is asked in memory: each storage write costs milliseconds on a server."""
+def test_a_trial_writes_its_figures_once_not_fold_by_fold(customers):
+    """The pruner is asked in memory and the figures are one attribute: each storage write
+    costs milliseconds on a server. A trial writes who runs it as it starts (other
+    processes read it while it runs), then its figures once, when it ends."""
     import optuna
 
     storage = optuna.storages.InMemoryStorage()
@@ -280,8 +283,67 @@ def test_a_trial_writes_its_fold_attributes_once_not_fold_by_fold(customers):
         warnings.simplefilter("ignore", SearchWarning)
         search.fit(customers.drop(columns=["churned"]), customers["churned"])
     ran = [t for t in search.study_.get_trials() if t.state.is_finished()]
-    assert len(ran) == 6 and all(t.user_attrs.get("fold_scores") for t in ran)
-    per_trial = Counter(writes)
-    assert per_trial and max(per_trial.values()) == 1  # no attribute written twice
-    for t in ran:  # only a pruned trial reports a step: its last one
+    assert len(ran) == 6 and all(trial_figures(t).get("fold_scores") for t in ran)
+    assert any(t.state == TrialState.COMPLETE for t in ran)
+    for t in ran:
+        keys = [key for trial_id, key in writes if trial_id == t._trial_id]
+        assert keys == ["worker", FIGURES_ATTR], (t.number, t.state, keys)
+        # only a pruned trial reports a step: its last one
         assert len(t.intermediate_values) == (t.state == TrialState.PRUNED)
+
+
+def _as_old_layout(trial: FrozenTrial) -> FrozenTrial:
+    """``trial`` as versions before the ``figures`` attribute stored it: one per figure."""
+    attrs = dict(trial.user_attrs)
+    figures = attrs.pop(FIGURES_ATTR, {})
+    return create_trial(
+        state=trial.state,
+        values=trial.values,
+        params=trial.params,
+        distributions=trial.distributions,
+        user_attrs={**attrs, **figures},
+        system_attrs=trial.system_attrs,
+        intermediate_values=trial.intermediate_values,
+    )
+
+
+def test_a_study_written_in_the_old_layout_resumes_and_reports_its_trials(customers):
+    import optuna
+
+    x, y = customers.drop(columns=["churned"]), customers["churned"]
+    settings = {"min_score": 0.75, "budget_s": None, "n_trials": 6, "seed": 0, "cv": 3}
+    first = CheapestModelSearch(**settings)
+    first.set_params(storage=optuna.storages.InMemoryStorage())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SearchWarning)
+        first.fit(x, y)
+    written = first.study_.get_trials()
+    assert {t.state for t in written} >= {TrialState.COMPLETE, TrialState.PRUNED}
+    storage = optuna.storages.InMemoryStorage()
+    old = optuna.create_study(
+        storage=storage, study_name=first.study_.study_name, direction="minimize"
+    )
+    for key, value in first.study_.user_attrs.items():
+        old.set_user_attr(key, value)
+    for t in written:
+        old.add_trial(_as_old_layout(t))
+    assert not any(FIGURES_ATTR in t.user_attrs for t in old.get_trials())
+    families = {t.params["family"] for t in written if "family" in t.params}
+    assert trial_records(old.get_trials(), families) == trial_records(written, families)
+
+    again = CheapestModelSearch(**{**settings, "n_trials": 2})
+    again.set_params(storage=storage)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SearchWarning)
+        again.fit(x, y)
+    report = again.report_
+    finished = sum(t.state.is_finished() for t in written)
+    assert report["n_trials"] == finished + 2 and report["n_trials_this_run"] == 2
+
+    def summary(entry: dict) -> dict:
+        return {k: v for k, v in entry.items() if k != "seconds"}
+
+    before = {e["trial"]: summary(e) for e in first.report_["trials"]}
+    after = {e["trial"]: summary(e) for e in report["trials"]}
+    assert all(after[number] == entry for number, entry in before.items())
+    assert all(after[number]["cv_score"] is not None for number in before)

@@ -14,6 +14,7 @@ import pytest
 
 from halfcost.automl import CheapestModelSearch, SearchWarning
 from halfcost.automl._search_study import SPENT_ATTR, TrialLimit, begin_run
+from halfcost.automl._trial_figures import trial_figures
 from halfcost.errors import BadInputError
 
 
@@ -54,7 +55,7 @@ def test_the_trial_limit_counts_this_runs_trials_across_workers():
     study.optimize(TrialLimit(objective, budget.trial_limit), n_trials=10)
     states = [t.state for t in study.trials]
     assert states[:2] == [optuna.trial.TrialState.COMPLETE] * 2
-    assert study.trials[2].user_attrs["pruned"] == TrialLimit.REASON
+    assert trial_figures(study.trials[2])["pruned"] == TrialLimit.REASON
     # the worker stopped at the first trial past the limit, and put back the starting
     # point it had taken for it
     assert len(study.trials) == 4

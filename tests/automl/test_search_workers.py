@@ -23,6 +23,7 @@ import pytest
 from optuna.trial import TrialState
 
 from halfcost.automl._search_study import TrialLimit
+from halfcost.automl._trial_figures import trial_figures
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -171,7 +172,8 @@ def test_rerun_after_every_process_died_resumes_the_study(
         enqueued = [
             json.dumps(t.system_attrs["fixed_params"], sort_keys=True)
             for t in trials  # a point a worker drew past the limit never ran: it went back
-            if "fixed_params" in t.system_attrs and t.user_attrs.get("pruned") != TrialLimit.REASON
+            if "fixed_params" in t.system_attrs
+            and trial_figures(t).get("pruned") != TrialLimit.REASON
         ]
         assert len(enqueued) == len(set(enqueued)), "a starting point was enqueued twice"
 

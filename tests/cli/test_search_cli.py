@@ -315,3 +315,29 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, case, fragment):
 
     assert main(_bad_args(tmp_path, case)) == 2
     _one_error_line(capsys.readouterr().err, fragment)
+
+
+@pytest.mark.parametrize(
+    ("flags", "terminal", "drawn"),
+    [
+        ([], False, True),  # one worker: as before, whatever stderr is
+        ([], True, True),
+        (["--no-progress"], True, False),
+        (["--workers", "2"], True, True),
+        (["--workers", "2"], False, False),  # captured stderr: a one-line error stays one line
+        (["--workers", "2", "--no-progress"], True, False),
+    ],
+)
+def test_the_progress_bar_is_drawn_with_workers_only_on_a_terminal(
+    monkeypatch, flags, terminal, drawn
+):
+    import sys
+
+    from halfcost.cli import build_parser
+    from halfcost.cli.search import progress_wanted
+
+    args = build_parser().parse_args(
+        ["search", "data.csv", "--target", "y", "--min-score", "0.8", *flags]
+    )
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
+    assert progress_wanted(args) is drawn
