@@ -156,6 +156,7 @@ class CostObjective:
         name: the objective's name (``batch``, ``online``, ``size``).
         key: the :class:`CostMeasurement` field (and report key) it minimizes.
         unit: the figure's unit, for messages.
+        short_unit: the unit as a progress bar shows it.
         resolution: differences smaller than this (in ``unit``) are no difference to
             the user, so they count as a near-tie (0: only the relative tie applies).
     """
@@ -163,6 +164,7 @@ class CostObjective:
     name: str
     key: str
     unit: str
+    short_unit: str
     resolution: float = 0.0
 
     def of(self, cost: CostMeasurement) -> float:
@@ -172,14 +174,14 @@ class CostObjective:
 
 #: the cost objectives a search can minimize
 OBJECTIVES = {
-    "batch": CostObjective("batch", "latency_ms_per_1k", "ms per 1k rows"),
+    "batch": CostObjective("batch", "latency_ms_per_1k", "ms per 1k rows", "ms/1k"),
     # 10 µs is under 2% of the fastest request a client of `halfcost serve` sees (its HTTP
     # floor on loopback, GET /health, is about 0.6 ms: bench/results/serve.md); ONNX
     # Runtime's single-row figures of small models differ by a few µs, mostly noise
     "online": CostObjective(
-        "online", "single_row_latency_ms", "ms per single-row request", resolution=0.01
+        "online", "single_row_latency_ms", "ms per single-row request", "ms/row", 0.01
     ),
-    "size": CostObjective("size", "size_bytes", "bytes"),
+    "size": CostObjective("size", "size_bytes", "bytes", "bytes"),
 }
 DEFAULT_OBJECTIVE = "batch"
 #: where a model's serving cost is measured and the chosen model is served from

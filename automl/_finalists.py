@@ -159,7 +159,10 @@ def pick_finalists(
     n_finalists: int,
     every_family: bool = False,
 ) -> list[TrialRecord]:
-    """The trials worth refitting and re-measuring, ``n_finalists`` in all at most.
+    """The trials worth refitting and re-measuring: ``n_finalists`` of them, or more.
+
+    More: with ``every_family``, one per family meeting the target beyond
+    ``n_finalists``; when no trial met the target, up to three best-scoring ones too.
 
     The cheapest measured trial meeting the target, then the cheapest of every other
     family whose best comes within ``FAMILY_NEAR`` times that cost, then the next cheapest

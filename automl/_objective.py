@@ -251,6 +251,7 @@ class SearchObjective:
         try:
             return self._run(trial, figures)
         finally:  # a pruned or failed trial keeps the figures it reached, as one write
+            # (with the storage gone this write fails too; the first error is its context)
             if figures:
                 write_figures(trial, figures)
 
@@ -378,8 +379,10 @@ class Progress:
         enabled: bool,
         *,
         trials_before: int = 0,
+        unit: str = "ms/1k",
     ) -> None:
         self._bar = None
+        self._unit = unit  # of the trials' values (the trial objective's figure)
         self._started = time.monotonic()
         self._by_time = budget_s is not None and n_trials is None
         self._trials_before = trials_before  # finished before this run: not on the bar
@@ -408,7 +411,7 @@ class Progress:
             and all(v <= 0 for v in t.constraints.values())
             and LATENCY in trial_figures(t)
         ]
-        best = f"{min(feasible):.3g} ms/1k" if feasible else "none yet"
+        best = f"{min(feasible):.3g} {self._unit}" if feasible else "none yet"
         done = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
         elapsed = time.monotonic() - self._started
         if self._by_time:

@@ -157,6 +157,7 @@ def _work(store: Any, study_name: str, data: Any, worker_id: int | None) -> int:
         len(prepared.split.folds),
         settings["prune"],
         objective=search.trial_objective,
+        runtime=search.runtime,
     )
     study.pruner = pruner
     counter = _Counter()

@@ -161,13 +161,7 @@ def run_serve_dataset(search_bench: Any, dataset: Any, budget_s: float, seed: in
             model = search.best_model_
             row.measure(model, prepared.batch)
             row.size_bytes, served_from = _served_from(model)
-            row.test_score = search_bench.scored(
-                prepared,
-                dataset.metric,
-                lambda m=model: m.predict(prepared.x_test),
-                lambda m=model: m.predict_proba(prepared.x_test),
-                model.classes_,
-            )
+            row.test_score = search_bench.scored_model(prepared, dataset.metric, model)
             chosen = search.report_["chosen"]
             row.note = (
                 f"{chosen['family']}, {chosen['n_features']} cols, {served_from}, "

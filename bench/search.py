@@ -224,6 +224,17 @@ def scored(prepared: Prepared, metric_name: str, predict, predict_proba, model_c
     return float(metric(truth, prepared.codes(predict()), k))
 
 
+def scored_model(prepared: Prepared, metric_name: str, model: Any) -> float:
+    """:func:`scored` of a model taking the raw test part (halfcost's own models)."""
+    return scored(
+        prepared,
+        metric_name,
+        lambda: model.predict(prepared.x_test),
+        lambda: model.predict_proba(prepared.x_test),
+        model.classes_,
+    )
+
+
 def pickled_size_bytes(obj: Any) -> int:
     """Serialized size of a serving object (pickle protocol 5), the same method for all."""
     return len(pickle.dumps(obj, protocol=5))
@@ -381,13 +392,7 @@ def run_halfcost(
     model = search.best_model_
     return Outcome(
         name="halfcost",
-        holdout_score=scored(
-            prepared,
-            data.metric,
-            lambda: model.predict(prepared.x_test),
-            lambda: model.predict_proba(prepared.x_test),
-            model.classes_,
-        ),
+        holdout_score=scored_model(prepared, data.metric, model),
         size_bytes=pickled_size_bytes(model),
         search_s=elapsed,
         details=search_details(search.report_, getattr(model, "metadata", {})),

@@ -187,10 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", help="serve this DIR/model instead of searching")
     parser.add_argument("--n-trials", type=int, default=20, help="search trials (default 20)")
     parser.add_argument(
-        "--objective", default="online", help="the search's objective (default online)"
+        "--objective",
+        choices=("batch", "online", "size"),
+        default="online",
+        help="the search's objective (default online)",
     )
     parser.add_argument(
-        "--runtime", default="onnx", help="the search's runtime (default onnx: the serving path)"
+        "--runtime",
+        choices=("python", "onnx"),
+        default="onnx",
+        help="the search's runtime (default onnx: the serving path)",
     )
     parser.add_argument("--requests", type=int, default=3000, help="request cap per level")
     parser.add_argument("--max-s", type=float, default=20.0, help="time cap per level (s)")

@@ -121,3 +121,30 @@ def test_judge_decides_from_what_the_objective_holds_as_prune_does_from_attribut
         assert pruner.judge(7, len(scores) - 1, scores, rough) == expected
         assert pruner.prune(study, trial) is (expected is not None)
     assert pruner.reason_for(7) == CANNOT_REACH  # the last reason judged for trial 7
+
+
+@pytest.mark.parametrize(
+    ("objective", "runtime", "trials_minimize", "cost_bound"),
+    [
+        ("batch", "python", "batch", True),
+        ("online", "python", "online", False),
+        ("size", "python", "size", False),
+        # ONNX Runtime: Python's cost figures do not rank families against each other
+        ("batch", "onnx", "batch", False),
+        ("online", "onnx", "batch", False),
+        ("size", "onnx", "size", False),
+    ],
+)
+def test_what_trials_minimize_and_whether_cost_prunes_them(
+    objective, runtime, trials_minimize, cost_bound
+):
+    from halfcost.automl import CheapestModelSearch
+    from halfcost.automl._metrics import METRICS
+    from halfcost.automl._search import make_pruner
+
+    search = CheapestModelSearch(min_score=0.8, objective=objective, runtime=runtime)
+    assert search.trial_objective == trials_minimize
+    pruner = make_pruner(
+        METRICS["accuracy"], 0.8, 3, True, objective=search.trial_objective, runtime=runtime
+    )
+    assert pruner.cost_bound is cost_bound

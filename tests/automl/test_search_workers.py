@@ -121,14 +121,26 @@ def test_a_worker_killed_mid_trial_fails_its_trial_and_the_other_finishes(
         try:
             _wait_for(_completed(url, study, 1), what="a first completed trial")
 
-            def running_trial():
-                live = optuna.load_study(study_name=study, storage=url).get_trials(
-                    deepcopy=False, states=(TrialState.RUNNING,)
-                )
-                return next((t for t in live if "worker" in t.user_attrs), None)
+            def frozen_mid_trial():
+                """A worker stopped (SIGSTOP) while its trial is still RUNNING, and that trial.
 
-            victim = _wait_for(running_trial, what="a running trial")
-            os.kill(int(victim.user_attrs["worker"].rsplit(":", 1)[1]), signal.SIGKILL)
+                Stopped first, then read: a trial that finished between the read and
+                the kill would not be the one killed mid-trial (seen under heavy load).
+                """
+                loaded = optuna.load_study(study_name=study, storage=url)
+                live = loaded.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+                trial = next((t for t in live if "worker" in t.user_attrs), None)
+                if trial is None:
+                    return None
+                pid = int(trial.user_attrs["worker"].rsplit(":", 1)[1])
+                os.kill(pid, signal.SIGSTOP)
+                if loaded.get_trials(deepcopy=False)[trial.number].state == TrialState.RUNNING:
+                    return trial, pid
+                os.kill(pid, signal.SIGCONT)
+                return None
+
+            victim, pid = _wait_for(frozen_mid_trial, what="a worker in a running trial")
+            os.kill(pid, signal.SIGKILL)
             _, stderr = search.communicate(timeout=300)
         finally:
             if search.poll() is None:
