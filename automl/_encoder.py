@@ -41,7 +41,7 @@ ENCODER_TYPES = (
     "sklearn.preprocessing._encoders.OrdinalEncoder",
     "sklearn.preprocessing._encoders.OneHotEncoder",
     "sklearn.preprocessing._target_encoder.TargetEncoder",
-    "sklearn.model_selection._split.KFold",  # in files saved before the int cv
+    "sklearn.model_selection._split.KFold",  # TargetEncoder's folds (scikit-learn 1.9+)
     "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.compose._column_transformer._RemainderColsList",  # scikit-learn 1.5-1.6
     "sklearn.preprocessing._data.StandardScaler",
@@ -216,7 +216,7 @@ def table_encoder(
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import MissingIndicator, SimpleImputer
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
     kinds = {c: kinds[c] for c in columns}
     categories = [c for c in columns if kinds[c] == CATEGORICAL]
@@ -259,14 +259,28 @@ def table_encoder(
     elif numbers:
         parts.append(("numbers", "passthrough", numbers))
     if wide and task is not None:
-        target_type = "continuous" if task == REGRESSION else "auto"
-        # an int cv: TargetEncoder splits with shuffled (stratified for classes) 5 folds
-        # itself; scikit-learn 1.5, the floor, accepts no splitter object here
-        encoder = TargetEncoder(target_type=target_type, cv=5, shuffle=True, random_state=0)
-        parts.append(("target", encoder, wide))
+        parts.append(("target", _target_encoder(task), wide))
     transformer = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
     raw = RawColumns(columns, kinds)
     return Pipeline([("raw", raw), ("columns", transformer)])
+
+
+def _target_encoder(task: str) -> Any:
+    """TargetEncoder cross-fitting on 5 shuffled folds (stratified for classes), seeded.
+
+    scikit-learn 1.9 takes the folds as a splitter and deprecates ``shuffle`` and
+    ``random_state`` (a FutureWarning on every fit); 1.5, the floor, takes no splitter.
+    Both get the same folds: TargetEncoder builds this very splitter from the int.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+    from sklearn.preprocessing import TargetEncoder
+
+    regression = task == REGRESSION
+    target_type = "continuous" if regression else "auto"
+    if "cv_object" in TargetEncoder._parameter_constraints.get("cv", ()):
+        splitter = (KFold if regression else StratifiedKFold)(5, shuffle=True, random_state=0)
+        return TargetEncoder(target_type=target_type, cv=splitter)
+    return TargetEncoder(target_type=target_type, cv=5, shuffle=True, random_state=0)
 
 
 def native_categoricals(columns: list[str], kinds: dict[str, str]) -> list[int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import lightgbm
 import numpy as np
 import pandas as pd
@@ -78,7 +80,9 @@ def test_high_cardinality_column_is_target_encoded_without_leaking():
         "classification",
         {"shop": 100, "unique": n},
     )
-    train_out = model[:-1].fit_transform(frame, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # scikit-learn 1.9 deprecated shuffle=
+        train_out = model[:-1].fit_transform(frame, y)
     assert output_sources(model) == ["shop", "unique", "shop", "unique"]
     shop_rate, unique_rate = train_out[:, 2], train_out[:, 3]
     # the shop's rate carries the signal; a per-row id cannot leak the row's own label
