@@ -63,8 +63,9 @@ class FoldPruner(optuna.pruners.BasePruner):
       slack (3 points after one fold, then twice the fold spread, at least half a
       point; relative to the target for error metrics) is still below the target;
     - **costlier than a model that meets the target**: its rough latency is over twice
-      that of the cheapest trial that met the target. Staged trials report their
-      latency only at the end (the stage kept, and so the cost, is known only then).
+      that of the cheapest trial that met the target (of its own family, with
+      ``per_family``). Staged trials report their latency only at the end (the stage
+      kept, and so the cost, is known only then).
 
     Trials of other runs on the same storage count for the cost bound (a resumed
     study keeps its bound). The pruner learns about finished trials through
@@ -76,6 +77,9 @@ class FoldPruner(optuna.pruners.BasePruner):
         scale: 1 for unitless metrics; the target's magnitude for error metrics.
         prune_folds: False: only the budget stops a trial (every trial runs all folds).
         cost_bound: False: no cost bound (it is a batch figure; other objectives skip it).
+        per_family: bound a trial by the cheapest feasible trial of its own family only
+            (for a runtime other than Python, whose figures rank the trials of one
+            family right, not families against each other).
     """
 
     def __init__(
@@ -86,16 +90,18 @@ class FoldPruner(optuna.pruners.BasePruner):
         scale: float = 1.0,
         prune_folds: bool = True,
         cost_bound: bool = True,
+        per_family: bool = False,
     ) -> None:
         self.prune_folds = prune_folds
         self.min_score = float(min_score)
         # the rough latency is a batch figure: it bounds only the batch objective's cost
         self.cost_bound = bool(cost_bound)
+        self.per_family = bool(per_family)
         self.n_folds = int(n_folds)
         self.scale = float(scale)
         self._deadline: float | None = None
         self._completed_any = False
-        self._best_rough: float | None = None
+        self._best_rough: dict[str | None, float] = {}  # family (None: all) -> latency
         self._reasons: dict[int, str] = {}
 
     def start(self, study: optuna.Study, budget_s: float | None) -> None:
@@ -103,7 +109,7 @@ class FoldPruner(optuna.pruners.BasePruner):
         self._deadline = None if budget_s is None else time.monotonic() + float(budget_s)
         self._completed_any = False
         self._reasons.clear()
-        self._best_rough = None
+        self._best_rough = {}
         for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
             self._note_feasible(trial)
 
@@ -117,16 +123,26 @@ class FoldPruner(optuna.pruners.BasePruner):
         figures = trial_figures(trial)
         if figures.get(CV_SCORE, -math.inf) >= self.min_score and ROUGH_LATENCY in figures:
             rough = float(figures[ROUGH_LATENCY])
-            if self._best_rough is None or rough < self._best_rough:
-                self._best_rough = rough
+            key = self._bound_key(trial.params.get("family"))
+            if rough < self._best_rough.get(key, math.inf):
+                self._best_rough[key] = rough
+
+    def _bound_key(self, family: str | None) -> str | None:
+        return family if self.per_family else None
 
     def reason(self, trial: FrozenTrial) -> str | None:
         """Why to stop ``trial`` after its last reported fold, or None to go on."""
         figures = trial_figures(trial)
-        return self._why(trial.last_step, figures.get(FOLD_SCORES), figures.get(ROUGH_LATENCY))
+        fold_scores, rough = figures.get(FOLD_SCORES), figures.get(ROUGH_LATENCY)
+        return self._why(trial.last_step, fold_scores, rough, trial.params.get("family"))
 
     def judge(
-        self, number: int, fold: int | None, scores: list[float] | None, rough: float | None
+        self,
+        number: int,
+        fold: int | None,
+        scores: list[float] | None,
+        rough: float | None,
+        family: str | None = None,
     ) -> str | None:
         """Why to stop trial ``number`` after fold ``fold`` (0-based), or None to go on.
 
@@ -137,13 +153,20 @@ class FoldPruner(optuna.pruners.BasePruner):
             fold: the last fold done (None: none yet).
             scores: the deciding fold scores so far.
             rough: its rough latency so far (None for staged trials: known at the end).
+            family: its model family (the cost bound's, with ``per_family``).
         """
-        why = self._why(fold, scores, rough)
+        why = self._why(fold, scores, rough, family)
         if why is not None:
             self._reasons[number] = why
         return why
 
-    def _why(self, fold: int | None, scores: list[float] | None, rough: float | None) -> str | None:
+    def _why(
+        self,
+        fold: int | None,
+        scores: list[float] | None,
+        rough: float | None,
+        family: str | None = None,
+    ) -> str | None:
         """The rules of the class docstring, in order; None: go on."""
         out_of_time = self._deadline is not None and time.monotonic() > self._deadline
         if out_of_time and self._completed_any:
@@ -157,7 +180,7 @@ class FoldPruner(optuna.pruners.BasePruner):
             slack = max(0.005 * self.scale, 2.0 * float(np.std(scores)))
         if mean + slack < self.min_score:
             return CANNOT_REACH
-        bound = self._best_rough if self.cost_bound else None
+        bound = self._best_rough.get(self._bound_key(family)) if self.cost_bound else None
         if rough is not None and bound is not None and rough > 2.0 * bound:
             return COSTLIER
         return None
@@ -166,7 +189,8 @@ class FoldPruner(optuna.pruners.BasePruner):
         """Optuna's hook: True to prune (the reason is kept for :meth:`reason_for`)."""
         figures = trial_figures(trial)
         fold_scores, rough = figures.get(FOLD_SCORES), figures.get(ROUGH_LATENCY)
-        return self.judge(trial.number, trial.last_step, fold_scores, rough) is not None
+        family = trial.params.get("family")
+        return self.judge(trial.number, trial.last_step, fold_scores, rough, family) is not None
 
     def reason_for(self, number: int) -> str:
         """The reason trial ``number`` was pruned for."""
@@ -327,7 +351,7 @@ class SearchObjective:
         """
         pruner = trial.study.pruner
         if isinstance(pruner, FoldPruner):
-            return pruner.judge(trial.number, fold, scores, rough)
+            return pruner.judge(trial.number, fold, scores, rough, trial.params.get("family"))
         trial.report(float(np.mean(scores)), fold)
         trial.set_user_attr(FOLD_SCORES, list(scores))
         if rough is not None:

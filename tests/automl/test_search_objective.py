@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import optuna
 import pytest
-from optuna.distributions import FloatDistribution
+from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState, create_trial
 
 from halfcost.automl._objective import (
@@ -81,6 +81,26 @@ def test_cost_bound_comes_from_stored_trials_and_from_observed_ones():
     assert pruner.reason(_running([0.95], rough=3.5)) == COSTLIER
 
 
+def test_a_per_family_cost_bound_compares_a_trial_with_its_own_family_only():
+    def of(family: str, rough: float) -> optuna.trial.FrozenTrial:
+        return create_trial(
+            value=rough,
+            params={"family": family},
+            distributions={"family": CategoricalDistribution(["tree", "linear"])},
+            user_attrs={"cv_score": 0.95, "rough_ms_per_1k": rough},
+        )
+
+    study = _study(of("tree", 1.0), of("linear", 10.0))
+    shared, own = FoldPruner(0.9, 5), FoldPruner(0.9, 5, per_family=True)
+    for pruner in (shared, own):
+        pruner.start(study, budget_s=None)
+    # a linear trial at 12 ms: 12x the cheapest tree, 1.2x the cheapest linear model
+    assert shared.judge(5, 0, [0.95], 12.0, "linear") == COSTLIER
+    assert own.judge(5, 0, [0.95], 12.0, "linear") is None
+    assert own.judge(6, 0, [0.95], 25.0, "linear") == COSTLIER
+    assert own.judge(7, 0, [0.95], 3.0, "mlp") is None  # no mlp yet: no bound
+
+
 def test_budget_prunes_only_once_a_trial_of_this_run_completed():
     pruner = FoldPruner(min_score=0.5, n_folds=5)
     study = _study()
@@ -124,19 +144,19 @@ def test_judge_decides_from_what_the_objective_holds_as_prune_does_from_attribut
 
 
 @pytest.mark.parametrize(
-    ("objective", "runtime", "trials_minimize", "cost_bound"),
+    ("objective", "runtime", "trials_minimize", "cost_bound", "per_family"),
     [
-        ("batch", "python", "batch", True),
-        ("online", "python", "online", False),
-        ("size", "python", "size", False),
-        # ONNX Runtime: Python's cost figures do not rank families against each other
-        ("batch", "onnx", "batch", False),
-        ("online", "onnx", "batch", False),
-        ("size", "onnx", "size", False),
+        ("batch", "python", "batch", True, False),
+        ("online", "python", "online", False, False),
+        ("size", "python", "size", False, False),
+        # ONNX Runtime: Python's figures rank one family's trials, not families
+        ("batch", "onnx", "batch", True, True),
+        ("online", "onnx", "batch", True, True),
+        ("size", "onnx", "size", False, True),
     ],
 )
 def test_what_trials_minimize_and_whether_cost_prunes_them(
-    objective, runtime, trials_minimize, cost_bound
+    objective, runtime, trials_minimize, cost_bound, per_family
 ):
     from halfcost.automl import CheapestModelSearch
     from halfcost.automl._metrics import METRICS
@@ -147,4 +167,4 @@ def test_what_trials_minimize_and_whether_cost_prunes_them(
     pruner = make_pruner(
         METRICS["accuracy"], 0.8, 3, True, objective=search.trial_objective, runtime=runtime
     )
-    assert pruner.cost_bound is cost_bound
+    assert pruner.cost_bound is cost_bound and pruner.per_family is per_family
