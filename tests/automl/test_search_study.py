@@ -13,7 +13,13 @@ import optuna
 import pytest
 
 from halfcost.automl import CheapestModelSearch, SearchWarning
-from halfcost.automl._search_study import SPENT_ATTR, TrialLimit, begin_run
+from halfcost.automl._search_study import (
+    CLOCK_EVERY_S,
+    SPENT_ATTR,
+    RunClock,
+    TrialLimit,
+    begin_run,
+)
 from halfcost.automl._trial_figures import trial_figures
 from halfcost.errors import BadInputError
 
@@ -40,6 +46,22 @@ def test_a_resumed_study_spends_only_what_is_left_and_a_new_budget_adds_to_it():
     assert more.budget_s == 90.0 and 39 < more.remaining_s() <= 40
     _spend(study, 95.0)
     assert begin_run(study, 90.0, None).remaining_s() == 0
+
+
+def test_the_run_clock_writes_at_most_every_interval_and_when_flushed(monkeypatch):
+    study = _study()
+    budget = begin_run(study, 60.0, None)
+    writes = []
+    real = study.set_user_attr
+    monkeypatch.setattr(study, "set_user_attr", lambda k, v: (writes.append(v), real(k, v)))
+    clock = RunClock(budget, every_s=3600.0)
+    for _ in range(3):  # three trials within the hour: the first one writes
+        clock(study, None)
+    assert len(writes) == 1
+    clock.flush(study)  # the run ends
+    assert len(writes) == 2 and study.user_attrs[SPENT_ATTR] == writes[-1]
+    assert writes[-1]["spent_s"] >= writes[0]["spent_s"] >= 0
+    assert RunClock(budget).every_s == CLOCK_EVERY_S
 
 
 def test_the_trial_limit_counts_this_runs_trials_across_workers():
