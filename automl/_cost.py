@@ -175,8 +175,8 @@ class CostObjective:
 #: the cost objectives a search can minimize
 OBJECTIVES = {
     "batch": CostObjective("batch", "latency_ms_per_1k", "ms per 1k rows", "ms/1k"),
-    # 10 µs is under 2% of the fastest request a client of `halfcost serve` sees (its HTTP
-    # floor on loopback, GET /health, is about 0.6 ms: bench/results/serve.md); ONNX
+    # 10 µs is about 1% of the fastest request a client of `halfcost serve` sees (its HTTP
+    # floor on loopback, GET /health, has a p50 of 0.9 ms: bench/results/serve.md); ONNX
     # Runtime's single-row figures of small models differ by a few µs, mostly noise
     "online": CostObjective(
         "online", "single_row_latency_ms", "ms per single-row request", "ms/row", 0.01
