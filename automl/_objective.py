@@ -132,9 +132,14 @@ class FoldPruner(optuna.pruners.BasePruner):
 
     def reason(self, trial: FrozenTrial) -> str | None:
         """Why to stop ``trial`` after its last reported fold, or None to go on."""
+        return self._why(*self._inputs(trial))
+
+    @staticmethod
+    def _inputs(trial: FrozenTrial) -> tuple[int | None, Any, Any, str | None]:
+        """A stored trial's last fold, fold scores, rough latency and family."""
         figures = trial_figures(trial)
         fold_scores, rough = figures.get(FOLD_SCORES), figures.get(ROUGH_LATENCY)
-        return self._why(trial.last_step, fold_scores, rough, trial.params.get("family"))
+        return trial.last_step, fold_scores, rough, trial.params.get("family")
 
     def judge(
         self,
@@ -187,10 +192,7 @@ class FoldPruner(optuna.pruners.BasePruner):
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         """Optuna's hook: True to prune (the reason is kept for :meth:`reason_for`)."""
-        figures = trial_figures(trial)
-        fold_scores, rough = figures.get(FOLD_SCORES), figures.get(ROUGH_LATENCY)
-        family = trial.params.get("family")
-        return self.judge(trial.number, trial.last_step, fold_scores, rough, family) is not None
+        return self.judge(trial.number, *self._inputs(trial)) is not None
 
     def reason_for(self, number: int) -> str:
         """The reason trial ``number`` was pruned for."""

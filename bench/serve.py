@@ -182,19 +182,21 @@ def load_run(
 
 
 def main(argv: list[str] | None = None) -> int:
+    from halfcost.automl import OBJECTIVES, RUNTIMES
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", default="fraud", help="benchmark data set for the search")
     parser.add_argument("--model", help="serve this DIR/model instead of searching")
     parser.add_argument("--n-trials", type=int, default=20, help="search trials (default 20)")
     parser.add_argument(
         "--objective",
-        choices=("batch", "online", "size"),
+        choices=tuple(OBJECTIVES),
         default="online",
         help="the search's objective (default online)",
     )
     parser.add_argument(
         "--runtime",
-        choices=("python", "onnx"),
+        choices=RUNTIMES,
         default="onnx",
         help="the search's runtime (default onnx: the serving path)",
     )
