@@ -33,6 +33,7 @@ from halfcost.automl._trial_figures import (
     ROUGH_LATENCY,
     SINGLE_ROW_LATENCY,
     SIZE_BYTES,
+    set_score_constraint,
     trial_figures,
     write_figures,
 )
@@ -257,7 +258,7 @@ def pick_stage(stage_scores: dict[int, list[float]], min_score: float) -> tuple[
 class SearchObjective:
     """The Optuna objective of the search: a trial's measured latency (lower is better).
 
-    The score is a constraint (``trial.set_constraint("score", min_score - cv_score)``),
+    The score is a constraint (``set_score_constraint(trial, min_score - cv_score)``),
     so the sampler learns where the target is met as well as where it is cheap. A
     trial that misses the target returns its rough latency and is infeasible.
 
@@ -309,7 +310,7 @@ class SearchObjective:
         cv_score = float(np.mean(scores))
         figures[CV_SCORE] = cv_score
         figures[ROUGH_LATENCY] = rough
-        trial.set_constraint("score", problem.min_score - cv_score)
+        set_score_constraint(trial, problem.min_score - cv_score)
         if cv_score < problem.min_score:
             return rough
         cost = measure_cost(
@@ -335,7 +336,7 @@ class SearchObjective:
                     figures[ROUGH_LATENCY] = rough
                 figures[PRUNED] = reason or "pruned"
                 figures[CV_SCORE_PARTIAL] = mean
-                trial.set_constraint("score", min_score - mean)
+                set_score_constraint(trial, min_score - mean)
                 raise optuna.TrialPruned(reason)
 
         return on_fold
@@ -427,18 +428,26 @@ class Progress:
             self._budget_s = budget_s
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial | None = None) -> None:
-        """Study callback, or a poll (``trial`` None) by a process whose workers run trials."""
+        """Study callback, or a poll (``trial`` None) by a process whose workers run trials.
+
+        A trial given as it ends (:class:`AfterTrial`) is not yet told: it counts as
+        finished here, with its own state and figures.
+        """
         if self._bar is None:
             return
+        trials = study.get_trials(deepcopy=False)
+        if trial is not None:
+            trials = [t for t in trials if t.number != trial.number] + [trial]
         feasible = [
             t.value
-            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if t.value is not None
+            for t in trials
+            if t.state == TrialState.COMPLETE
+            and t.value is not None
             and all(v <= 0 for v in t.constraints.values())
-            and LATENCY in trial_figures(t)
+            and LATENCY in trial_figures(t)  # measured only where the target was met
         ]
         best = f"{min(feasible):.3g} {self._unit}" if feasible else "none yet"
-        done = sum(t.state.is_finished() for t in study.get_trials(deepcopy=False))
+        done = sum(t.state.is_finished() for t in trials)
         elapsed = time.monotonic() - self._started
         if self._by_time:
             self._bar.n = min(elapsed, self._bar.total)

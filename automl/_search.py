@@ -80,6 +80,7 @@ from halfcost.automl._search_study import (
     FINGERPRINT_ATTR,
     RANKING_ATTR,
     SETTINGS_ATTR,
+    AfterTrial,
     RunClock,
     StudyBudget,
     TrialLimit,
@@ -916,15 +917,20 @@ def run_trials(
     if budget.trial_limit is not None:
         n_trials = max(0, budget.trial_limit - _started(study))
     clock = RunClock(budget)
+    errors = _trial_errors()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         try:
             _optimize(
                 study,
-                TrialLimit(SearchObjective(problem, cost), budget.trial_limit),
+                AfterTrial(
+                    TrialLimit(SearchObjective(problem, cost), budget.trial_limit),
+                    [pruner.observe, stop, clock, *extra_callbacks],
+                    errors,
+                ),
                 n_trials,
                 remaining,
-                [pruner.observe, stop, clock, *extra_callbacks],
+                errors,
             )
             clock.flush(study)  # the time of the trials after its last write
         except KeyboardInterrupt:  # Ctrl-C: the time spent still counts, if it can be written
@@ -939,23 +945,21 @@ def run_trials(
     return stop.stopped_early
 
 
-def _optimize(study, objective, n_trials, remaining, callbacks) -> None:
+def _trial_errors() -> tuple[type[Exception], ...]:
+    """The errors that fail one trial only: an estimator refusing a parameter combination."""
     import lightgbm
 
+    return (ValueError, ArithmeticError, np.linalg.LinAlgError, lightgbm.basic.LightGBMError)
+
+
+def _optimize(study, objective, n_trials, remaining, errors) -> None:
     study.optimize(
         objective,
         n_trials=n_trials,
         timeout=remaining,
-        callbacks=callbacks,
-        # an estimator refusing a parameter combination fails its trial only
-        catch=(
-            ValueError,
-            ArithmeticError,
-            np.linalg.LinAlgError,
-            lightgbm.basic.LightGBMError,
-        ),
+        catch=errors,
         gc_after_trial=False,
-    )
+    )  # no callbacks here: AfterTrial calls them without reading each trial back
 
 
 def _warn(message: str, messages: list[str], *, param: str | None = None) -> None:

@@ -375,6 +375,67 @@ class TrialLimit:
             trial.study.enqueue_trial(fixed)
 
 
+class AfterTrial:
+    """Wraps the objective: the run's callbacks see each trial as it ends, from memory.
+
+    ``Study.optimize(callbacks=...)`` reads every finished trial back from the storage
+    before calling them, a whole ``get_trial`` (six queries on an RDB storage, some
+    5-8 ms of ORM work in a process that has just fitted models). Everything these
+    callbacks read (state, value, parameters, user attributes: the figures) is in the
+    live trial already, so they get a ``FrozenTrial`` built from it instead, called
+    where Optuna would call them: after a trial completes, is pruned, or fails with an
+    error in ``catch``; not when an error ends the run. Its ``system_attrs`` (so its
+    constraints) and ``intermediate_values`` are empty: callbacks needing them read the
+    study. A callback may call ``study.stop()``; the run ends after this trial, as from
+    Optuna's callbacks. The trial is not yet told, so it is RUNNING in the storage.
+    """
+
+    def __init__(
+        self, objective: Any, callbacks: list[Any], catch: tuple[type[Exception], ...]
+    ) -> None:
+        self.objective = objective
+        self.callbacks = list(callbacks)
+        self.catch = catch
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        try:
+            value = self.objective(trial)
+        except optuna.TrialPruned:
+            self._ended(trial, TrialState.PRUNED, None)
+            raise
+        except self.catch:
+            self._ended(trial, TrialState.FAIL, None)
+            raise
+        self._ended(trial, *_told(value))
+        return value
+
+    def _ended(self, trial: optuna.Trial, state: TrialState, value: float | None) -> None:
+        frozen = optuna.trial.FrozenTrial(
+            number=trial.number,
+            state=state,
+            value=value,
+            datetime_start=trial.datetime_start,
+            datetime_complete=datetime.now(),
+            params=trial.params,
+            distributions=trial.distributions,
+            user_attrs=trial.user_attrs,
+            system_attrs={},
+            intermediate_values={},
+            trial_id=trial._trial_id,  # no public accessor; FrozenTrial needs it
+        )
+        for callback in self.callbacks:
+            callback(trial.study, frozen)
+
+
+def _told(value: Any) -> tuple[TrialState, float | None]:
+    """The state and value Optuna's ``tell`` gives an objective's return value."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return TrialState.FAIL, None
+    return (TrialState.FAIL, None) if math.isnan(number) else (TrialState.COMPLETE, number)
+
+
 def check_joinable(study: optuna.Study) -> dict[str, Any]:
     """The settings stored by the search that made ``study``.
 

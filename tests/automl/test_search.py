@@ -292,6 +292,39 @@ def test_a_trial_writes_its_figures_once_not_fold_by_fold(customers):
         assert len(t.intermediate_values) == (t.state == TrialState.PRUNED)
 
 
+def test_a_trial_reads_itself_back_only_where_optuna_must(customers):
+    """Each read of a trial from an RDB storage is six queries. Optuna's ask and tell read
+    it once each; the constraint write and the run's callbacks add no read of their own."""
+    import optuna
+
+    storage = optuna.storages.InMemoryStorage()
+    reads: list[int] = []
+    real = storage.get_trial
+
+    def counting(trial_id: int):
+        reads.append(trial_id)
+        return real(trial_id)
+
+    storage.get_trial = counting  # set_constraint's check and the callbacks' copy go here
+    search = CheapestModelSearch(min_score=0.6, budget_s=None, n_trials=6, seed=0, cv=4)
+    search.set_params(storage=storage, patience=50)
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # INFO logs read the best trial
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SearchWarning)
+            search.fit(customers.drop(columns=["churned"]), customers["churned"])
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+    ran = [t for t in search.study_.get_trials() if t.state.is_finished()]
+    assert len(ran) == 6
+    for t in ran:
+        assert reads.count(t._trial_id) == 2, (t.number, t.state, reads.count(t._trial_id))
+        figures = trial_figures(t)
+        score = figures.get("cv_score", figures.get("cv_score_partial"))
+        assert t.constraints == {"score": pytest.approx(0.6 - score)}  # recorded all the same
+
+
 def _as_old_layout(trial: FrozenTrial) -> FrozenTrial:
     """``trial`` as versions before the ``figures`` attribute stored it: one per figure."""
     attrs = dict(trial.user_attrs)

@@ -11,16 +11,18 @@ from pathlib import Path
 
 import optuna
 import pytest
+from optuna.trial import TrialState
 
 from halfcost.automl import CheapestModelSearch, SearchWarning
 from halfcost.automl._search_study import (
     CLOCK_EVERY_S,
     SPENT_ATTR,
+    AfterTrial,
     RunClock,
     TrialLimit,
     begin_run,
 )
-from halfcost.automl._trial_figures import trial_figures
+from halfcost.automl._trial_figures import trial_figures, write_figures
 from halfcost.errors import BadInputError
 
 
@@ -62,6 +64,61 @@ def test_the_run_clock_writes_at_most_every_interval_and_when_flushed(monkeypatc
     assert len(writes) == 2 and study.user_attrs[SPENT_ATTR] == writes[-1]
     assert writes[-1]["spent_s"] >= writes[0]["spent_s"] >= 0
     assert RunClock(budget).every_s == CLOCK_EVERY_S
+
+
+def test_after_trial_calls_back_where_optuna_would_with_the_trial_as_it_ends():
+    study = _study()
+    seen: list[tuple] = []
+
+    def record(study, trial):
+        seen.append((trial.number, trial.state, trial.value, trial.params, trial_figures(trial)))
+        if trial.number == 3:
+            study.stop()  # as a patience rule does: this trial is the run's last
+
+    def objective(trial):
+        x = trial.suggest_int("x", 0, 9)
+        write_figures(trial, {"cv_score": x / 10})
+        outcome = ("value", "pruned", "caught", "value", "never")[trial.number]
+        if outcome == "pruned":
+            raise optuna.TrialPruned()
+        if outcome == "caught":
+            raise ValueError("an estimator refused its parameters")
+        return float(x)
+
+    study.optimize(AfterTrial(objective, [record], (ValueError,)), n_trials=5, catch=(ValueError,))
+    assert [(n, state) for n, state, *_ in seen] == [
+        (0, TrialState.COMPLETE),
+        (1, TrialState.PRUNED),
+        (2, TrialState.FAIL),
+        (3, TrialState.COMPLETE),
+    ]
+    stored = study.get_trials()
+    assert len(stored) == 4  # stopped after trial 3
+    for (number, state, value, params, figures), trial in zip(seen, stored, strict=True):
+        assert (number, state, value, params) == (
+            trial.number,
+            trial.state,
+            trial.value,
+            trial.params,
+        )
+        assert figures == trial_figures(trial)
+
+    def uncaught(trial):
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError):
+        study.optimize(AfterTrial(uncaught, [record], (ValueError,)), n_trials=1)
+    assert len(seen) == 4  # an error ending the run calls no callback, as in Optuna
+
+
+def test_after_trial_fails_a_trial_whose_value_optuna_would_refuse():
+    study = _study()
+    states = []
+    study.optimize(
+        AfterTrial(lambda trial: float("nan"), [lambda s, t: states.append(t.state)], ()),
+        n_trials=1,
+    )
+    assert states == [TrialState.FAIL] == [study.trials[0].state]
 
 
 def test_the_trial_limit_counts_this_runs_trials_across_workers():
@@ -164,6 +221,24 @@ def test_the_progress_bar_counts_this_runs_trials_when_polled():
     bar(study)  # a poll, as the coordinating process makes while workers run
     assert bar._bar.n == 2
     assert "trials=3" in bar._bar.postfix
+    bar.close()
+
+
+def test_the_progress_bar_counts_a_trial_it_is_given_before_the_study_records_it():
+    from halfcost.automl._objective import Progress
+
+    study = _study()
+    study.optimize(lambda trial: 2.0, n_trials=1)
+    live = study.ask()  # still RUNNING in the storage, as when AfterTrial calls back
+    write_figures(live, {"latency_ms_per_1k": 0.5})
+    ending = optuna.trial.create_trial(
+        state=TrialState.COMPLETE, value=0.5, user_attrs=live.user_attrs
+    )
+    ending.number = live.number
+    bar = Progress(None, 5, enabled=True)
+    bar(study, ending)
+    assert bar._bar.n == 2
+    assert "trials=2" in bar._bar.postfix and "best feasible=0.5" in bar._bar.postfix
     bar.close()
 
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import optuna
+import pytest
 from optuna.trial import TrialState, create_trial
 
-from halfcost.automl._trial_figures import FIGURES_ATTR, trial_figures, write_figures
+from halfcost.automl._trial_figures import (
+    FIGURES_ATTR,
+    set_score_constraint,
+    trial_figures,
+    write_figures,
+)
 
 OLD_LAYOUT = {  # one user attribute per figure, as versions before ``figures`` wrote them
     "fold_scores": [0.8, 0.9],
@@ -42,3 +48,21 @@ def test_where_both_layouts_hold_a_figure_the_figures_attribute_wins():
     )
     assert trial_figures(both) == final
     assert trial_figures(create_trial(value=1.0)) == {}
+
+
+def test_the_score_constraint_is_stored_as_optunas_own_set_constraint_stores_it():
+    study = optuna.create_study()
+    theirs, ours = study.ask(), study.ask()
+    theirs.set_constraint("score", -0.25)
+    set_score_constraint(ours, -0.25)
+    study.tell(theirs, 1.0)
+    study.tell(ours, 1.0)
+    first, second = study.trials
+    assert second.system_attrs == first.system_attrs
+    assert second.constraints == first.constraints == {"score": -0.25}
+
+
+def test_a_nan_score_constraint_is_refused():
+    trial = optuna.create_study().ask()
+    with pytest.raises(ValueError, match="NaN"):
+        set_score_constraint(trial, float("nan"))
