@@ -262,50 +262,31 @@ def test_one_class_target_is_refused(customers):
         CheapestModelSearch(min_score=0.5, n_trials=1).fit(customers.drop(columns=["churned"]), y)
 
 
-def test_a_trial_writes_its_figures_once_not_fold_by_fold(customers):
-    """The pruner is asked in memory and the figures are one attribute: each storage write
-    costs milliseconds on a server. A trial writes who runs it as it starts (other
-    processes read it while it runs), then its figures once, when it ends."""
+def test_a_trial_writes_its_figures_once_and_reads_itself_back_only_where_optuna_must(
+    customers,
+):
+    """Each storage call costs milliseconds on a server. The pruner is asked in memory and
+    the figures are one attribute: a trial writes who runs it as it starts (other
+    processes read it while it runs), then its figures once, when it ends. A read of a
+    trial is six queries on an RDB storage: Optuna's ask and tell read it once each; the
+    constraint write and the run's callbacks add no read of their own."""
     import optuna
 
     storage = optuna.storages.InMemoryStorage()
     writes: list[tuple[int, str]] = []
-    real = storage.set_trial_user_attr
-
-    def counting(trial_id: int, key: str, value) -> None:
-        writes.append((trial_id, key))
-        real(trial_id, key, value)
-
-    storage.set_trial_user_attr = counting
-    search = CheapestModelSearch(min_score=0.6, budget_s=None, n_trials=6, seed=0, cv=4)
-    search.set_params(storage=storage)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SearchWarning)
-        search.fit(customers.drop(columns=["churned"]), customers["churned"])
-    ran = [t for t in search.study_.get_trials() if t.state.is_finished()]
-    assert len(ran) == 6 and all(trial_figures(t).get("fold_scores") for t in ran)
-    assert any(t.state == TrialState.COMPLETE for t in ran)
-    for t in ran:
-        keys = [key for trial_id, key in writes if trial_id == t._trial_id]
-        assert keys == ["worker", FIGURES_ATTR], (t.number, t.state, keys)
-        # only a pruned trial reports a step: its last one
-        assert len(t.intermediate_values) == (t.state == TrialState.PRUNED)
-
-
-def test_a_trial_reads_itself_back_only_where_optuna_must(customers):
-    """Each read of a trial from an RDB storage is six queries. Optuna's ask and tell read
-    it once each; the constraint write and the run's callbacks add no read of their own."""
-    import optuna
-
-    storage = optuna.storages.InMemoryStorage()
     reads: list[int] = []
-    real = storage.get_trial
+    real_write, real_read = storage.set_trial_user_attr, storage.get_trial
 
-    def counting(trial_id: int):
+    def counting_write(trial_id: int, key: str, value) -> None:
+        writes.append((trial_id, key))
+        real_write(trial_id, key, value)
+
+    def counting_read(trial_id: int):
         reads.append(trial_id)
-        return real(trial_id)
+        return real_read(trial_id)
 
-    storage.get_trial = counting  # set_constraint's check and the callbacks' copy go here
+    storage.set_trial_user_attr = counting_write
+    storage.get_trial = counting_read  # set_constraint's check and the callbacks' copy go here
     search = CheapestModelSearch(min_score=0.6, budget_s=None, n_trials=6, seed=0, cv=4)
     search.set_params(storage=storage, patience=50)
     verbosity = optuna.logging.get_verbosity()
@@ -317,8 +298,13 @@ def test_a_trial_reads_itself_back_only_where_optuna_must(customers):
     finally:
         optuna.logging.set_verbosity(verbosity)
     ran = [t for t in search.study_.get_trials() if t.state.is_finished()]
-    assert len(ran) == 6
+    assert len(ran) == 6 and all(trial_figures(t).get("fold_scores") for t in ran)
+    assert any(t.state == TrialState.COMPLETE for t in ran)
     for t in ran:
+        keys = [key for trial_id, key in writes if trial_id == t._trial_id]
+        assert keys == ["worker", FIGURES_ATTR], (t.number, t.state, keys)
+        # only a pruned trial reports a step: its last one
+        assert len(t.intermediate_values) == (t.state == TrialState.PRUNED)
         assert reads.count(t._trial_id) == 2, (t.number, t.state, reads.count(t._trial_id))
         figures = trial_figures(t)
         score = figures.get("cv_score", figures.get("cv_score_partial"))
