@@ -188,6 +188,17 @@ DEFAULT_OBJECTIVE = "batch"
 RUNTIMES = ("python", "onnx")
 
 
+def python_ranks_families(runtime: str) -> bool:
+    """Whether trial figures, measured in Python, rank families against each other there.
+
+    They do for the Python runtime. In another (ONNX Runtime) they rank one family's
+    trials in the right order, not families against each other: a family Python ranks
+    2x behind may be the cheapest there. Finalist places (every family gets one) and
+    the cost bound (each family by its own cheapest trial) follow this.
+    """
+    return runtime == "python"
+
+
 def trial_objective(objective: str, runtime: str) -> str:
     """The objective a search's trials are scored on (in Python) for ``objective`` there.
 

@@ -43,6 +43,7 @@ from halfcost.automl._cost import (
     as_money,
     measure_cost,
     model_size_bytes,
+    python_ranks_families,
     single_thread,
     trial_objective,
 )
@@ -536,7 +537,10 @@ class CheapestModelSearch(BaseEstimator):
         started = time.monotonic()
         records = self._records(study, problem)
         picked = pick_finalists(
-            records, problem.min_score, self.n_finalists, every_family=self.runtime != "python"
+            records,
+            problem.min_score,
+            self.n_finalists,
+            every_family=not python_ranks_families(self.runtime),
         )
         finalists, models, baseline = _measure_finalists(
             problem, picked, float(np.mean(base_scores)), self._timing_cap(), self.runtime
@@ -885,7 +889,7 @@ def make_pruner(
         scale=target_scale(metric, min_score),
         prune_folds=prune,
         cost_bound=objective == DEFAULT_OBJECTIVE,
-        per_family=runtime != "python",
+        per_family=not python_ranks_families(runtime),
     )
 
 
