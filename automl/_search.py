@@ -925,16 +925,16 @@ def run_trials(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         try:
-            _optimize(
-                study,
+            study.optimize(
                 AfterTrial(
                     TrialLimit(SearchObjective(problem, cost), budget.trial_limit),
                     [pruner.observe, stop, clock, *extra_callbacks],
                     errors,
-                ),
-                n_trials,
-                remaining,
-                errors,
+                ),  # no callbacks= below: AfterTrial calls them without reading each trial back
+                n_trials=n_trials,
+                timeout=remaining,
+                catch=errors,
+                gc_after_trial=False,
             )
             clock.flush(study)  # the time of the trials after its last write
         except KeyboardInterrupt:  # Ctrl-C: the time spent still counts, if it can be written
@@ -954,16 +954,6 @@ def _trial_errors() -> tuple[type[Exception], ...]:
     import lightgbm
 
     return (ValueError, ArithmeticError, np.linalg.LinAlgError, lightgbm.basic.LightGBMError)
-
-
-def _optimize(study, objective, n_trials, remaining, errors) -> None:
-    study.optimize(
-        objective,
-        n_trials=n_trials,
-        timeout=remaining,
-        catch=errors,
-        gc_after_trial=False,
-    )  # no callbacks here: AfterTrial calls them without reading each trial back
 
 
 def _warn(message: str, messages: list[str], *, param: str | None = None) -> None:
