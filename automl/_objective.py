@@ -42,6 +42,8 @@ BATCH = OBJECTIVES["batch"]
 BUDGET = "budget"
 CANNOT_REACH = "cannot reach the target"
 COSTLIER = "costlier than a model that meets the target"
+# completed trials needed before the pruner trusts its fold offsets and miss spread
+MIN_FOR_FOLD_EFFECTS = 5
 
 
 class FoldPruner(optuna.pruners.BasePruner):
@@ -60,9 +62,19 @@ class FoldPruner(optuna.pruners.BasePruner):
 
     - **budget**: the search time is up (once one trial of this run completed, so a
       run always ends with at least one finished trial);
-    - **cannot reach the target**: with folds left, the mean so far plus an optimistic
-      slack (3 points after one fold, then twice the fold spread, at least half a
-      point; relative to the target for error metrics) is still below the target;
+    - **cannot reach the target**: with folds left, an optimistic bound on the trial's
+      full cross-validated mean is still below the target. The folds are the same for
+      every trial, and some are harder than others (on a fraud set the first fold
+      scored 0.01-0.05 below a trial's full mean, whatever the model), so the folds are
+      treated as blocks, as F-race does: once ``MIN_FOR_FOLD_EFFECTS`` trials completed,
+      each fold's offset is their median deviation from their own mean, a partial
+      trial's mean is projected from its offset-corrected folds, and the slack is how far
+      the completed trials' full means came above that projection from the same first
+      folds: their mean miss plus 2.5 standard deviations (at least half a point;
+      relative to the target for error metrics). Replayed on 141 unpruned fraud trials
+      and 63 regression trials, this pruned 1 trial that met the target in full (at
+      +0.0003) where the plain mean with a fixed slack pruned 31. Before then, the plain
+      mean so far plus 3 points after one fold, then twice the fold spread;
     - **costlier than a model that meets the target**: its rough latency is over twice
       that of the cheapest trial that met the target (of its own family, with
       ``per_family``). Staged trials report their latency only at the end (the stage
@@ -103,6 +115,7 @@ class FoldPruner(optuna.pruners.BasePruner):
         self._deadline: float | None = None
         self._completed_any = False
         self._best_rough: dict[str | None, float] = {}  # family (None: all) -> latency
+        self._complete_folds: list[list[float]] = []  # completed trials' fold scores
         self._reasons: dict[int, str] = {}
 
     def start(self, study: optuna.Study, budget_s: float | None) -> None:
@@ -111,17 +124,26 @@ class FoldPruner(optuna.pruners.BasePruner):
         self._completed_any = False
         self._reasons.clear()
         self._best_rough = {}
+        self._complete_folds = []
         for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            self._note_feasible(trial)
+            self._learn(trial)
 
     def observe(self, study: optuna.Study, trial: FrozenTrial) -> None:
         """Study callback: learn from a finished trial (cost bound, budget rule)."""
         if trial.state == TrialState.COMPLETE:
             self._completed_any = True
-            self._note_feasible(trial)
+            self._learn(trial)
 
-    def _note_feasible(self, trial: FrozenTrial) -> None:
+    def _learn(self, trial: FrozenTrial) -> None:
+        """Note a completed trial: its fold scores (fold offsets) and its cost (bound)."""
         figures = trial_figures(trial)
+        folds = figures.get(FOLD_SCORES)
+        if (
+            isinstance(folds, list)
+            and len(folds) == self.n_folds
+            and all(isinstance(v, (int, float)) and math.isfinite(v) for v in folds)
+        ):
+            self._complete_folds.append([float(v) for v in folds])
         if figures.get(CV_SCORE, -math.inf) >= self.min_score and ROUGH_LATENCY in figures:
             rough = float(figures[ROUGH_LATENCY])
             key = self._bound_key(trial.params.get("family"))
@@ -179,17 +201,32 @@ class FoldPruner(optuna.pruners.BasePruner):
             return BUDGET
         if not self.prune_folds or fold is None or not scores or self.n_folds - fold - 1 <= 0:
             return None
-        mean = float(np.mean(scores))
-        if len(scores) == 1:
-            slack = 0.03 * self.scale
-        else:
-            slack = max(0.005 * self.scale, 2.0 * float(np.std(scores)))
-        if mean + slack < self.min_score:
+        if self.optimistic_mean(scores) < self.min_score:
             return CANNOT_REACH
         bound = self._best_rough.get(self._bound_key(family)) if self.cost_bound else None
         if rough is not None and bound is not None and rough > 2.0 * bound:
             return COSTLIER
         return None
+
+    def optimistic_mean(self, scores: list[float]) -> float:
+        """An optimistic bound on the full CV mean of a trial with these first folds.
+
+        The rule "cannot reach the target" of the class docstring: offset-corrected
+        projection plus the completed trials' miss spread once there are
+        ``MIN_FOR_FOLD_EFFECTS`` of them, else the plain mean plus a fixed slack.
+        """
+        floor = 0.005 * self.scale
+        k = len(scores)
+        if len(self._complete_folds) < MIN_FOR_FOLD_EFFECTS:
+            slack = 0.03 * self.scale if k == 1 else max(floor, 2.0 * float(np.std(scores)))
+            return float(np.mean(scores)) + slack
+        table = np.asarray(self._complete_folds)
+        full = table.mean(axis=1)
+        offsets = np.median(table - full[:, None], axis=0)  # a fold's own difficulty
+        projected = float(np.mean(np.asarray(scores, dtype=float) - offsets[:k]))
+        misses = full - (table[:, :k] - offsets[:k]).mean(axis=1)
+        slack = max(floor, float(misses.mean() + 2.5 * misses.std(ddof=1)))
+        return projected + slack
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         """Optuna's hook: True to prune (the reason is kept for :meth:`reason_for`)."""

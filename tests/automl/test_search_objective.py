@@ -11,6 +11,7 @@ from halfcost.automl._objective import (
     BUDGET,
     CANNOT_REACH,
     COSTLIER,
+    MIN_FOR_FOLD_EFFECTS,
     FoldPruner,
     PatienceStop,
     pick_stage,
@@ -54,6 +55,62 @@ def test_is_an_optuna_pruner_that_prunes_a_trial_that_cannot_reach_the_target():
     # after two folds the slack is twice their spread (at least half a point)
     assert pruner.reason(_running([0.88, 0.88])) == CANNOT_REACH
     assert pruner.reason(_running([0.85, 0.93])) is None
+
+
+def _completed(fold_scores: list[float]) -> optuna.trial.FrozenTrial:
+    """A finished trial of a cross-validated search, with its fold scores."""
+    mean = sum(fold_scores) / len(fold_scores)
+    return create_trial(value=1.0, user_attrs={"fold_scores": fold_scores, "cv_score": mean})
+
+
+def _hard_first_fold(n_trials: int) -> list[optuna.trial.FrozenTrial]:
+    """Completed trials whose first fold scores 0.04 below the rest, whatever the model."""
+    return [
+        _completed([m - 0.04, m + 0.01, m + 0.01, m + 0.01, m + 0.01 + 0.002 * (i % 2)])
+        for i, m in enumerate(0.80 + 0.02 * i for i in range(n_trials))
+    ]
+
+
+def test_once_trials_completed_a_hard_first_fold_is_not_held_against_a_trial():
+    plain, blocked = FoldPruner(min_score=0.9, n_folds=5), FoldPruner(min_score=0.9, n_folds=5)
+    plain.start(_study(*_hard_first_fold(MIN_FOR_FOLD_EFFECTS - 1)), budget_s=None)
+    blocked.start(_study(*_hard_first_fold(MIN_FOR_FOLD_EFFECTS)), budget_s=None)
+    # 0.865 on the hard fold projects to about 0.905 in full: only the plain rule prunes it
+    assert plain.reason(_running([0.865])) == CANNOT_REACH
+    assert blocked.reason(_running([0.865])) is None
+    # (the projection, plus the half-point floor: these trials strayed from it by less)
+    assert blocked.optimistic_mean([0.865]) == pytest.approx(0.905 + 0.005, abs=0.001)
+    # a trial that stays below the target on the easy folds too is still pruned
+    assert blocked.reason(_running([0.84, 0.88])) == CANNOT_REACH
+    assert blocked.reason(_running([float("-inf")])) == CANNOT_REACH
+
+
+def test_the_slack_grows_with_how_far_completed_trials_strayed_from_their_projection():
+    steady = _hard_first_fold(6)
+    # the same fold offsets, but the first fold says less about the rest of the trial
+    unsteady = [
+        _completed([s - 0.04, s + 0.01 + d, s + 0.01 + d, s + 0.01 + d, s + 0.01 + d])
+        for s, d in zip((0.80, 0.82, 0.84, 0.86, 0.88, 0.90), (0.03, -0.03) * 3, strict=True)
+    ]
+    tight, loose = FoldPruner(min_score=0.9, n_folds=5), FoldPruner(min_score=0.9, n_folds=5)
+    tight.start(_study(*steady), budget_s=None)
+    loose.start(_study(*unsteady), budget_s=None)
+    assert loose.optimistic_mean([0.85]) > tight.optimistic_mean([0.85]) + 0.02
+    assert tight.reason(_running([0.85])) == CANNOT_REACH
+    assert loose.reason(_running([0.85])) is None
+
+
+def test_only_whole_finite_fold_scores_teach_the_fold_offsets():
+    broken = [
+        _completed([0.5, float("nan"), 0.9, 0.9, 0.9]),
+        _completed([0.5, 0.9, 0.9]),  # another fold count (another study's layout)
+        create_trial(value=1.0, user_attrs={"cv_score": 0.9}),  # no fold scores
+    ]
+    pruner = FoldPruner(min_score=0.9, n_folds=5)
+    pruner.start(_study(*broken, *_hard_first_fold(MIN_FOR_FOLD_EFFECTS - 1)), budget_s=None)
+    assert pruner.reason(_running([0.865])) == CANNOT_REACH  # still the plain rule
+    pruner.observe(_study(), _hard_first_fold(1)[0])  # the fifth, seen as it finishes
+    assert pruner.reason(_running([0.865])) is None
 
 
 def test_never_prunes_on_score_after_the_last_fold():
