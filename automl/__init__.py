@@ -16,6 +16,7 @@ _EXPORTS = {
     "ModelFamily": "_families",
     "default_families": "_families",
     "measure_cost": "_cost",
+    "measure_costs": "_cost",
     "CostMeasurement": "_cost",
     "METRICS": "_metrics",
     "score": "_metrics",
