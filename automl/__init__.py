@@ -16,7 +16,6 @@ _EXPORTS = {
     "ModelFamily": "_families",
     "default_families": "_families",
     "measure_cost": "_cost",
-    "measure_costs": "_cost",
     "CostMeasurement": "_cost",
     "METRICS": "_metrics",
     "score": "_metrics",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -147,72 +146,6 @@ def measure_cost(
         ),
         train_seconds=float(train_seconds),
     )
-
-
-def measure_costs(
-    models: Sequence[Any],
-    batch: pd.DataFrame,
-    *,
-    served: Sequence[Any] | None = None,
-    sizes: Sequence[int | None] | None = None,
-    max_total_s: float = 4.0,
-    rounds: int = 15,
-    rows_per_round: int = 20,
-    exact_size: bool = True,
-) -> list[CostMeasurement]:
-    """Measure several fitted models on one batch, interleaved, to compare them.
-
-    :func:`measure_cost` on each model in turn lets each one land in a different stretch
-    of the machine's time, and a shared machine switches between speed regimes that last
-    seconds: on this project's 2-core VM one LightGBM pipeline timed at 5.4 or 9.0 ms
-    per 1k rows by the second, the same code path either way, and measured in turn a
-    search's finalists came out at up to 1.6x their in-search figures. Here every round
-    times each model once (the order rotated each round), so all models sample the same
-    stretches: the batch figure is a model's fastest round (interference only ever adds
-    time), single-row figures the median and p99 over all of its rounds' requests.
-
-    Args:
-        models: fitted models with ``predict`` taking ``batch``.
-        batch: the rows to predict (see :func:`prediction_batch`).
-        served: per model, what serves a single-row request end to end (as in
-            :func:`measure_cost`); None: the models themselves.
-        sizes: per model, the serialized size if already known (None: measured).
-        max_total_s: rough time cap for all rounds together (at least 3 rounds run).
-        rounds: at most this many rounds.
-        rows_per_round: single-row requests timed per model and round.
-        exact_size: measure sizes in the saved format (else a cheap estimate).
-    """
-    models = list(models)
-    served = models if served is None else list(served)
-    sizes = [None] * len(models) if sizes is None else list(sizes)
-    one_row = batch.iloc[:1]
-    batch_s: list[list[float]] = [[] for _ in models]
-    row_s: list[list[float]] = [[] for _ in models]
-    with single_thread():
-        for model, server in zip(models, served, strict=True):
-            model.predict(batch.iloc[:100])  # warm-up: lazy init, caches
-            server.predict(one_row)
-        started = time.perf_counter()
-        for r in range(max(3, rounds)):
-            for k in range(len(models)):
-                i = (k + r) % len(models)
-                t0 = time.perf_counter()
-                models[i].predict(batch)
-                batch_s[i].append(time.perf_counter() - t0)
-                row_s[i] += _times_s(lambda i=i: served[i].predict(one_row), rows_per_round, 1e9)
-            if r >= 2 and time.perf_counter() - started > max_total_s:
-                break
-    return [
-        CostMeasurement(
-            latency_ms_per_1k=min(batch_s[i]) * 1000 * 1000 / len(batch),
-            single_row_latency_ms=statistics.median(row_s[i]) * 1000,
-            single_row_p99_ms=float(np.percentile(row_s[i], 99)) * 1000,
-            size_bytes=int(
-                sizes[i] if sizes[i] is not None else model_size_bytes(m, exact=exact_size)
-            ),
-        )
-        for i, m in enumerate(models)
-    ]
 
 
 @dataclass(frozen=True)

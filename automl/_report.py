@@ -271,9 +271,8 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px
 {report.get("rows", {}).get("dev", "?")} rows; {report.get("rows", {}).get("holdout", "?")} rows
 held out. Data: {html.escape(str(source))} ({data.get("rows", "?")} rows, sha256
 {html.escape(str(data.get("sha256", "?"))[:12])}…).</p>
-<p>Latency is the time to predict a batch of up to 10,000 rows on one thread,
-per 1,000 rows; finalists and the baseline were re-measured side by side, in
-interleaved rounds, each model's fastest round kept.</p>
+<p>Latency is the median time to predict a batch of up to 10,000 rows on one thread,
+per 1,000 rows; finalists and the baseline were re-measured one after another, alone.</p>
 {f"<h3>Columns not used</h3><ul>{dropped}</ul>" if dropped else ""}
 </body></html>
 """

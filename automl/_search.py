@@ -6,7 +6,7 @@ knobs and how many of the most useful columns to keep (:mod:`._search_space`); a
 reports its fold scores and is pruned as soon as the folds show it cannot win
 (:mod:`._objective`); only trials that meet the target get their serving cost measured,
 and the study minimizes that cost under the constraint ``min_score - cv_score <= 0``.
-Finalists are then refit and re-measured side by side (interleaved rounds) with the
+Finalists are then refit and re-measured one after another, alone, next to the
 LightGBM-defaults baseline, the cheapest is chosen (:mod:`._finalists`) and refit on all
 the data, and the report is built (:mod:`._search_report`).
 """
@@ -41,7 +41,7 @@ from halfcost.automl._cost import (
     RUNTIMES,
     CostMeasurement,
     as_money,
-    measure_costs,
+    measure_cost,
     model_size_bytes,
     python_ranks_families,
     single_thread,
@@ -1001,10 +1001,10 @@ def _measure_finalists(
     max_total_s: float,
     runtime: str = "python",
 ) -> tuple[list[Finalist], list[Any], Finalist]:
-    """Refit finalists and the baseline on the dev part; measure them side by side.
+    """Refit finalists and the baseline on the dev part; measure them one at a time.
 
-    Interleaved rounds (:func:`measure_costs`), nothing else running: all models sample
-    the same stretches of the machine's time, and each keeps its fastest round. Each model
+    Two measuring rounds, each model alone in turn; the lower of its two medians is
+    kept (interference from other work on the machine only ever adds time). Each model
     is timed end to end as ``load_model(...).predict`` serves it (a HalfcostModel around
     the pipeline: column selection, type checks, encoder, model). With ``runtime="onnx"``
     every model is then converted, checked and re-measured in ONNX Runtime
@@ -1073,20 +1073,27 @@ def _measure_all(
     sizes: Sequence[int],
     max_total_s: float,
 ) -> list[CostMeasurement]:
-    """The models measured side by side, interleaved (:func:`measure_costs`).
+    """Each model measured alone in turn, twice; the lower of each figure's two medians.
 
-    ``models`` are (what predicts a batch, what serves a single-row request) pairs;
-    ``max_total_s`` is the time per model (all rounds share ``2 * max_total_s`` each).
+    ``models`` are (what predicts a batch, what serves a single-row request) pairs.
     """
-    if not models:
-        return []
+    best: list[CostMeasurement | None] = [None] * len(models)
     batch = problem.split.batch[problem.plan.features]
-    return measure_costs(
-        [m for m, _ in models],
-        batch,
-        served=[s for _, s in models],
-        sizes=sizes,
-        max_total_s=2.0 * max_total_s * len(models),
+    for _ in range(2):
+        for i, (model, served) in enumerate(models):
+            cost = measure_cost(
+                model, batch, size_bytes=sizes[i], max_total_s=max_total_s, served=served
+            )
+            best[i] = cost if best[i] is None else _lower(best[i], cost)
+    return [c for c in best if c is not None]
+
+
+def _lower(a: CostMeasurement, b: CostMeasurement) -> CostMeasurement:
+    return replace(
+        a,
+        latency_ms_per_1k=min(a.latency_ms_per_1k, b.latency_ms_per_1k),
+        single_row_latency_ms=min(a.single_row_latency_ms, b.single_row_latency_ms),
+        single_row_p99_ms=min(a.single_row_p99_ms or math.inf, b.single_row_p99_ms or math.inf),
     )
 
 

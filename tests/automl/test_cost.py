@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from halfcost.automl import CostMeasurement, measure_cost, measure_costs
+from halfcost.automl import CostMeasurement, measure_cost
 from halfcost.automl._cost import (
     cost_per_1m_predictions_usd,
     model_size_bytes,
@@ -25,35 +25,6 @@ def test_prediction_batch_is_fixed_and_bounded():
     big = pd.DataFrame({"a": np.arange(30_000)})
     assert len(prediction_batch(big)) == 10_000
     assert prediction_batch(big, seed=1).equals(prediction_batch(big, seed=1))
-
-
-class _Slowing:
-    """A model whose batch predictions sleep by a schedule (a machine's speed regimes)."""
-
-    def __init__(self, name: str, log: list[str], sleeps_s: list[float]) -> None:
-        self.name, self.log, self.sleeps_s = name, log, sleeps_s
-
-    def predict(self, rows: pd.DataFrame) -> np.ndarray:
-        import time
-
-        if len(rows) > 100:  # a timed batch (the warm-up predicts 100 rows, a request 1)
-            self.log.append(self.name)
-            time.sleep(self.sleeps_s[(self.log.count(self.name) - 1) % len(self.sleeps_s)])
-        return np.zeros(len(rows))
-
-
-def test_measure_costs_interleaves_the_models_and_keeps_each_ones_fastest_round():
-    log: list[str] = []
-    batch = pd.DataFrame({"a": np.arange(1000)})
-    # "a" does half the work of "b", but its first rounds fall in a slow stretch
-    a = _Slowing("a", log, [0.040, 0.040, 0.005])
-    b = _Slowing("b", log, [0.010])
-    costs = measure_costs([a, b], batch, sizes=[10, 20], max_total_s=0.0, rows_per_round=2)
-    assert log == ["a", "b", "b", "a", "a", "b"]  # 3 rounds (the least), order rotated
-    assert costs[0].latency_ms_per_1k < costs[1].latency_ms_per_1k
-    assert costs[0].latency_ms_per_1k >= 5.0 and costs[1].latency_ms_per_1k >= 10.0
-    assert [c.size_bytes for c in costs] == [10, 20]
-    assert all(c.single_row_latency_ms > 0 and c.single_row_p99_ms > 0 for c in costs)
 
 
 def test_measure_cost_reports_positive_figures():
